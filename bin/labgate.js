@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Runs the compiled CLI; `npm ci` builds it (the package's prepare script).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const entry = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write('labgate: not built yet; run `npm run build` (npm ci does it for you)\n');
+  process.exit(2);
+}
+const { main } = await import(entry.href);
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`labgate: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

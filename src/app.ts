@@ -1,0 +1,111 @@
+import type { Redis } from 'ioredis';
+import { commandModules } from '../commands/index.js';
+import type { ChatNotifier } from './chat/notifier.js';
+import type { Ports } from './commands/types.js';
+import { CommandRegistry } from './commands/registry.js';
+import type { Config } from './config/load.js';
+import { AccessPolicy } from './core/access.js';
+import { Dispatcher } from './core/dispatcher.js';
+import type { Services } from './core/services.js';
+import { KubernetesApplier } from './kubernetes/applier.js';
+import { ClientNodeKubernetes, loadKubeConfig } from './kubernetes/client-node-adapter.js';
+import type { Logger } from './log.js';
+import { AuditLog } from './queue/audit.js';
+import { TargetLocks } from './queue/locks.js';
+import { PlanStore } from './queue/plan-store.js';
+import { Producer } from './queue/producer.js';
+import { createRedis, redisKeys, waitReady } from './queue/redis.js';
+import { startWorkers, type Workers } from './queue/workers.js';
+
+export interface AppOptions {
+  config: Config;
+  logger: Logger;
+  notifier: ChatNotifier;
+  /** Run the chat side (dispatcher + producer). */
+  chat: boolean;
+  /** Run the plan/apply workers in this process. */
+  workers: boolean;
+  /** Outside systems; by default built from the configuration. */
+  ports?: Partial<Ports>;
+  now?: () => number;
+  workerConcurrency?: number;
+}
+
+export interface App {
+  services: Services;
+  dispatcher?: Dispatcher;
+  workers?: Workers;
+  /** False when Redis could not be reached at start (commands will say so; workers wait). */
+  redisReady: boolean;
+  close(): Promise<void>;
+}
+
+export function buildPorts(config: Config, given: Partial<Ports> = {}): Ports {
+  return {
+    kubernetes: given.kubernetes ?? new ClientNodeKubernetes(loadKubeConfig({ kubeconfig: config.env.KUBECONFIG, context: config.kubernetes.context })),
+  };
+}
+
+/** Wires one labgate process: chat side, workers, or both, on one Redis. */
+export async function createApp(opts: AppOptions): Promise<App> {
+  const { config, logger } = opts;
+  const url = config.env.REDIS_URL;
+  const connections: Redis[] = [];
+  const connect = (role: 'client' | 'blocking') => {
+    const c = createRedis(url, role);
+    connections.push(c);
+    return c;
+  };
+  const redis = connect('client');
+  let redisReady = true;
+  try {
+    await waitReady(redis, 3000);
+  } catch {
+    redisReady = false;
+    logger.warn({ redis: url.replace(/\/\/[^@/]*@/, '//[redacted]@') }, 'Redis is not reachable yet; commands will fail until it is');
+  }
+  const keys = redisKeys(config.redis.prefix);
+  const ports = buildPorts(config, opts.ports);
+  const services: Services = {
+    config,
+    logger,
+    redis,
+    keys,
+    store: new PlanStore(redis, keys),
+    locks: new TargetLocks(redis, keys),
+    audit: new AuditLog(redis, keys),
+    access: new AccessPolicy(config),
+    commands: new CommandRegistry(commandModules),
+    ports,
+    appliers: { kubernetes: new KubernetesApplier(ports.kubernetes) },
+    notifier: opts.notifier,
+    now: opts.now ?? Date.now,
+  };
+  let producer: Producer | undefined;
+  let dispatcher: Dispatcher | undefined;
+  if (opts.chat) {
+    producer = new Producer(redis, () => connect('blocking'), keys.bullPrefix);
+    dispatcher = new Dispatcher(services, producer);
+    if (redisReady) await producer.ready();
+  }
+  let workers: Workers | undefined;
+  if (opts.workers) {
+    const starting = startWorkers(services, () => connect('blocking'), { concurrency: opts.workerConcurrency });
+    if (redisReady) workers = await starting;
+    else {
+      starting.catch((err) => logger.error({ err }, 'workers could not start'));
+      workers = { close: async () => (await starting).close() };
+    }
+  }
+  return {
+    services,
+    dispatcher,
+    workers,
+    redisReady,
+    close: async () => {
+      await workers?.close().catch(() => {});
+      await producer?.close();
+      await Promise.allSettled(connections.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The platform-neutral message model. Workers and the dispatcher build these; each chat
+ * (shell, Discord) renders them in one place.
+ */
+export type MessageKind = 'plan' | 'decision' | 'result' | 'report' | 'refusal' | 'error' | 'info' | 'help' | 'dm' | 'alert';
+
+export interface Button {
+  /** The custom id sent back on a click: "approve:<plan>:<hash prefix>". */
+  id: string;
+  label: string;
+  style: 'primary' | 'secondary' | 'success' | 'danger';
+  disabled?: boolean;
+}
+
+export interface Table {
+  columns: string[];
+  rows: string[][];
+}
+
+export interface FileRef {
+  name: string;
+  /** Where the shell wrote it (shell only). */
+  path?: string;
+  contentType?: string;
+  size?: number;
+}
+
+export interface OutMessage {
+  kind: MessageKind;
+  /** Headline, one line. */
+  text: string;
+  /** Further lines of prose. */
+  lines?: string[];
+  fields?: { name: string; value: string }[];
+  planId?: string;
+  /** Unified diff (plain, no colour). */
+  diff?: string;
+  table?: Table;
+  buttons?: Button[];
+  result?: { status: 'applied' | 'failed' | 'refused' | 'rejected' | 'expired' | 'approved'; detail?: string };
+  files?: FileRef[];
+  /** Users to mention (platform ids). */
+  mentions?: string[];
+  /** Log reference of a fault. */
+  ref?: string;
+  /** Only the person addressed should see it (Discord ephemeral). */
+  private?: boolean;
+}
+
+/** Where a conversation lives, so a worker can post into it later. */
+export type ConversationRef = { platform: 'shell'; channel: string } | { platform: 'discord'; guildId: string; channelId: string };
+
+export interface MessageRef {
+  conversation: ConversationRef;
+  messageId: string;
+}

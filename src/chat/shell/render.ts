@@ -1,0 +1,55 @@
+import { colourDiff } from '../../plan/diff.js';
+import type { OutMessage, Table } from '../message.js';
+
+const C = { bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', reset: '\x1b[0m' };
+
+function paint(colour: boolean, code: string, text: string): string {
+  return colour ? code + text + C.reset : text;
+}
+
+export function renderTable(t: Table): string {
+  const widths = t.columns.map((c, i) => Math.max(c.length, ...t.rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(t.columns), line(widths.map((w) => '-'.repeat(w))), ...t.rows.map(line)].join('\n');
+}
+
+/** How one message reads in a terminal. The one place shell rendering lives. */
+export function renderShellMessage(msg: OutMessage, opts: { colour: boolean; edit?: boolean }): string {
+  const { colour } = opts;
+  if (opts.edit && msg.kind === 'plan') {
+    const status = msg.fields?.find((f) => f.name === 'Status')?.value ?? 'updated';
+    return paint(colour, C.dim, `[${msg.planId}] ${status}`);
+  }
+  const out: string[] = [];
+  switch (msg.kind) {
+    case 'plan':
+      out.push(paint(colour, C.bold, `── ${msg.text} ──`));
+      if (msg.fields?.length) out.push(msg.fields.map((f) => `${f.name}: ${f.value}`).join(' · '));
+      break;
+    case 'result':
+      out.push(paint(colour, msg.result?.status === 'applied' ? C.green : C.red, `${msg.result?.status === 'applied' ? '✓' : '✗'} ${msg.text}`));
+      break;
+    case 'refusal':
+      out.push(paint(colour, C.yellow, `✗ ${msg.text}`));
+      break;
+    case 'error':
+      out.push(paint(colour, C.red, `! ${msg.text}${msg.ref ? ` (${msg.ref})` : ''}`));
+      break;
+    case 'decision':
+      out.push(msg.text);
+      break;
+    case 'dm':
+      out.push(paint(colour, C.bold, msg.text));
+      break;
+    default:
+      out.push(paint(colour, C.bold, msg.text));
+      if (msg.fields?.length) out.push(msg.fields.map((f) => `${f.name}: ${f.value}`).join(' · '));
+  }
+  if (msg.lines?.length) out.push(...msg.lines);
+  if (msg.table) out.push(renderTable(msg.table));
+  if (msg.diff) out.push(colour ? colourDiff(msg.diff) : msg.diff);
+  if (msg.files?.length) out.push(...msg.files.map((f) => `  file: ${f.path ?? f.name}`));
+  if (msg.kind === 'plan' && msg.buttons?.some((b) => !b.disabled)) out.push(paint(colour, C.dim, `approve ${msg.planId}  ·  reject ${msg.planId}`));
+  if (msg.ref && msg.kind !== 'error') out.push(paint(colour, C.dim, `(${msg.ref})`));
+  return out.join('\n');
+}

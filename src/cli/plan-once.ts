@@ -1,0 +1,41 @@
+import { buildPorts } from '../app.js';
+import { renderShellMessage } from '../chat/shell/render.js';
+import { parseShellLine } from '../chat/shell/parse-line.js';
+import { shellIdentity } from '../chat/shell/shell.js';
+import { commandModules } from '../../commands/index.js';
+import { CommandRegistry } from '../commands/registry.js';
+import { validateOptions } from '../commands/validate.js';
+import type { Config } from '../config/load.js';
+import { isUserError } from '../errors.js';
+import { planDiff } from '../plan/diff.js';
+import { buildPlan } from '../plan/model.js';
+
+/** `labgate plan "<command>"`: the plan against live state, printed; no queue, no change. */
+export async function planOnce(config: Config, line: string, write: (s: string) => void, colour: boolean): Promise<number> {
+  const commands = new CommandRegistry(commandModules);
+  const parsed = parseShellLine(line, (n) => commands.subcommandsOf(n).length > 0);
+  const fail = (text: string, code: number) => {
+    write(renderShellMessage({ kind: 'refusal', text }, { colour }) + '\n');
+    return code;
+  };
+  if (parsed.kind !== 'command') return fail(parsed.kind === 'invalid' ? parsed.message : 'give one slash command, e.g. labgate plan "/route list"', 2);
+  const cmd = commands.get(parsed.name);
+  if (!cmd?.plan) return fail(cmd ? `/${parsed.name} changes nothing; there is no plan to show` : `unknown command /${parsed.name}`, 2);
+  const requester = shellIdentity(config.shell.defaultUser ?? 'operator');
+  try {
+    const options = validateOptions(cmd, parsed.options);
+    const draft = await cmd.plan(options, { config, ports: buildPorts(config), requester, now: Date.now });
+    const plan = buildPlan({ command: { name: cmd.name, options, text: parsed.text }, requester, now: Date.now(), ttlMs: config.plans.ttl, ...draft });
+    write(
+      renderShellMessage(
+        { kind: 'plan', text: `Plan (dry run): ${parsed.text}`, lines: [...plan.summary.map((s) => `• ${s}`), ...plan.notes.map((n) => `Note: ${n}`)], diff: planDiff(plan.changes) || '(no changes)' },
+        { colour },
+      ) + '\n',
+    );
+    return 0;
+  } catch (err) {
+    if (isUserError(err)) return fail(err.message, 1);
+    write(`! ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,57 @@
+import type { z } from 'zod';
+import type { Config } from '../config/load.js';
+import type { KubernetesPort } from '../kubernetes/port.js';
+import type { OutMessage } from '../chat/message.js';
+import type { Change, Identity } from '../plan/model.js';
+import type { AuditLog } from '../queue/audit.js';
+
+/** Every outside system, each behind its port. Later systems are optional until configured. */
+export interface Ports {
+  kubernetes: KubernetesPort;
+}
+
+export interface CommandContext {
+  config: Config;
+  ports: Ports;
+  requester: Identity;
+  now: () => number;
+}
+
+/** What a change command's planner returns: the changes and how to explain them. */
+export interface PlanDraft {
+  summary: string[];
+  changes: Change[];
+  notes?: string[];
+}
+
+/**
+ * Declared access (not coded in handlers): `change` commands plan and need an approval,
+ * `read` commands run as a job and post a report, `local` commands answer in the chat process.
+ */
+export type CommandKind = 'change' | 'read' | 'local';
+
+/** Autocomplete sources a chat may offer for an option (filled from live state). */
+export type AutocompleteSource = 'namespaces' | 'services' | 'service-ports' | 'managed-hosts';
+
+export interface CommandModule<S extends z.ZodObject = z.ZodObject> {
+  /** "expose", or "route mode" for a subcommand. */
+  name: string;
+  description: string;
+  options: S;
+  kind: CommandKind;
+  /** Examples for /help and the README. */
+  examples: string[];
+  plan?: (opts: z.output<S>, ctx: CommandContext) => Promise<PlanDraft>;
+  report?: (opts: z.output<S>, ctx: CommandContext) => Promise<OutMessage>;
+  answer?: (opts: z.output<S>, ctx: LocalContext) => Promise<OutMessage>;
+}
+
+/** What a local command (answered in the chat process, no job) may use. */
+export interface LocalContext {
+  config: Config;
+  requester: Identity;
+  audit: AuditLog;
+  commands: readonly CommandModule[];
+  /** Whether the requester may run a command (for /help to show only what they can use). */
+  mayRequest: (command: string) => boolean;
+}

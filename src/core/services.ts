@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+import type { ChatNotifier } from '../chat/notifier.js';
+import type { Config } from '../config/load.js';
+import type { CommandRegistry } from '../commands/registry.js';
+import type { CommandContext, Ports } from '../commands/types.js';
+import type { Logger } from '../log.js';
+import type { Appliers } from '../plan/applier.js';
+import type { Identity } from '../plan/model.js';
+import type { AuditLog } from '../queue/audit.js';
+import type { TargetLocks } from '../queue/locks.js';
+import type { PlanStore } from '../queue/plan-store.js';
+import type { RedisKeys } from '../queue/redis.js';
+import type { AccessPolicy } from './access.js';
+
+/** Everything the dispatcher and the jobs stand on, built once per process and passed in. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  keys: RedisKeys;
+  store: PlanStore;
+  locks: TargetLocks;
+  audit: AuditLog;
+  access: AccessPolicy;
+  commands: CommandRegistry;
+  ports: Ports;
+  appliers: Appliers;
+  notifier: ChatNotifier;
+  now: () => number;
+}
+
+export function commandContext(s: Services, requester: Identity): CommandContext {
+  return { config: s.config, ports: s.ports, requester, now: s.now };
+}
+
+export function actor(who: Identity): string {
+  return `${who.platform}:${who.name}${who.platform === 'discord' ? `(${who.id})` : ''}`;
+}

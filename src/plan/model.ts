@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { canonicalJson, sha256 } from './canonical.js';
+
+export type System = 'kubernetes' | 'openbao' | 'router';
+
+/**
+ * One change to one target. `before` is the live state the plan was computed from (null when
+ * the target does not exist), `after` the state apply must produce (null to delete). Both
+ * hold only what labgate manages, normalised, and never a secret.
+ */
+export interface Change {
+  system: System;
+  action: 'create' | 'update' | 'delete' | 'issue' | 'sign' | 'revoke' | 'deliver';
+  /** Stable identity of the target, also the lock name: "kubernetes:traefik.io/v1alpha1/IngressRoute/media/photos-ts". */
+  target: string;
+  before: unknown;
+  after: unknown;
+  /** One line for people: "create IngressRoute media/photos-ts (ts-secure → immich:2283)". */
+  summary: string;
+}
+
+/** Who did something, on which chat. `id` is stable (Discord user id, shell user name). */
+export interface Identity {
+  platform: 'shell' | 'discord';
+  id: string;
+  name: string;
+  /** Discord role ids of the member (empty in the shell). */
+  roles: string[];
+}
+
+export interface CommandInvocation {
+  /** Full command key: "expose", "route mode". */
+  name: string;
+  options: Record<string, unknown>;
+  /** As typed / shown, for the audit and the plan header. */
+  text: string;
+}
+
+export interface Plan {
+  id: string;
+  command: CommandInvocation;
+  requester: Identity;
+  createdAt: number;
+  expiresAt: number;
+  changes: Change[];
+  summary: string[];
+  notes: string[];
+  hash: string;
+}
+
+/** The hash binds an approval to exactly these changes computed from exactly this state. */
+export function planHash(command: CommandInvocation, changes: Change[]): string {
+  return sha256(canonicalJson({ command: { name: command.name, options: command.options }, changes }));
+}
+
+const ID_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+/** Short ids people can type: "p-7kq2mx". */
+export function newPlanId(): string {
+  const bytes = randomBytes(6);
+  let s = '';
+  for (const b of bytes) s += ID_ALPHABET[b % ID_ALPHABET.length];
+  return `p-${s}`;
+}
+
+export function buildPlan(args: {
+  command: CommandInvocation;
+  requester: Identity;
+  now: number;
+  ttlMs: number;
+  changes: Change[];
+  summary: string[];
+  notes?: string[];
+}): Plan {
+  return {
+    id: newPlanId(),
+    command: args.command,
+    requester: args.requester,
+    createdAt: args.now,
+    expiresAt: args.now + args.ttlMs,
+    changes: args.changes,
+    summary: args.summary,
+    notes: args.notes ?? [],
+    hash: planHash(args.command, args.changes),
+  };
+}

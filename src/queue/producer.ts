@@ -1,0 +1,85 @@
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { decodeUserError, UserError } from '../errors.js';
+import { applyJobId, decodeFault, JOB_OPTIONS, QUEUES, type ApplyJobData, type PlanJobData, type PlanJobResult, type ReportJobData } from './jobs.js';
+import type { PlanResult } from './plan-store.js';
+
+/** A job that ended in a fault: a short message and the log reference. */
+export class JobFault extends Error {
+  override readonly name = 'JobFault';
+  constructor(
+    message: string,
+    readonly ref?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class JobTimeout extends Error {
+  override readonly name = 'JobTimeout';
+}
+
+/**
+ * The chat side of the queues: adds jobs and waits for their outcome. Its Redis connection
+ * fails fast, so a command gets an answer when Redis is down; the event listeners use a
+ * blocking connection that waits for Redis to come back.
+ */
+export class Producer {
+  readonly planQueue: Queue;
+  readonly applyQueue: Queue;
+  private readonly planEvents: QueueEvents;
+  private readonly applyEvents: QueueEvents;
+
+  constructor(client: Redis, eventsConnection: () => Redis, bullPrefix: string) {
+    this.planQueue = new Queue(QUEUES.plan, { connection: client, prefix: bullPrefix, skipWaitingForReady: true });
+    this.applyQueue = new Queue(QUEUES.apply, { connection: client, prefix: bullPrefix, skipWaitingForReady: true });
+    this.planEvents = new QueueEvents(QUEUES.plan, { connection: eventsConnection(), prefix: bullPrefix });
+    this.applyEvents = new QueueEvents(QUEUES.apply, { connection: eventsConnection(), prefix: bullPrefix });
+    // Connection trouble surfaces on the calls that fail; an unhandled 'error' must not kill the process.
+    for (const q of [this.planQueue, this.applyQueue]) q.on('error', () => {});
+    for (const e of [this.planEvents, this.applyEvents]) e.on('error', () => {});
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all([this.planEvents.waitUntilReady(), this.applyEvents.waitUntilReady()]);
+  }
+
+  requestPlan(data: PlanJobData): Promise<Job<PlanJobData>> {
+    return this.planQueue.add('plan', data, { ...JOB_OPTIONS.plan, jobId: `plan-${data.planId}` });
+  }
+
+  requestReport(data: ReportJobData): Promise<Job<ReportJobData>> {
+    return this.planQueue.add('report', data, JOB_OPTIONS.report);
+  }
+
+  enqueueApply(data: ApplyJobData): Promise<Job<ApplyJobData>> {
+    return this.applyQueue.add('apply', data, { ...JOB_OPTIONS.apply, jobId: applyJobId(data.planId, data.hash) });
+  }
+
+  waitPlan(job: Job, timeoutMs = 30_000): Promise<PlanJobResult | { posted: true }> {
+    return this.wait(job, this.planEvents, timeoutMs);
+  }
+
+  waitApply(job: Job, timeoutMs = 120_000): Promise<PlanResult> {
+    return this.wait(job, this.applyEvents, timeoutMs);
+  }
+
+  /** Resolves with the job's result; rejects with the UserError or JobFault it ended with. */
+  private async wait<T>(job: Job, events: QueueEvents, timeoutMs: number): Promise<T> {
+    try {
+      return (await job.waitUntilFinished(events, timeoutMs)) as T;
+    } catch (err) {
+      const reason = (err as Error).message;
+      const user = decodeUserError(reason);
+      if (user) throw user;
+      if (/timed out before finishing/.test(reason)) throw new JobTimeout(reason);
+      const fault = decodeFault(reason);
+      if (fault) throw new JobFault(fault.message, fault.ref);
+      throw err instanceof UserError ? err : new JobFault(reason);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.planEvents.close(), this.applyEvents.close(), this.planQueue.close(), this.applyQueue.close()]);
+  }
+}

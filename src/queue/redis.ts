@@ -1,0 +1,60 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Keys of labgate's own records; BullMQ's keys live under `<prefix>:q`. */
+export function redisKeys(prefix: string) {
+  return {
+    bullPrefix: `${prefix}:q`,
+    plan: (id: string) => `${prefix}:plan:${id}`,
+    pending: `${prefix}:plans:pending`,
+    approved: `${prefix}:plans:approved`,
+    lock: (target: string) => `${prefix}:lock:${target}`,
+    audit: `${prefix}:audit`,
+  };
+}
+export type RedisKeys = ReturnType<typeof redisKeys>;
+
+/**
+ * Connections by role. Chat-side clients fail fast when Redis is down (no offline queue), so
+ * a command gets a clear answer instead of hanging; BullMQ workers and event listeners wait
+ * for Redis to come back (maxRetriesPerRequest: null, as BullMQ requires).
+ */
+export function createRedis(url: string, role: 'client' | 'blocking'): Redis {
+  const base: RedisOptions = {
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
+    lazyConnect: false,
+  };
+  const opts: RedisOptions =
+    role === 'client'
+      ? { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 3000 }
+      : { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
+  const redis = new Redis(url, opts);
+  // Connection errors surface on the commands that fail; an unhandled 'error' event must not kill the process.
+  redis.on('error', () => {});
+  return redis;
+}
+
+/** Resolves when the connection is ready, or rejects after `timeoutMs`. */
+export async function waitReady(redis: Redis, timeoutMs = 3000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not reachable after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(t);
+      redis.off('ready', onReady);
+    };
+    redis.on('ready', onReady);
+  });
+}
+
+/** redis://user:pass@host → redis://[redacted]@host, for messages and logs. */
+export function safeRedisUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//[redacted]@');
+}

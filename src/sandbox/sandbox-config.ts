@@ -1,0 +1,41 @@
+import type { Homelab } from './homelab.js';
+
+/** The labgate.yaml that matches the sandbox homelab. Written next to the kubeconfig. */
+export function sandboxConfigYaml(homelab: Homelab): string {
+  return `# Written by \`labgate sandbox\`: labgate's configuration for the simulated homelab.
+# A real homelab's labgate.yaml has the same shape; see the README.
+domain: ${homelab.domain}
+plans:
+  ttl: 15m
+redis:
+  # Keeps sandbox plans and audit apart from a real labgate on the same Redis.
+  prefix: labgate-sandbox
+traefik:
+  entryPoints:
+    tailscale: ts-secure
+    internet: websecure
+  forwardAuth:
+    name: oidc-auth
+    namespace: ${homelab.traefikNamespace}
+  allowCrossNamespace: true
+  tls:
+    certResolver: letsencrypt
+  mtls:
+    clientCaSecret: labgate-client-ca
+    passClientCert: true
+shell:
+  users: [alice, bob, mallory]
+  defaultUser: alice
+access:
+  groups:
+    approvers: [shell:alice]
+    operators: [shell:alice, shell:bob]
+  defaults:
+    request: [operators]
+    approve: [approvers]
+    # On so that one person can try the whole flow in the sandbox. A real labgate.yaml leaves
+    # it off (the default): someone other than the requester must approve.
+    selfApprove: true
+  # mallory is in no group: every command is refused for her.
+`;
+}
