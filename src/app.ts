@@ -84,7 +84,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   let producer: Producer | undefined;
   let dispatcher: Dispatcher | undefined;
   if (opts.chat) {
-    producer = new Producer(redis, () => connect('blocking'), keys.bullPrefix);
+    producer = new Producer(redis, () => connect('blocking'), keys.bullPrefix, config.apply);
     dispatcher = new Dispatcher(services, producer);
     if (redisReady) await producer.ready();
   }

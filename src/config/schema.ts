@@ -60,11 +60,40 @@ const TraefikConfig = z
   })
   .strict();
 
+const snowflake = (what: string) => z.string().trim().regex(/^\d{17,20}$/, { error: `must be ${what}: a Discord id (17–20 digits; Developer Mode → Copy ID)` });
+
+/** The Discord side; used when DISCORD_TOKEN is set. */
+const DiscordConfig = z
+  .object({
+    /** The guild (server) labgate serves; its commands are registered there. */
+    guildId: snowflake('a guild id'),
+    /** Read from the token's application when absent. */
+    applicationId: snowflake('an application id').optional(),
+    channels: z
+      .object({
+        /** Where plans and results are posted, whatever channel a command came from. */
+        ops: snowflake('a channel id'),
+        alerts: snowflake('a channel id').optional(),
+      })
+      .strict(),
+    /** Register (bulk-overwrite) the guild's commands when the bot starts. */
+    registerOnStart: z.boolean().default(false),
+    /** Discord's REST base; only tests point it elsewhere (a loopback Discord). */
+    apiBase: z.string().url({ error: 'must be a URL like https://discord.com/api' }).optional(),
+  })
+  .strict();
+export type DiscordConfig = z.output<typeof DiscordConfig>;
+
 export const ConfigFile = z
   .object({
     /** Appended to a host given without a dot: photos → photos.<domain>. */
     domain: hostname('a domain name'),
     plans: z.object({ ttl: duration('15m') }).strict().default({ ttl: '15m' } as never),
+    /** Retries of an apply for network faults: attempts in all, first backoff (exponential, with jitter). */
+    apply: z
+      .object({ attempts: z.number().int().min(1).max(20).default(5), backoff: duration('500ms') })
+      .strict()
+      .default({ attempts: 5, backoff: '500ms' } as never),
     redis: z
       .object({ prefix: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { error: 'must be letters, digits, _ . -' }).default('labgate') })
       .strict()
@@ -79,6 +108,7 @@ export const ConfigFile = z
       })
       .strict()
       .default({ users: [], dmFolder: '.labgate/dm' }),
+    discord: DiscordConfig.optional(),
     access: z
       .object({
         groups: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, { error: 'group names are letters, digits, _ and -' }), z.array(Member)).default({}),
@@ -119,5 +149,7 @@ export const Env = z.object({
   REDIS_URL: z.string().url({ error: 'must be a URL like redis://127.0.0.1:6379' }).default('redis://127.0.0.1:6379'),
   KUBECONFIG: z.string().optional(),
   LABGATE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The bot token; a secret: redacted when printed, never logged. Set it to run the Discord chat. */
+  DISCORD_TOKEN: z.string().min(20, { error: 'must be the bot token from the Developer Portal (Bot → Reset Token)' }).optional(),
 });
 export type Env = z.output<typeof Env>;

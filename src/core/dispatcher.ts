@@ -111,7 +111,11 @@ export class Dispatcher {
   }
 
   private async expire(rec: PlanRecord): Promise<void> {
-    if (!(await this.s.store.expireIfDue(rec.plan.id, this.s.now()))) return;
+    if (await this.s.store.expireIfDue(rec.plan.id, this.s.now())) await this.announceExpiry(rec);
+  }
+
+  /** Audits the expiry and disables the plan's buttons. */
+  private async announceExpiry(rec: PlanRecord): Promise<void> {
     await this.s.audit.append({ at: this.s.now(), actor: 'labgate', action: 'expire', planId: rec.plan.id, command: rec.plan.command.text, hash: rec.plan.hash, outcome: 'expired' });
     if (rec.message) await this.s.notifier.edit(rec.message, planMessage({ ...rec, status: 'expired' })).catch(() => {});
   }
@@ -137,7 +141,7 @@ export class Dispatcher {
       const res = await this.s.store.decide(plan.id, to, who, this.s.now(), plan.hash);
       if (!res.ok) {
         if (res.reason === 'expired') {
-          await this.expire(rec);
+          await this.announceExpiry(rec);
           return { replies: [refusal(`plan ${plan.id} expired at ${new Date(plan.expiresAt).toISOString()}; run ${plan.command.text} again`)] };
         }
         if (res.reason === 'decided') {

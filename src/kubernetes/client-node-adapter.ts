@@ -35,7 +35,7 @@ function statusOf(err: unknown): { status?: number; message: string } {
 
 function wrap(method: string, target: string, err: unknown): AdapterError {
   const { status, message } = statusOf(err);
-  return new AdapterError('kubernetes', method, target, status, `Kubernetes ${method} ${target}: ${message}`, { cause: err });
+  return new AdapterError('kubernetes', method, target, status, `Kubernetes ${method} ${target}: ${status ? `HTTP ${status}: ` : ''}${message}`, { cause: err });
 }
 
 /** Kubernetes over @kubernetes/client-node: generic object API with server-side apply. */

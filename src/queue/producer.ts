@@ -30,7 +30,12 @@ export class Producer {
   private readonly planEvents: QueueEvents;
   private readonly applyEvents: QueueEvents;
 
-  constructor(client: Redis, eventsConnection: () => Redis, bullPrefix: string) {
+  constructor(
+    client: Redis,
+    eventsConnection: () => Redis,
+    bullPrefix: string,
+    private readonly applyRetry: { attempts: number; backoff: number } = { attempts: 5, backoff: 500 },
+  ) {
     this.planQueue = new Queue(QUEUES.plan, { connection: client, prefix: bullPrefix, skipWaitingForReady: true });
     this.applyQueue = new Queue(QUEUES.apply, { connection: client, prefix: bullPrefix, skipWaitingForReady: true });
     this.planEvents = new QueueEvents(QUEUES.plan, { connection: eventsConnection(), prefix: bullPrefix });
@@ -53,7 +58,12 @@ export class Producer {
   }
 
   enqueueApply(data: ApplyJobData): Promise<Job<ApplyJobData>> {
-    return this.applyQueue.add('apply', data, { ...JOB_OPTIONS.apply, jobId: applyJobId(data.planId, data.hash) });
+    return this.applyQueue.add('apply', data, {
+      ...JOB_OPTIONS.apply,
+      attempts: this.applyRetry.attempts,
+      backoff: { type: 'exponential', delay: this.applyRetry.backoff, jitter: 0.5 },
+      jobId: applyJobId(data.planId, data.hash),
+    });
   }
 
   waitPlan(job: Job, timeoutMs = 30_000): Promise<PlanJobResult | { posted: true }> {

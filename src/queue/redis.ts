@@ -14,8 +14,9 @@ export function redisKeys(prefix: string) {
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
 /**
- * Connections by role. Chat-side clients fail fast when Redis is down (no offline queue), so
- * a command gets a clear answer instead of hanging; BullMQ workers and event listeners wait
+ * Connections by role. Chat-side clients fail fast when Redis is down (no offline queue, and
+ * no resending of a command after a reconnect: a command the person was told failed must not
+ * run later), so a command gets a clear answer instead of hanging; BullMQ workers and event listeners wait
  * for Redis to come back (maxRetriesPerRequest: null, as BullMQ requires).
  */
 export function createRedis(url: string, role: 'client' | 'blocking'): Redis {
@@ -26,7 +27,7 @@ export function createRedis(url: string, role: 'client' | 'blocking'): Redis {
   };
   const opts: RedisOptions =
     role === 'client'
-      ? { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 3000 }
+      ? { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 3000 }
       : { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
   const redis = new Redis(url, opts);
   // Connection errors surface on the commands that fail; an unhandled 'error' event must not kill the process.

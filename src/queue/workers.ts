@@ -44,7 +44,7 @@ async function requeueApproved(s: Services, connection: () => Redis): Promise<vo
       const existing = await queue.getJob(jobId);
       if (existing && !(await existing.isFailed())) continue;
       if (existing) await existing.remove();
-      await queue.add('apply', { planId: id, hash: rec.plan.hash }, { ...JOB_OPTIONS.apply, jobId });
+      await queue.add('apply', { planId: id, hash: rec.plan.hash }, { ...JOB_OPTIONS.apply, attempts: s.config.apply.attempts, backoff: { type: 'exponential', delay: s.config.apply.backoff, jitter: 0.5 }, jobId });
       s.logger.warn({ planId: id }, 'approved plan had no apply job; queued it again');
     }
   } finally {

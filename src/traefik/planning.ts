@@ -134,15 +134,16 @@ export async function exposureChanges(kube: KubernetesPort, host: string, curren
       );
     if (found) currentByKey.set(key(obj), normalize(found)!);
   }
-  // Deletes of routes first, so a route never points at an option or middleware that is gone.
-  const deletes = [...currentByKey.values()].filter((o) => !desiredKeys.has(key(o)));
-  deletes.sort((a, b) => (a.kind === 'IngressRoute' ? -1 : 0) - (b.kind === 'IngressRoute' ? -1 : 0));
-  for (const obj of deletes.filter((o) => o.kind === 'IngressRoute')) changes.push(kubeChange('delete', obj, null));
+  // New objects first, then routes, then removals of routes, then of what they referenced: at
+  // every step the live routes point at objects that exist, and a failure half-way still
+  // serves the host (as before or as planned), never leaving it dangling.
   for (const obj of desired) {
     const before = currentByKey.get(key(obj)) ?? null;
     if (!before) changes.push(kubeChange('create', null, obj));
     else if (!sameState(before, obj)) changes.push(kubeChange('update', before, obj));
   }
+  const deletes = [...currentByKey.values()].filter((o) => !desiredKeys.has(key(o)));
+  for (const obj of deletes.filter((o) => o.kind === 'IngressRoute')) changes.push(kubeChange('delete', obj, null));
   for (const obj of deletes.filter((o) => o.kind !== 'IngressRoute')) changes.push(kubeChange('delete', obj, null));
   return changes;
 }

@@ -1,0 +1,213 @@
+import {
+  ButtonStyle,
+  ComponentType,
+  MessageFlags,
+  type APIActionRowComponent,
+  type APIAllowedMentions,
+  type APIButtonComponentWithCustomId,
+  type APIEmbed,
+  type APIEmbedField,
+} from 'discord.js';
+import type { Button, MessageKind, OutMessage, Table } from '../message.js';
+
+/** A file the message carries as an attachment (a long diff, a wide table). */
+export interface DiscordFile {
+  name: string;
+  data: Buffer;
+  contentType: string;
+}
+
+/** A message as Discord takes it (REST field names), plus the files to upload with it. */
+export interface DiscordPayload {
+  content: string;
+  embeds: APIEmbed[];
+  components: APIActionRowComponent<APIButtonComponentWithCustomId>[];
+  allowed_mentions: APIAllowedMentions;
+  /** Ephemeral (64) for private messages; only interaction replies can honour it. */
+  flags?: number;
+  files: DiscordFile[];
+}
+
+/**
+ * Discord's limits. A diff is shown inline only while the whole message stays within what one
+ * plain message may hold (2,000 characters); beyond that it travels as an attached file.
+ */
+export const DISCORD_LIMITS = {
+  content: 2000,
+  inlineMessage: 2000,
+  title: 256,
+  description: 4096,
+  fields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  embedTotal: 6000,
+  buttonsPerRow: 5,
+  rows: 5,
+  label: 80,
+} as const;
+
+const COLOUR = { blurple: 0x5865f2, green: 0x57f287, yellow: 0xfee75c, orange: 0xe67e22, red: 0xed4245, grey: 0x99aab5 } as const;
+
+const STYLE: Record<Button['style'], APIButtonComponentWithCustomId['style']> = {
+  primary: ButtonStyle.Primary,
+  secondary: ButtonStyle.Secondary,
+  success: ButtonStyle.Success,
+  danger: ButtonStyle.Danger,
+};
+
+// Short kinds read best as one line of text; the rest become a card (embed).
+const PLAIN_KINDS: readonly MessageKind[] = ['refusal', 'error', 'info', 'decision'];
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A code block that cannot be closed early by what it shows. */
+function codeBlock(lang: string, body: string): string {
+  return `\`\`\`${lang}\n${body.replace(/```/g, '`\u200b``')}\n\`\`\``;
+}
+
+function tableText(t: Table): string {
+  const widths = t.columns.map((c, i) => Math.max(c.length, ...t.rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(t.columns), line(widths.map((w) => '-'.repeat(w))), ...t.rows.map(line)].join('\n');
+}
+
+const textFile = (name: string, text: string, contentType = 'text/plain; charset=utf-8'): DiscordFile => ({ name, data: Buffer.from(text, 'utf8'), contentType });
+
+function colourOf(msg: OutMessage): number {
+  switch (msg.kind) {
+    case 'plan': {
+      if (msg.buttons?.some((b) => !b.disabled)) return COLOUR.blurple;
+      // The plan's status line is the only trace of how it ended; the colour is a hint, the text says it.
+      const status = msg.fields?.find((f) => f.name === 'Status')?.value ?? '';
+      if (/applied\.$/.test(status)) return COLOUR.green;
+      if (/failed/.test(status)) return COLOUR.red;
+      if (/applying/.test(status)) return COLOUR.yellow;
+      return COLOUR.grey;
+    }
+    case 'result':
+      return msg.result?.status === 'applied' ? COLOUR.green : msg.result?.status === 'refused' ? COLOUR.orange : COLOUR.red;
+    case 'alert':
+      return COLOUR.orange;
+    case 'error':
+      return COLOUR.red;
+    case 'refusal':
+      return COLOUR.yellow;
+    default:
+      return COLOUR.blurple;
+  }
+}
+
+function buttonRows(buttons: Button[] | undefined): DiscordPayload['components'] {
+  const rows: DiscordPayload['components'] = [];
+  const list = (buttons ?? []).slice(0, DISCORD_LIMITS.buttonsPerRow * DISCORD_LIMITS.rows);
+  for (let i = 0; i < list.length; i += DISCORD_LIMITS.buttonsPerRow) {
+    rows.push({
+      type: ComponentType.ActionRow,
+      components: list.slice(i, i + DISCORD_LIMITS.buttonsPerRow).map((b) => ({
+        type: ComponentType.Button,
+        style: STYLE[b.style],
+        label: clip(b.label, DISCORD_LIMITS.label),
+        custom_id: b.id,
+        disabled: Boolean(b.disabled),
+      })),
+    });
+  }
+  return rows;
+}
+
+function mentionsOf(msg: OutMessage): { content: string; allowed: APIAllowedMentions } {
+  const users = [...new Set(msg.mentions ?? [])].filter((id) => /^\d{17,20}$/.test(id));
+  // Nobody is pinged unless the message names them: never @everyone or roles from rendered text.
+  return { content: users.map((id) => `<@${id}>`).join(' '), allowed: users.length ? { parse: [], users } : { parse: [] } };
+}
+
+function plainMessage(msg: OutMessage): DiscordPayload {
+  const { content: mentions, allowed } = mentionsOf(msg);
+  const head =
+    msg.kind === 'refusal' ? `✗ ${msg.text}` : msg.kind === 'error' ? `⚠ ${msg.text}` : msg.kind === 'decision' ? `✓ ${msg.text}` : msg.text;
+  const parts = [mentions ? `${mentions} ${head}` : head, ...(msg.lines ?? [])];
+  if (msg.ref) parts.push(`Reference: \`${msg.ref}\``);
+  const full = parts.join('\n');
+  const files: DiscordFile[] = [];
+  let content = full;
+  if (full.length > DISCORD_LIMITS.content) {
+    const note = '\n… (the full text is in message.txt)';
+    content = full.slice(0, DISCORD_LIMITS.content - note.length) + note;
+    files.push(textFile('message.txt', full));
+  }
+  return { content, embeds: [], components: buttonRows(msg.buttons), allowed_mentions: allowed, ...(msg.private ? { flags: MessageFlags.Ephemeral } : {}), files };
+}
+
+function embedSize(e: APIEmbed): number {
+  return (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+}
+
+function cardMessage(msg: OutMessage): DiscordPayload {
+  const { content, allowed } = mentionsOf(msg);
+  const files: DiscordFile[] = [];
+  const fields: APIEmbedField[] = (msg.fields ?? []).slice(0, DISCORD_LIMITS.fields).map((f) => {
+    const value = clip(f.value || '—', DISCORD_LIMITS.fieldValue);
+    return { name: clip(f.name || '—', DISCORD_LIMITS.fieldName), value, inline: f.name !== 'Status' && value.length <= 40 };
+  });
+  const title = clip(msg.text, DISCORD_LIMITS.title);
+  const footer = msg.ref ? { text: `Reference: ${msg.ref}` } : undefined;
+  const fixed = title.length + (footer?.text.length ?? 0) + fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
+
+  let prose = (msg.lines ?? []).join('\n');
+  const blocks: string[] = [];
+  const notes: string[] = [];
+  const fileBase = msg.planId ? `plan-${msg.planId}` : msg.kind;
+
+  if (msg.table) {
+    const text = tableText(msg.table);
+    const block = codeBlock('', text);
+    if (fixed + prose.length + block.length + 2 <= DISCORD_LIMITS.description) blocks.push(block);
+    else {
+      files.push(textFile(`${fileBase}.txt`, text + '\n'));
+      notes.push(`The table (${msg.table.rows.length} rows) is attached as ${fileBase}.txt.`);
+    }
+  }
+  if (msg.diff) {
+    const block = codeBlock('diff', msg.diff);
+    const used = fixed + content.length + prose.length + blocks.reduce((n, b) => n + b.length + 2, 0);
+    if (used + block.length + 2 <= DISCORD_LIMITS.inlineMessage) blocks.push(block);
+    else {
+      files.push(textFile(`${fileBase}.diff`, msg.diff.endsWith('\n') ? msg.diff : msg.diff + '\n', 'text/x-diff; charset=utf-8'));
+      notes.push(`The full diff (${msg.diff.split('\n').length} lines) is attached as ${fileBase}.diff.`);
+    }
+  }
+
+  const tail = [...blocks, ...notes].join('\n\n');
+  const room = DISCORD_LIMITS.description - (tail ? tail.length + 2 : 0);
+  if (prose.length > room) {
+    // Never cut silently: what does not fit is attached whole.
+    files.push(textFile(`${fileBase}-details.txt`, prose + '\n'));
+    const note = `\n… (continued in ${fileBase}-details.txt)`;
+    prose = prose.slice(0, Math.max(0, room - note.length)) + note;
+  }
+  let description = [prose, tail].filter(Boolean).join('\n\n');
+  const embed: APIEmbed = { title, color: colourOf(msg), ...(fields.length ? { fields } : {}), ...(footer ? { footer } : {}) };
+  const over = embedSize({ ...embed, description }) - DISCORD_LIMITS.embedTotal;
+  if (over > 0) description = clip(description, description.length - over);
+  if (description) embed.description = description;
+
+  return {
+    content,
+    embeds: [embed],
+    components: buttonRows(msg.buttons),
+    allowed_mentions: allowed,
+    ...(msg.private ? { flags: MessageFlags.Ephemeral } : {}),
+    files,
+  };
+}
+
+/**
+ * How one message reads on Discord: short answers as text, everything else as an embed card
+ * with buttons below. The one place Discord rendering lives.
+ */
+export function renderDiscordMessage(msg: OutMessage): DiscordPayload {
+  const plain = PLAIN_KINDS.includes(msg.kind) && !msg.fields?.length && !msg.table && !msg.diff;
+  return plain ? plainMessage(msg) : cardMessage(msg);
+}

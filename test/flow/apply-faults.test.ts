@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastPlan, startLab, type Lab } from '../support/lab.js';
+
+const routePath = (ns: string, kind: string, name: string) => `/apis/traefik.io/v1alpha1/namespaces/${ns}/${kind}/${name}`;
+
+describe('faults during apply: retried, never lost, never half-applied silently', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab({
+      configure: (c) => {
+        c.apply = { attempts: 3, backoff: 50 };
+      },
+    });
+  });
+  afterAll(async () => {
+    await lab.close();
+  });
+
+  const writesTo = (path: string) => lab.kubeWrites().filter((w) => w.path === path);
+
+  it('GIVEN Kubernetes answers 409 Conflict once WHEN applying THEN the apply is retried and succeeds once', async () => {
+    const path = routePath('media', 'ingressroutes', 'photos-ts');
+    lab.sandbox.faults.kubernetes.add({ match: `PATCH ${path}`, status: 409, times: 1 });
+    const { planId } = await lab.run('/expose service:immich namespace:media port:2283 host:photos auth:tailscale-only', 'bob');
+    await lab.run(`approve ${planId}`);
+    const results = lab.printed.filter((m) => m.kind === 'result' && m.planId === planId);
+    expect(results).toHaveLength(1);
+    expect(results[0]!.result?.status).toBe('applied');
+    expect(writesTo(path)).toHaveLength(2);
+    expect(lab.sandbox.kubernetes.requests.filter((r) => r.path === path && r.method === 'PATCH').map((r) => r.status)).toEqual([409, 201]);
+  });
+
+  it('GIVEN a change fails once half-way WHEN retried THEN it resumes: done changes are not applied twice', async () => {
+    const tlsPath = routePath('media', 'tlsoptions', 'photos-mtls');
+    const mwPath = routePath('media', 'middlewares', 'photos-client-cert');
+    lab.sandbox.faults.kubernetes.add({ match: `PATCH ${mwPath}`, status: 503, times: 1 });
+    const { planId } = await lab.run('/route mode host:photos mode:mtls-strict', 'bob');
+    await lab.run(`approve ${planId}`);
+    const result = lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop();
+    expect(result?.result?.status).toBe('applied');
+    expect(writesTo(tlsPath)).toHaveLength(1);
+    expect(lab.sandbox.kubernetes.requests.filter((r) => r.path === mwPath && r.method === 'PATCH').map((r) => r.status)).toEqual([503, 201]);
+  });
+
+  it('GIVEN Kubernetes keeps failing WHEN attempts run out THEN the person sees which changes are in place, with a log reference', async () => {
+    const routeTs = routePath('media', 'ingressroutes', 'photos-ts');
+    lab.sandbox.faults.kubernetes.add({ match: `PATCH ${routeTs}`, status: 500, times: 10 });
+    const { planId } = await lab.run('/route mode host:photos mode:tailscale-bypass', 'bob');
+    const steps = lastPlan(lab).lines!.filter((l) => /^• (create|update|delete)/.test(l));
+    expect(steps.map((l) => l.split(' (')[0])).toEqual([
+      '• create IngressRoute media/photos-ts',
+      '• update IngressRoute media/photos-public',
+      '• delete Middleware media/photos-client-cert',
+      '• delete TLSOption media/photos-mtls',
+    ]);
+    const out = await lab.run(`approve ${planId}`);
+    expect(out.fault).toBe(true);
+    const result = lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop()!;
+    expect(result.result?.status).toBe('failed');
+    expect(result.text).toMatch(/Apply of p-\w+ failed after 3 attempts: .*500.*0 of 4 changes are in place; run the command again to plan the rest/);
+    expect(result.lines).toEqual([
+      expect.stringMatching(/^✗ create IngressRoute media\/photos-ts/),
+      expect.stringMatching(/^✗ update IngressRoute media\/photos-public/),
+      expect.stringMatching(/^✗ delete Middleware media\/photos-client-cert/),
+      expect.stringMatching(/^✗ delete TLSOption media\/photos-mtls/),
+    ]);
+    expect(result.ref).toMatch(/^ref-/);
+    expect(lab.logs.lines.some((l) => l.includes(result.ref!) && l.includes('"level":50'))).toBe(true);
+    expect((await lab.app.services.store.get(planId!))?.status).toBe('failed');
+    // The host is still served exactly as before: mtls-strict.
+    const routes = await lab.run('/route list');
+    expect(routes.fault).toBeFalsy();
+    expect(lab.printed.filter((m) => m.kind === 'report').pop()?.table?.rows[0]?.slice(0, 2)).toEqual(['photos.home.example.com', 'mtls-strict']);
+  });
+
+  it('GIVEN the fault is gone WHEN the command runs again THEN the plan covers what is left and applies', async () => {
+    lab.sandbox.faults.kubernetes.clear();
+    const { planId } = await lab.run('/route mode host:photos mode:tailscale-bypass', 'bob');
+    await lab.run(`approve ${planId}`);
+    expect(lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop()?.result?.status).toBe('applied');
+  });
+});
