@@ -39,7 +39,7 @@ const TraefikConfig = z
     entryPoints: z
       .object({ tailscale: z.string().min(1).default('ts-secure'), internet: z.string().min(1).default('websecure') })
       .strict()
-      .default({ tailscale: 'ts-secure', internet: 'websecure' }),
+      .prefault({}),
     /** The forward-auth (OIDC) Middleware the internet route of tailscale-bypass goes through. */
     forwardAuth: z.object({ name: dnsLabel('a Middleware name'), namespace: dnsLabel('a namespace') }).strict().optional(),
     /** Mirror of Traefik's providers.kubernetesCRD.allowCrossNamespace. */
@@ -48,7 +48,7 @@ const TraefikConfig = z
     tls: z
       .object({ certResolver: z.string().min(1).optional(), secretName: dnsLabel('a Secret name').optional() })
       .strict()
-      .default({}),
+      .prefault({}),
     mtls: z
       .object({
         clientCaSecret: dnsLabel('a Secret name').default('labgate-client-ca'),
@@ -56,7 +56,7 @@ const TraefikConfig = z
         minVersion: z.enum(['VersionTLS12', 'VersionTLS13']).default('VersionTLS12'),
       })
       .strict()
-      .default({ clientCaSecret: 'labgate-client-ca', passClientCert: true, minVersion: 'VersionTLS12' }),
+      .prefault({}),
   })
   .strict();
 
@@ -88,18 +88,18 @@ export const ConfigFile = z
   .object({
     /** Appended to a host given without a dot: photos → photos.<domain>. */
     domain: hostname('a domain name'),
-    plans: z.object({ ttl: duration('15m') }).strict().default({ ttl: '15m' } as never),
+    plans: z.object({ ttl: duration('15m') }).strict().prefault({}),
     /** Retries of an apply for network faults: attempts in all, first backoff (exponential, with jitter). */
     apply: z
       .object({ attempts: z.number().int().min(1).max(20).default(5), backoff: duration('500ms') })
       .strict()
-      .default({ attempts: 5, backoff: '500ms' } as never),
+      .prefault({}),
     redis: z
       .object({ prefix: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { error: 'must be letters, digits, _ . -' }).default('labgate') })
       .strict()
-      .default({ prefix: 'labgate' }),
-    kubernetes: z.object({ context: z.string().min(1).optional() }).strict().default({}),
-    traefik: TraefikConfig.default({} as never),
+      .prefault({}),
+    kubernetes: z.object({ context: z.string().min(1).optional() }).strict().prefault({}),
+    traefik: TraefikConfig.prefault({}),
     shell: z
       .object({
         users: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, { error: 'must be a user name of letters, digits, . _ -' })).default([]),
@@ -107,7 +107,7 @@ export const ConfigFile = z
         dmFolder: z.string().default('.labgate/dm'),
       })
       .strict()
-      .default({ users: [], dmFolder: '.labgate/dm' }),
+      .prefault({}),
     discord: DiscordConfig.optional(),
     access: z
       .object({
@@ -116,30 +116,42 @@ export const ConfigFile = z
         commands: z.record(z.string(), AccessRule).default({}),
       })
       .strict()
-      .default({ groups: {}, defaults: {}, commands: {} }),
+      .prefault({}),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    const groups = new Set(Object.keys(c.access.groups));
-    const checkMembers = (members: string[] | undefined, path: (string | number)[]) =>
-      members?.forEach((m, i) => {
-        if (!m.includes(':') && m !== '*' && !groups.has(m))
-          ctx.addIssue({ code: 'custom', path: [...path, i], message: `unknown group "${m}"; groups: ${[...groups].join(', ') || '(none)'}` });
-      });
-    for (const [name, members] of Object.entries(c.access.groups))
-      members.forEach((m, i) => {
-        if (!m.includes(':') && m !== '*')
-          ctx.addIssue({ code: 'custom', path: ['access', 'groups', name, i], message: 'groups hold principals (shell:<user>, discord:user:<id>, discord:role:<id>), not other groups' });
-      });
-    checkMembers(c.access.defaults.request, ['access', 'defaults', 'request']);
-    checkMembers(c.access.defaults.approve, ['access', 'defaults', 'approve']);
-    for (const [cmd, rule] of Object.entries(c.access.commands)) {
-      checkMembers(rule.request, ['access', 'commands', cmd, 'request']);
-      checkMembers(rule.approve, ['access', 'commands', cmd, 'approve']);
-    }
-    if (c.shell.defaultUser && !c.shell.users.includes(c.shell.defaultUser))
-      ctx.addIssue({ code: 'custom', path: ['shell', 'defaultUser'], message: `must be one of shell.users (${c.shell.users.join(', ') || 'none defined'})` });
-  });
+  // Cross-field checks run even when other fields failed, so every problem is reported at
+  // once; the value may then be partly invalid, hence the defensive reads.
+  .superRefine(
+    (c, ctx) => {
+      const obj = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+      const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+      const access = obj(c.access);
+      const groupMap = obj(access.groups);
+      const groups = new Set(Object.keys(groupMap));
+      const checkMembers = (members: unknown, path: (string | number)[]) =>
+        list(members).forEach((m, i) => {
+          if (!m.includes(':') && m !== '*' && !groups.has(m))
+            ctx.addIssue({ code: 'custom', path: [...path, i], message: `unknown group "${m}"; groups: ${[...groups].join(', ') || '(none)'}` });
+        });
+      for (const [name, members] of Object.entries(groupMap))
+        list(members).forEach((m, i) => {
+          if (!m.includes(':') && m !== '*')
+            ctx.addIssue({ code: 'custom', path: ['access', 'groups', name, i], message: 'groups hold principals (shell:<user>, discord:user:<id>, discord:role:<id>), not other groups' });
+        });
+      const defaults = obj(access.defaults);
+      checkMembers(defaults.request, ['access', 'defaults', 'request']);
+      checkMembers(defaults.approve, ['access', 'defaults', 'approve']);
+      for (const [cmd, rule] of Object.entries(obj(access.commands))) {
+        checkMembers(obj(rule).request, ['access', 'commands', cmd, 'request']);
+        checkMembers(obj(rule).approve, ['access', 'commands', cmd, 'approve']);
+      }
+      const shell = obj(c.shell);
+      const users = list(shell.users);
+      if (typeof shell.defaultUser === 'string' && !users.includes(shell.defaultUser))
+        ctx.addIssue({ code: 'custom', path: ['shell', 'defaultUser'], message: `must be one of shell.users (${users.join(', ') || 'none defined'})` });
+    },
+    { when: () => true },
+  );
 
 export type ConfigFile = z.output<typeof ConfigFile>;
 

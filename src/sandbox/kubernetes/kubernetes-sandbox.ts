@@ -1,0 +1,353 @@
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { sleep, type FaultAction, type FaultInjector } from '../faults.js';
+import {
+  badRequest,
+  faultStatus,
+  KubeApiError,
+  methodNotAllowed,
+  notFound,
+  pathNotFound,
+  unauthorized,
+  type KubeStatus,
+} from './api-status.js';
+import { CrdSchemas } from './crd-schemas.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import type { KubernetesState } from './kubernetes-state.js';
+import { ObjectStore } from './object-store.js';
+import { PodExecEndpoint, pickSubprotocol, rejectUpgrade, type ExecHandler } from './pod-exec.js';
+import { findByKind, type ResourceType } from './resource-catalog.js';
+import { queryObject, route, verbOf } from './api-routes.js';
+import { ResourceOperations, type ListOptions, type WriteOptions } from './resource-operations.js';
+import { generateServingCertificates } from './serving-certificates.js';
+
+/** One request the sandbox received, for tests that count calls. */
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: Record<string, string | string[]>;
+  /** Kubernetes verb: list, watch, get, create, update, patch, delete, deletecollection, exec, discovery, other. */
+  verb: string;
+  /** HTTP status answered (101 for an exec upgrade); 0 when the connection was dropped or left hanging. */
+  status: number;
+  /** Set when an injected fault answered instead of the API. */
+  fault?: boolean;
+}
+
+export interface KubernetesSandbox {
+  /** `https://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  token: string;
+  /** PEM of the CA that signed the server certificate (generated at start). */
+  caPem: string;
+  /** A kubeconfig YAML for this server (see renderKubeconfig). */
+  kubeconfig(namespace?: string): string;
+  requests: RecordedRequest[];
+  /** Direct access to the objects, bypassing HTTP and validation. */
+  objects: ObjectStore;
+  close(): Promise<void>;
+}
+
+export interface KubernetesSandboxOptions {
+  /** Where the objects live; mutated in place. Missing token/counters are filled in. */
+  state: KubernetesState;
+  faults?: FaultInjector;
+  /** Called after every mutation of `state`. */
+  onChange?: () => void;
+  execHandler?: ExecHandler;
+  /** Port to listen on at 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+const MAX_BODY = 3 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) reject(new KubeApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
+  if (res.headersSent || res.destroyed) return;
+  const headers: Record<string, string | string[]> = { ...JSON_HEADERS };
+  if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
+  res.end(JSON.stringify(body));
+}
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  return h && /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '').trim() : undefined;
+}
+
+/**
+ * Starts a Kubernetes API server on 127.0.0.1 over HTTPS (a fresh CA each start) that the
+ * real `@kubernetes/client-node` talks to as to a cluster: discovery, core/v1 namespaces,
+ * services, secrets, configmaps, nodes, pods (with exec over WebSocket), apps/v1
+ * daemonsets and the Traefik CRDs, with list/watch/get/create/update/patch/apply/delete.
+ */
+export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Promise<KubernetesSandbox> {
+  const { state, faults } = opts;
+  const onChange = opts.onChange ?? (() => {});
+  if (!state.token) {
+    state.token = randomBytes(24).toString('base64url');
+    onChange();
+  }
+  const certs = await generateServingCertificates();
+  const store = new ObjectStore(state, onChange);
+  const ops = new ResourceOperations(store, new CrdSchemas());
+  const exec = new PodExecEndpoint(opts.execHandler);
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  const watches = new Set<ServerResponse>();
+  let serverAddress = '127.0.0.1:0';
+
+  /** Plays an injected fault; true when it answered (or swallowed) the request. */
+  async function playFault(fault: FaultAction, record: RecordedRequest, answer: (body: unknown, code: number, headers: Record<string, string>) => void, destroy: () => void): Promise<boolean> {
+    if (fault.delayMs) await sleep(fault.delayMs);
+    if (fault.hang) {
+      record.fault = true;
+      return true;
+    }
+    if (fault.drop) {
+      record.fault = true;
+      destroy();
+      return true;
+    }
+    if (fault.status) {
+      record.fault = true;
+      record.status = fault.status;
+      answer(fault.body ?? faultStatus(fault.status), fault.status, fault.headers ?? {});
+      return true;
+    }
+    return false;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://sandbox');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const q = url.searchParams;
+    const r = route(url.pathname, serverAddress);
+    const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+    const record: RecordedRequest = { method, path: url.pathname, query: queryObject(q), verb: verbOf(method, r, watch), status: 0 };
+    requests.push(record);
+    const respond = (code: number, body: unknown, warnings?: string[]) => {
+      record.status = code;
+      sendJson(res, code, body, warnings);
+    };
+
+    const fault = faults?.take(`${method} ${url.pathname}`);
+    if (fault) {
+      const answered = await playFault(
+        fault,
+        record,
+        (body, code, headers) => {
+          if (res.destroyed) return;
+          res.writeHead(code, { ...JSON_HEADERS, ...headers });
+          res.end(typeof body === 'string' ? body : JSON.stringify(body));
+        },
+        () => req.socket.destroy(),
+      );
+      if (answered) return;
+    }
+
+    try {
+      if (bearerToken(req) !== state.token) throw unauthorized();
+      if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
+        record.status = 200;
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('ok');
+        return;
+      }
+      if (!r) throw pathNotFound();
+      if (r.type === 'document') {
+        if (method !== 'GET') throw methodNotAllowed();
+        return respond(200, r.body);
+      }
+      const { resource, namespace, name, subresource } = r;
+      if (subresource === 'exec' && resource.kind === 'Pod') throw badRequest('Upgrade request required');
+      if (subresource !== undefined) throw pathNotFound();
+      const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody(req) : '';
+      const writeOpts: WriteOptions = {
+        fieldManager: q.get('fieldManager') ?? undefined,
+        defaultManager: (req.headers['user-agent'] ?? '').split('/')[0] || 'unknown',
+        fieldValidation: q.get('fieldValidation') ?? undefined,
+        dryRun: q.getAll('dryRun').includes('All'),
+        force: q.get('force') === 'true',
+      };
+      const listOpts: ListOptions = {
+        labelSelector: q.get('labelSelector') ?? undefined,
+        fieldSelector: q.get('fieldSelector') ?? undefined,
+        limit: q.has('limit') ? Number(q.get('limit')) : undefined,
+        continueToken: q.get('continue') ?? undefined,
+      };
+
+      if (name === undefined) {
+        if (method === 'GET' && watch) return startWatch(req, res, record, resource, namespace, listOpts, q);
+        if (method === 'GET') return respond(200, ops.list(resource, namespace, listOpts));
+        if (resource.namespaced && namespace === undefined) throw methodNotAllowed();
+        if (method === 'POST') {
+          const result = ops.create(resource, namespace, parseJsonBody(body), writeOpts);
+          return respond(201, result.object, result.warnings);
+        }
+        if (method === 'DELETE' && resource.verbs.includes('deletecollection')) {
+          return respond(200, ops.deleteCollection(resource, namespace, listOpts, writeOpts));
+        }
+        throw methodNotAllowed();
+      }
+      if (resource.namespaced && namespace === undefined) throw pathNotFound();
+      switch (method) {
+        case 'GET':
+          return respond(200, ops.get(resource, namespace, name));
+        case 'PUT': {
+          const result = ops.replace(resource, namespace, name, parseJsonBody(body), writeOpts);
+          return respond(200, result.object, result.warnings);
+        }
+        case 'PATCH': {
+          const result = ops.patch(resource, namespace, name, req.headers['content-type'] ?? '', body, writeOpts);
+          return respond(result.created ? 201 : 200, result.object, result.warnings);
+        }
+        case 'DELETE':
+          return respond(200, ops.delete(resource, namespace, name, body ? parseJsonBody(body) : undefined, {
+            dryRun: writeOpts.dryRun,
+            propagationPolicy: q.get('propagationPolicy') ?? undefined,
+          }));
+        default:
+          throw methodNotAllowed();
+      }
+    } catch (e) {
+      if (e instanceof KubeApiError) return respond(e.code, e.status);
+      respond(500, new KubeApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`).status);
+    }
+  }
+
+  function startWatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RecordedRequest,
+    resource: ResourceType,
+    namespace: string | undefined,
+    listOpts: ListOptions,
+    q: URLSearchParams,
+  ): void {
+    const matches = ops.matcher(resource, listOpts);
+    record.status = 200;
+    res.writeHead(200, { ...JSON_HEADERS, 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+    const fromRv = q.get('resourceVersion');
+    if (!fromRv || fromRv === '0') for (const o of store.items(resource, namespace).filter(matches)) send('ADDED', o);
+    const stop = store.subscribe((type, r, obj) => {
+      if (r === resource && (!namespace || obj.metadata.namespace === namespace) && matches(obj)) send(type, obj);
+    });
+    watches.add(res);
+    const timeout = q.has('timeoutSeconds') ? setTimeout(() => res.end(), Number(q.get('timeoutSeconds')) * 1000) : undefined;
+    const end = () => {
+      stop();
+      watches.delete(res);
+      if (timeout) clearTimeout(timeout);
+    };
+    res.on('close', end);
+    req.on('close', end);
+  }
+
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://sandbox');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const r = route(url.pathname, serverAddress);
+    const record: RecordedRequest = { method, path: url.pathname, query: queryObject(url.searchParams), verb: verbOf(method, r, false), status: 0 };
+    requests.push(record);
+    const reject = (status: KubeStatus) => {
+      record.status = status.code;
+      rejectUpgrade(socket, status.code, status);
+    };
+    socket.on('error', () => {});
+
+    const fault = faults?.take(`${method} ${url.pathname}`);
+    if (fault) {
+      const answered = await playFault(
+        fault,
+        record,
+        (body, code, headers) => rejectUpgrade(socket, code, body, headers),
+        () => socket.destroy(),
+      );
+      if (answered) return;
+    }
+    if (bearerToken(req) !== state.token) return reject(unauthorized().status);
+    if (!r || r.type !== 'resource' || r.resource.kind !== 'Pod' || r.subresource !== 'exec' || !r.namespace || !r.name) {
+      return reject(pathNotFound().status);
+    }
+    const pods = findByKind('v1', 'Pod')!;
+    const pod = store.read(pods, r.namespace, r.name);
+    if (!pod) return reject(notFound(pods, r.name).status);
+    const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((c) => c.name);
+    const defaultContainer = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? containers[0] ?? '';
+    const container = url.searchParams.get('container') || defaultContainer;
+    if (!containers.includes(container)) return reject(badRequest(`container ${container} is not valid for pod ${r.name}`).status);
+    const command = url.searchParams.getAll('command');
+    if (command.length === 0) return reject(badRequest('you must specify at least 1 command').status);
+    if (!pickSubprotocol(req.headers['sec-websocket-protocol'])) {
+      return reject(badRequest('unable to upgrade connection: none of the offered subprotocols is supported (v5.channel.k8s.io, v4.channel.k8s.io)').status);
+    }
+    record.status = 101;
+    exec.upgrade(req, socket, head, { namespace: r.namespace, pod: r.name, container, command });
+  }
+
+  const server: Server = createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => void handle(req, res));
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void handleUpgrade(req, socket, head));
+  server.on('tlsClientError', () => {});
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as { port: number }).port;
+  serverAddress = `127.0.0.1:${port}`;
+  const url = `https://127.0.0.1:${port}`;
+
+  return {
+    url,
+    port,
+    token: state.token,
+    caPem: certs.caPem,
+    kubeconfig: (namespace?: string) => renderKubeconfig({ server: url, caPem: certs.caPem, token: state.token, namespace }),
+    requests,
+    objects: store,
+    close: async () => {
+      for (const w of watches) w.end();
+      exec.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function parseJsonBody(body: string): unknown {
+  if (!body) return undefined;
+  try {
+    return JSON.parse(body);
+  } catch (e) {
+    throw badRequest(`the object provided is unrecognized: json parse error: ${(e as Error).message}`);
+  }
+}
