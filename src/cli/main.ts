@@ -3,12 +3,13 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { createApp } from '../app.js';
+import { discordNotifier, runDiscordChat, runDiscordRegister } from '../chat/discord/run-discord.js';
 import { PlatformNotifier } from '../chat/notifier.js';
 import { ShellNotifier, ShellOutput } from '../chat/shell/shell-notifier.js';
 import { runShell } from '../chat/shell/shell.js';
 import { loadConfig, redactConfig, type Config } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { planOnce } from './plan-once.js';
 
 const HELP = `labgate — plan, approve and apply homelab changes from chat
@@ -24,8 +25,10 @@ Usage: labgate <command> [options]
   sandbox [--state FILE] [--env-file FILE]
                             run the simulated homelab on loopback until stopped
   config check [FILE]       validate labgate.yaml (default: $LABGATE_CONFIG) and the environment
+  discord register          register the guild's slash commands (bulk overwrite; says what changed)
 
-Configuration: labgate.yaml at $LABGATE_CONFIG, plus KUBECONFIG, REDIS_URL and LABGATE_LOG_LEVEL.
+Configuration: labgate.yaml at $LABGATE_CONFIG, plus KUBECONFIG, REDIS_URL, LABGATE_LOG_LEVEL and
+DISCORD_TOKEN (with it, start/bot run the Discord bot instead of the shell; workers post over REST).
 With no LABGATE_CONFIG, start/shell/plan run against the built-in sandbox homelab.
 `;
 
@@ -43,6 +46,8 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false): Promis
     }
     return { config: res.config };
   }
+  // Loaded only when needed: a configured labgate never pays for the simulated homelab.
+  const { startSandbox } = await import('../sandbox/sandbox.js');
   const sandbox = await startSandbox({ stateFile: '.labgate/sandbox/state.json' });
   const res = loadConfig({ ...process.env, ...sandbox.env });
   if (!res.ok) throw new Error(`sandbox configuration is invalid: ${res.problems.join('; ')}`);
@@ -92,12 +97,24 @@ async function worker(): Promise<number> {
   const { config, sandbox } = await resolveConfig((s) => process.stderr.write(s));
   const logger = makeLogger('service');
   const out = new ShellOutput((line) => process.stdout.write(line + '\n'), false, false);
-  const app = await createApp({ config, logger, notifier: new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder) }), chat: false, workers: true });
+  const discord = discordNotifier(config, logger);
+  const notifier = new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder), ...(discord ? { discord } : {}) });
+  const app = await createApp({ config, logger, notifier, chat: false, workers: true });
   logger.info({ redisPrefix: config.redis.prefix }, 'labgate workers running');
   await waitForSignal();
   await app.close();
   await sandbox?.close();
   return 0;
+}
+
+async function discordChat(opts: { workers: boolean }): Promise<number> {
+  const say = (s: string) => process.stderr.write(s);
+  const { config, sandbox } = await resolveConfig(say);
+  try {
+    return await runDiscordChat({ config, logger: makeLogger('service'), workers: opts.workers, say, until: waitForSignal() });
+  } finally {
+    await sandbox?.close();
+  }
 }
 
 function waitForSignal(): Promise<void> {
@@ -111,6 +128,7 @@ async function sandboxCmd(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { state: { type: 'string' }, 'env-file': { type: 'string' } } });
   const stateFile = values.state ?? '.labgate/sandbox/state.json';
   const envFile = values['env-file'] ?? resolve(dirname(stateFile), 'sandbox.env');
+  const { startSandbox } = await import('../sandbox/sandbox.js');
   const sb = await startSandbox({ stateFile, envFile });
   process.stdout.write(
     `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\nIn another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`,
@@ -149,10 +167,21 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return cmd === undefined ? 2 : 0;
     case 'start':
-    case 'shell':
-      return await shell(cmd === 'start' ? [] : rest, { workers: true });
     case 'bot':
-      return await shell(rest, { workers: false });
+      if (process.env.DISCORD_TOKEN) return await discordChat({ workers: cmd === 'start' });
+      return await shell(cmd === 'start' ? [] : rest, { workers: cmd === 'start' });
+    case 'shell':
+      return await shell(rest, { workers: true });
+    case 'discord':
+      if (rest[0] === 'register') {
+        if (!process.env.LABGATE_CONFIG) {
+          process.stderr.write('labgate: discord register needs LABGATE_CONFIG (a labgate.yaml with a discord block)\n');
+          return 2;
+        }
+        return await runDiscordRegister({ config: (await resolveConfig((s) => process.stderr.write(s))).config, say: (s) => process.stderr.write(s), out: (s) => process.stdout.write(s) });
+      }
+      process.stderr.write('usage: labgate discord register\n');
+      return 2;
     case 'worker':
       return await worker();
     case 'plan': {

@@ -1,14 +1,33 @@
 import { Writable } from 'node:stream';
-import { Exec, KubeConfig, KubernetesObjectApi, PatchStrategy, type V1Status } from '@kubernetes/client-node';
+import { Exec, KubeConfig, KubernetesObjectApi, PatchStrategy, type RequestContext, type V1Status } from '@kubernetes/client-node';
 import { AdapterError } from '../errors.js';
 import type { ExecResult, KubeObject, KubeRef, KubernetesPort } from './port.js';
 import { displayName } from './objects.js';
 
 export const FIELD_MANAGER = 'labgate';
 
+/**
+ * client-node 2.x builds a new undici dispatcher for every request, so every request pays a
+ * fresh TLS handshake. This reuses one per cluster/user, with keep-alive, as kubectl does.
+ */
+class PooledKubeConfig extends KubeConfig {
+  private pooled?: { key: string; dispatcher: NonNullable<ReturnType<RequestContext['getDispatcher']>> };
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const fresh = context.getDispatcher();
+    if (!fresh) return;
+    const cluster = this.getCurrentCluster();
+    const user = this.getCurrentUser();
+    const key = [cluster?.server, cluster?.caData, cluster?.caFile, user?.name, user?.certData, user?.certFile, user?.keyFile].join('|');
+    if (this.pooled?.key !== key) this.pooled = { key, dispatcher: fresh };
+    else context.setDispatcher(this.pooled.dispatcher);
+  }
+}
+
 /** Loads a kubeconfig the way kubectl does: the file in KUBECONFIG, else in-cluster or ~/.kube/config. */
 export function loadKubeConfig(opts: { kubeconfig?: string; context?: string }): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else kc.loadFromDefault();
   if (opts.context) kc.setCurrentContext(opts.context);

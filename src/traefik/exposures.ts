@@ -17,10 +17,11 @@ export interface LiveExposure {
   objects: KubeObject[];
 }
 
-/** Every labgate-owned Traefik object in the cluster (by the managed-by label). */
-export async function readManagedTraefikObjects(kube: KubernetesPort): Promise<KubeObject[]> {
-  const lists = await Promise.all(EXPOSURE_KINDS.map((kind) => kube.list(TRAEFIK_API, kind, { labelSelector: MANAGED_SELECTOR })));
-  return lists.flat().filter(isManaged);
+/** Every labgate-owned Traefik object in the cluster (by the managed-by label); IngressRoutes may be given, already listed. */
+export async function readManagedTraefikObjects(kube: KubernetesPort, ingressRoutes?: KubeObject[]): Promise<KubeObject[]> {
+  const kinds = EXPOSURE_KINDS.filter((k) => !(ingressRoutes && k === 'IngressRoute'));
+  const lists = await Promise.all(kinds.map((kind) => kube.list(TRAEFIK_API, kind, { labelSelector: MANAGED_SELECTOR })));
+  return [...lists.flat(), ...(ingressRoutes ?? [])].filter(isManaged);
 }
 
 /** Groups labgate's objects by the host annotation into exposures. */

@@ -26,8 +26,9 @@ export async function readRouting(kube: KubernetesPort): Promise<RoutingState> {
   const [http, tcp, managed] = await Promise.all([
     kube.list(TRAEFIK_API, 'IngressRoute'),
     kube.list(TRAEFIK_API, 'IngressRouteTCP'),
-    readManagedTraefikObjects(kube),
+    readManagedTraefikObjects(kube, []),
   ]);
+  managed.push(...http.filter(isManaged));
   return { routes: [...http, ...tcp], exposures: groupExposures(managed) };
 }
 
