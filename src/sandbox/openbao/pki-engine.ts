@@ -1,0 +1,688 @@
+import { createPublicKey, generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
+import { promisify } from 'node:util';
+import { pemDecode, pemEncode } from './der.js';
+import { formatGoDuration, rfc3339Nano } from './durations.js';
+import { jsonResult, listResult, notFound, OpenBaoHttpError, userError, type HandlerResult } from './http-envelope.js';
+import { buildLeafCertificate } from './leaf-certificate.js';
+import type { PkiIssuer, PkiMountState, PkiRole, StoredCertificate } from './openbao-state.js';
+import { generateRootIssuer, installRootIssuer, rebuildCrl, trimPem, type IssuerKeyring } from './pki-issuer.js';
+import {
+  decodeSubjectAltNames,
+  disallowedCommonName,
+  firstDisallowedName,
+  glob,
+  isHostname,
+  otherSansError,
+  parseOtherSans,
+  toAsciiHostname,
+  type SubjectAltNames,
+} from './pki-names.js';
+import { boolField, commaListField, durationField, intField, stringField, type RequestBody } from './request-fields.js';
+import { colonSerial, colonSerialFromHex, hyphenSerial, hyphenToColon, randomSerialBytes, serialHex } from './serials.js';
+import { x509 } from './x509-runtime.js';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+type KeyType = 'rsa' | 'ec' | 'ed25519';
+type Format = 'pem' | 'der' | 'pem_bundle';
+
+const EC_CURVES: Record<number, string> = { 224: 'secp224r1', 256: 'prime256v1', 384: 'secp384r1', 521: 'secp521r1' };
+const CURVE_BITS: Record<string, number> = { secp224r1: 224, prime256v1: 256, secp384r1: 384, secp521r1: 521 };
+
+export interface PkiEngineDeps {
+  pki: PkiMountState;
+  keyring: IssuerKeyring;
+  now: () => number;
+  /** Called after every mutation of `pki`. */
+  changed: () => void;
+}
+
+interface CsrInfo {
+  commonName: string;
+  sans: SubjectAltNames;
+  spki: Buffer;
+  keyType: KeyType;
+  keyBits: number;
+  hasBasicConstraints: boolean;
+  verify: () => Promise<boolean>;
+}
+
+/**
+ * The PKI secrets engine of one mount: issue, sign, list, fetch, revoke, CRL. Behaviour and
+ * messages follow openbao/openbao builtin/logical/pki (path_issue_sign.go, cert_util.go,
+ * path_fetch.go, path_revoke.go). No HTTP here; see pki-routes.ts.
+ */
+export class PkiEngine {
+  constructor(private readonly deps: PkiEngineDeps) {}
+
+  private get pki() {
+    return this.deps.pki;
+  }
+
+  role(name: string): PkiRole {
+    const role = Object.hasOwn(this.pki.roles, name) ? this.pki.roles[name] : undefined;
+    if (!role) throw userError(`unknown role: ${name}`);
+    return role;
+  }
+
+  issuer(ref: string): PkiIssuer {
+    const id = ref === 'default' || ref === '' ? this.pki.defaultIssuerId : ref;
+    const issuer = this.pki.issuers[id] ?? Object.values(this.pki.issuers).find((i) => i.name === ref);
+    if (!issuer) throw userError(`could not fetch the CA certificate (was one set?): unable to find PKI issuer for reference: ${ref}`);
+    return issuer;
+  }
+
+  defaultIssuer(): PkiIssuer {
+    return this.issuer('default');
+  }
+
+  /** `POST <mount>/issue/<role>`: generates a key pair and a certificate for it. */
+  async issue(roleName: string, body: RequestBody, issuerRef?: string): Promise<HandlerResult> {
+    const role = { ...this.role(roleName) };
+    const warnings: string[] = [];
+    const requestedKeyType = stringField(body, 'key_type');
+    const keyTypeGiven = body.key_type !== undefined;
+    const keyBitsGiven = body.key_bits !== undefined;
+    if (role.key_type === 'any') {
+      if (!keyTypeGiven) {
+        throw userError('role key type "any" not allowed for issuing certificates without providing key_type and/or key_bits request parameters');
+      }
+      role.key_type = requestedKeyType as PkiRole['key_type'];
+      role.key_bits = keyBitsGiven ? intField(body, 'key_bits') : 0;
+      role.key_bits = defaultKeyBits(role.key_type, role.key_bits);
+    } else if (keyTypeGiven || keyBitsGiven) {
+      warnings.push('parameters key_type and key_bits ignored as role had specific values');
+    }
+    const format = this.format(body);
+    const issuer = this.issuer(issuerRef ?? role.issuer_ref);
+    if (role.key_type === 'rsa' && role.key_bits < 2048) throw userError('RSA keys < 2048 bits are unsafe and not supported');
+
+    const plan = this.plan(role, body, issuer, undefined);
+    const key = await generateLeafKey(role.key_type as KeyType, role.key_bits);
+    const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
+    const issued = await this.sign(role, issuer, plan, spki, role.key_type as KeyType, role.key_bits);
+
+    const keyFormat = stringField(body, 'private_key_format', 'der');
+    const data = this.certificateData(issued.certificate, issuer, format, body);
+    const privateKey = exportPrivateKey(key, role.key_type as KeyType, format, keyFormat);
+    data.private_key = privateKey;
+    data.private_key_type = role.key_type;
+    if (format === 'pem_bundle') {
+      // ToPEMBundle uses the key before any pkcs8 conversion.
+      const bundleKey = exportPrivateKey(key, role.key_type as KeyType, 'pem', 'der');
+      data.certificate = [bundleKey, data.certificate, data.issuing_ca].join('\n');
+    }
+    return this.issueResult(roleName, role, data, issued.notAfter, [...plan.warnings, ...warnings]);
+  }
+
+  /** `POST <mount>/sign/<role>`: certifies the key in a CSR, names per the role's use_csr_* settings. */
+  async signCsr(roleName: string, body: RequestBody, issuerRef?: string): Promise<HandlerResult> {
+    const role = this.role(roleName);
+    const format = this.format(body);
+    const issuer = this.issuer(issuerRef ?? role.issuer_ref);
+    const csr = await parseCsr(stringField(body, 'csr'));
+    checkCsrKey(role, csr);
+
+    const plan = this.plan(role, body, issuer, csr);
+    if (!(await csr.verify())) throw userError('request signature invalid');
+    const issued = await this.sign(role, issuer, plan, csr.spki, csr.keyType, csr.keyBits);
+
+    const data = this.certificateData(issued.certificate, issuer, format, body);
+    // Same order as OpenBao: the use_csr_* notices, then the creation warnings.
+    const warnings: string[] = [];
+    if (role.use_csr_common_name && stringField(body, 'common_name') !== '') {
+      warnings.push('the common_name field was provided but the role is set with "use_csr_common_name" set to true');
+    }
+    if (role.use_csr_sans && stringField(body, 'alt_names') !== '') {
+      warnings.push('the alt_names field was provided but the role is set with "use_csr_sans" set to true');
+    }
+    warnings.push(...plan.warnings);
+    if (csr.hasBasicConstraints) warnings.push('specified CSR contained a Basic Constraints extension that was ignored during issuance');
+    return this.issueResult(roleName, role, data, issued.notAfter, warnings);
+  }
+
+  private format(body: RequestBody): Format {
+    const format = stringField(body, 'format', 'pem');
+    if (format !== 'pem' && format !== 'der' && format !== 'pem_bundle') {
+      throw userError('the "format" path parameter must be "pem", "der", or "pem_bundle"');
+    }
+    return format;
+  }
+
+  /** generateCreationBundle + getNotAfter: names, validity, warnings. */
+  private plan(role: PkiRole, body: RequestBody, issuer: PkiIssuer, csr: CsrInfo | undefined) {
+    const warnings: string[] = [];
+    let cn = csr && role.use_csr_common_name ? csr.commonName : '';
+    if (cn === '') {
+      cn = stringField(body, 'common_name');
+      if (cn === '' && role.require_cn) {
+        throw userError('the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false');
+      }
+    }
+    const fromCsr = csr !== undefined && role.use_csr_sans;
+    const dnsNames: string[] = fromCsr ? [...csr.sans.dnsNames] : [];
+    const emails: string[] = fromCsr ? [...csr.sans.emails] : [];
+    const addName = (name: string) => {
+      if (name.includes('@')) emails.push(name);
+      else if (isHostname(name)) dnsNames.push(toAsciiHostname(name)!);
+    };
+    if (cn !== '' && !boolField(body, 'exclude_cn_from_sans')) addName(cn);
+    if (!fromCsr) {
+      const altNames = [...new Set(stringField(body, 'alt_names').trim().split(',').filter((s) => s !== ''))];
+      altNames.forEach(addName);
+    }
+
+    if (cn !== '') {
+      const bad = disallowedCommonName(role, cn);
+      if (bad) throw userError(`common name ${bad} not allowed by this role`);
+    }
+    const badDns = firstDisallowedName(role, dnsNames);
+    if (badDns) throw userError(`subject alternate name ${badDns} not allowed by this role`);
+    const badEmail = firstDisallowedName(role, emails);
+    if (badEmail) throw userError(`email address ${badEmail} not allowed by this role`);
+
+    const otherInput = commaListField(body, 'other_sans');
+    if (fromCsr) otherInput.push(...csr.sans.otherSans.map((o) => `${o.oid};UTF-8:${o.value}`));
+    let otherSans: SubjectAltNames['otherSans'] = [];
+    if (otherInput.length) {
+      try {
+        otherSans = parseOtherSans(otherInput);
+        const problem = otherSansError(role, otherSans);
+        if (problem) throw userError(problem);
+      } catch (err) {
+        if (err instanceof OpenBaoHttpError) throw err;
+        throw userError(`could not parse requested other SAN: ${(err as Error).message}`);
+      }
+    }
+
+    let ips: string[] = [];
+    if (fromCsr) {
+      if (csr.sans.ips.length && !role.allow_ip_sans) {
+        throw userError('IP Subject Alternative Names are not allowed in this role, but was provided some via CSR');
+      }
+      ips = csr.sans.ips;
+    } else {
+      const ipAlt = commaListField(body, 'ip_sans');
+      if (ipAlt.length && !role.allow_ip_sans) {
+        throw userError(`IP Subject Alternative Names are not allowed in this role, but was provided [${ipAlt.join(' ')}]`);
+      }
+      for (const ip of ipAlt) if (!isIP(ip)) throw userError(`the value "${ip}" is not a valid IP address`);
+      ips = ipAlt;
+    }
+
+    const uris = fromCsr ? csr.sans.uris : commaListField(body, 'uri_sans');
+    const via = fromCsr ? 'via CSR' : 'via the API';
+    if (uris.length) {
+      if (role.allowed_uri_sans.length === 0) {
+        throw userError(`URI Subject Alternative Names are not allowed in this role, but were provided ${via}`);
+      }
+      for (const uri of uris) {
+        if (!role.allowed_uri_sans.some((pattern) => glob(pattern, uri))) {
+          throw userError(`URI Subject Alternative Names were provided ${via} which are not valid for this role`);
+        }
+        if (!fromCsr && !URL.canParse(uri)) throw userError(`the provided URI Subject Alternative Name "${uri}" is not a valid URI`);
+      }
+    }
+
+    const now = this.deps.now();
+    const notBeforeParam = stringField(body, 'not_before');
+    const notBefore = notBeforeParam ? parseRfc3339(notBeforeParam) : now - role.not_before_duration * 1000;
+    const notAfter = this.notAfter(role, body, issuer, now, warnings);
+    if (notBefore > notAfter) {
+      throw userError(`The certificate's Not Before (${goTime(notBefore)}) is later than the certificate's Not After (${goTime(notAfter)})`);
+    }
+    if (notBefore === notAfter) {
+      throw userError(`The certificate's Not Before (${goTime(notBefore)}) is equal to the certificate's Not After (${goTime(notAfter)})`);
+    }
+
+    const sans: SubjectAltNames = { dnsNames: [...new Set(dnsNames)], emails: [...new Set(emails)], ips, uris, otherSans };
+    return { cn, sans, notBefore, notAfter, warnings };
+  }
+
+  private notAfter(role: PkiRole, body: RequestBody, issuer: PkiIssuer, now: number, warnings: string[]): number {
+    let ttl = durationField(body, 'ttl');
+    const notAfterParam = stringField(body, 'not_after');
+    if (ttl > 0 && notAfterParam !== '') {
+      throw userError('Either ttl or not_after should be provided. Both should not be provided in the same request.');
+    }
+    if (ttl === 0 && role.ttl > 0) ttl = role.ttl;
+    const maxTtl = role.max_ttl > 0 ? role.max_ttl : this.pki.maxLeaseTtlSeconds;
+    if (ttl === 0) ttl = this.pki.defaultLeaseTtlSeconds;
+    if (ttl > maxTtl) {
+      warnings.push(`TTL "${formatGoDuration(ttl)}" is longer than permitted maxTTL "${formatGoDuration(maxTtl)}", so maxTTL is being used`);
+      ttl = maxTtl;
+    }
+    let notAfter = notAfterParam !== '' ? parseRfc3339(notAfterParam) : now + ttl * 1000;
+    const caNotAfter = new x509.X509Certificate(issuer.certificatePem).notAfter.getTime();
+    if (notAfter > caNotAfter) {
+      if (issuer.leafNotAfterBehavior === 'truncate') notAfter = caNotAfter;
+      else if (issuer.leafNotAfterBehavior === 'err') {
+        throw userError(
+          `cannot satisfy request, as TTL would result in notAfter of ${rfc3339Nano(notAfter)} that is beyond the expiration of the CA certificate at ${rfc3339Nano(caNotAfter)}`,
+        );
+      }
+    }
+    return notAfter;
+  }
+
+  private async sign(
+    role: PkiRole,
+    issuer: PkiIssuer,
+    plan: ReturnType<PkiEngine['plan']>,
+    spki: Buffer,
+    keyType: KeyType,
+    keyBits: number,
+  ) {
+    const serial = colonSerial(randomSerialBytes());
+    const certificate = await buildLeafCertificate({
+      issuer: await this.deps.keyring.keys(issuer),
+      spki,
+      serialHex: serialHex(serial),
+      commonName: plan.cn,
+      role,
+      sans: plan.sans,
+      notBefore: new Date(plan.notBefore),
+      notAfter: new Date(plan.notAfter),
+    });
+    const notAfter = Math.floor(certificate.notAfter.getTime() / 1000);
+    if (!role.no_store) {
+      this.pki.certs[hyphenSerial(serial)] = {
+        serialNumber: serial,
+        certificatePem: trimPem(certificate.toString('pem')),
+        issuerId: issuer.id,
+        commonName: plan.cn,
+        dnsNames: plan.sans.dnsNames,
+        keyType,
+        keyBits,
+        notBefore: Math.floor(certificate.notBefore.getTime() / 1000),
+        notAfter,
+      };
+      this.deps.changed();
+    }
+    return { certificate, notAfter };
+  }
+
+  private certificateData(certificate: x509.X509Certificate, issuer: PkiIssuer, format: Format, body: RequestBody) {
+    const removeRoots = boolField(body, 'remove_roots_from_chain');
+    // A root issuer's chain is itself; remove_roots_from_chain leaves nothing, so the field is omitted.
+    const chainPems = removeRoots ? [] : [issuer.certificatePem];
+    const der = (pem: string) => Buffer.from(new x509.X509Certificate(pem).rawData).toString('base64');
+    const data: Record<string, unknown> = {
+      expiration: Math.floor(certificate.notAfter.getTime() / 1000),
+      not_before: Math.floor(certificate.notBefore.getTime() / 1000),
+      serial_number: colonSerialFromHex(certificate.serialNumber),
+    };
+    if (format === 'der') {
+      data.certificate = Buffer.from(certificate.rawData).toString('base64');
+      data.issuing_ca = der(issuer.certificatePem);
+      if (chainPems.length) data.ca_chain = chainPems.map(der);
+    } else {
+      data.certificate = trimPem(certificate.toString('pem'));
+      data.issuing_ca = issuer.certificatePem;
+      if (chainPems.length) data.ca_chain = chainPems;
+    }
+    return data;
+  }
+
+  private issueResult(roleName: string, role: PkiRole, data: Record<string, unknown>, notAfter: number, warnings: string[]): HandlerResult {
+    const result = jsonResult(data, warnings);
+    if (role.generate_lease && result.kind === 'json') {
+      result.leaseId = `${this.pki.mount}/issue/${roleName}/${randomUUID()}`;
+      result.leaseDuration = Math.max(0, notAfter - Math.floor(this.deps.now() / 1000));
+    }
+    return result;
+  }
+
+  /** `LIST <mount>/certs`: colon-form serials in storage order (sorted), paged by after/limit. */
+  listCerts(query: URLSearchParams): HandlerResult {
+    return listResult(this.page(Object.keys(this.pki.certs), query).map(hyphenToColon));
+  }
+
+  /** `LIST <mount>/certs/detailed`: keys plus key_info per certificate. */
+  listCertsDetailed(query: URLSearchParams): HandlerResult {
+    const keys = this.page(Object.keys(this.pki.certs), query);
+    const info: Record<string, unknown> = {};
+    const issuerNames = new Map<string, string>();
+    const issuerName = (id: string) => {
+      if (!issuerNames.has(id)) {
+        const issuer = this.pki.issuers[id];
+        issuerNames.set(id, issuer ? new x509.X509Certificate(issuer.certificatePem).subject : '');
+      }
+      return issuerNames.get(id)!;
+    };
+    for (const key of keys) {
+      const cert = this.pki.certs[key]!;
+      info[hyphenToColon(key)] = {
+        common_name: cert.commonName,
+        issuer: issuerName(cert.issuerId),
+        key_type: cert.keyType,
+        // OpenBao reports a fixed 256 for Ed25519.
+        key_bits: cert.keyType === 'ed25519' ? 256 : cert.keyBits,
+        not_after: rfc3339Nano(cert.notAfter * 1000),
+        not_before: rfc3339Nano(cert.notBefore * 1000),
+        dns_names: cert.dnsNames.slice(0, 5),
+      };
+    }
+    return listResult(keys.map(hyphenToColon), info);
+  }
+
+  /** `LIST <mount>/certs/revoked`. */
+  listRevoked(query: URLSearchParams): HandlerResult {
+    const revoked = Object.keys(this.pki.certs).filter((k) => this.pki.certs[k]!.revokedAt !== undefined);
+    return listResult(this.page(revoked, query).map(hyphenToColon));
+  }
+
+  private page(keys: string[], query: URLSearchParams): string[] {
+    const sorted = [...keys].sort();
+    const after = query.get('after') ?? '';
+    const limit = Number.parseInt(query.get('limit') ?? '', 10);
+    const start = after ? sorted.findIndex((k) => k > after) : 0;
+    const from = start < 0 ? sorted.length : start;
+    return sorted.slice(from, Number.isInteger(limit) && limit > 0 ? from + limit : undefined);
+  }
+
+  /** `GET <mount>/cert/<serial>` (also ca, ca_chain, crl) as JSON. */
+  async readCertJson(serial: string): Promise<HandlerResult> {
+    if (serial === 'ca') return jsonResult(this.fetchData(this.defaultIssuer().certificatePem));
+    if (serial === 'ca_chain') {
+      const chain = this.defaultIssuer().certificatePem;
+      return jsonResult({ ...this.fetchData(chain), ca_chain: chain });
+    }
+    if (serial === 'crl' || serial === 'delta-crl') return jsonResult(this.fetchData((await this.freshCrl()).pem));
+    const cert = this.findCert(serial);
+    if (!cert) throw notFound();
+    const data = this.fetchData(cert.certificatePem);
+    if (cert.revokedAt !== undefined) {
+      data.revocation_time = Math.floor(cert.revokedAt / 1000);
+      data.revocation_time_rfc3339 = rfc3339Nano(cert.revokedAt);
+      data.issuer_id = cert.issuerId;
+    }
+    return jsonResult(data);
+  }
+
+  private fetchData(pem: string): Record<string, unknown> {
+    return { certificate: pem, revocation_time: 0, revocation_time_rfc3339: '' };
+  }
+
+  /** `GET <mount>/cert/<serial>/raw[/pem]`: DER or PEM body; 204 when unknown, like OpenBao's raw paths. */
+  readCertRaw(serial: string, pem: boolean): HandlerResult {
+    const source = serial === 'ca' ? this.defaultIssuer().certificatePem : this.findCert(serial)?.certificatePem;
+    if (!source) return { kind: 'empty' };
+    return pem
+      ? { kind: 'raw', contentType: 'application/pem-certificate-chain', body: source }
+      : { kind: 'raw', contentType: 'application/pkix-cert', body: Buffer.from(new x509.X509Certificate(source).rawData) };
+  }
+
+  findCert(serial: string): StoredCertificate | undefined {
+    const key = hyphenSerial(serial);
+    return Object.hasOwn(this.pki.certs, key) ? this.pki.certs[key] : undefined;
+  }
+
+  /** `GET <mount>/ca/pem` (no trailing newline) and `GET <mount>/ca` (DER). */
+  readCa(pem: boolean): HandlerResult {
+    const cert = this.defaultIssuer().certificatePem;
+    return pem
+      ? { kind: 'raw', contentType: 'application/pem-certificate-chain', body: cert }
+      : { kind: 'raw', contentType: 'application/pkix-cert', body: Buffer.from(new x509.X509Certificate(cert).rawData) };
+  }
+
+  /** `GET <mount>/ca_chain`: the default issuer's chain as PEM (sic: application/pkix-cert). */
+  readCaChain(): HandlerResult {
+    return { kind: 'raw', contentType: 'application/pkix-cert', body: this.defaultIssuer().certificatePem };
+  }
+
+  /** `GET <mount>/crl` (DER) and `GET <mount>/crl/pem`. */
+  async readCrl(pem: boolean): Promise<HandlerResult> {
+    const crl = await this.freshCrl();
+    return pem
+      ? { kind: 'raw', contentType: 'application/x-pem-file', body: crl.pem }
+      : { kind: 'raw', contentType: 'application/pkix-crl', body: pemDecode(crl.pem) };
+  }
+
+  /** The default issuer's CRL, rebuilt first when it has expired (OpenBao's periodic rebuild). */
+  private async freshCrl() {
+    const issuer = this.defaultIssuer();
+    if (!issuer.crl.pem || issuer.crl.nextUpdate <= this.deps.now()) {
+      await rebuildCrl(this.pki, issuer, this.deps.keyring, this.deps.now());
+      this.deps.changed();
+    }
+    return issuer.crl;
+  }
+
+  /** `POST <mount>/revoke`: by serial_number or certificate; idempotent; rebuilds the issuer's CRL. */
+  async revoke(body: RequestBody): Promise<HandlerResult> {
+    const haveSerial = body.serial_number !== undefined;
+    const haveCert = body.certificate !== undefined;
+    if (!haveSerial && !haveCert) throw userError('The serial number or certificate to revoke must be provided.');
+    if (haveSerial && haveCert) throw userError('Must provide either the certificate or the serial to revoke; not both.');
+
+    let serial: string;
+    let cert: StoredCertificate | undefined;
+    if (haveCert) {
+      ({ serial, cert } = await this.certificateToRevoke(stringField(body, 'certificate')));
+    } else {
+      serial = stringField(body, 'serial_number');
+      if (serial === '') throw userError('The serial number must be provided');
+      cert = /^[0-9A-Fa-f:-]+$/.test(serial) ? this.findCert(serial) : undefined;
+    }
+    if (!cert) throw userError(`certificate with serial ${serial} not found.`);
+    serial = cert.serialNumber;
+
+    if (cert.isCa) {
+      const owner = Object.values(this.pki.issuers).find((i) => i.certificatePem === cert.certificatePem);
+      throw userError(`adding issuer (id: ${owner?.id ?? cert.issuerId}) to its own CRL is not allowed`);
+    }
+    if (cert.revokedAt !== undefined) return jsonResult(revocationData(cert.revokedAt));
+
+    const now = this.deps.now();
+    if (cert.notAfter * 1000 < now + 2000) {
+      return jsonResult(null, [`certificate with serial ${serial} already expired; refusing to add to CRL`]);
+    }
+    cert.revokedAt = now;
+    const issuer = this.pki.issuers[cert.issuerId];
+    if (issuer) await rebuildCrl(this.pki, issuer, this.deps.keyring, now);
+    this.deps.changed();
+    return jsonResult(revocationData(now));
+  }
+
+  /**
+   * pathRevokeWriteHandleCertificate: a stored certificate must be byte-identical; an unstored
+   * one is accepted (and stored) when one of the mount's issuers signed it.
+   */
+  private async certificateToRevoke(pem: string): Promise<{ serial: string; cert: StoredCertificate }> {
+    if (pem.length < 75) {
+      throw userError('provided certificate data was too short; perhaps a path was passed to the API rather than the contents of a PEM file');
+    }
+    let der: Buffer;
+    try {
+      der = pemDecode(pem);
+    } catch {
+      throw userError('certificate contains no PEM data');
+    }
+    let parsed: x509.X509Certificate;
+    try {
+      parsed = new x509.X509Certificate(der);
+    } catch (err) {
+      throw userError(`certificate could not be parsed: ${(err as Error).message}`);
+    }
+    const serial = colonSerialFromHex(parsed.serialNumber);
+    const stored = this.findCert(serial);
+    if (stored) {
+      if (!der.equals(pemDecode(stored.certificatePem))) {
+        throw new OpenBaoHttpError(500, ["certificate with same serial but unequal value already present in this cluster's storage; refusing to revoke"]);
+      }
+      return { serial, cert: stored };
+    }
+    for (const issuer of Object.values(this.pki.issuers)) {
+      const issuerCert = new x509.X509Certificate(issuer.certificatePem);
+      if (await parsed.verify({ publicKey: issuerCert, signatureOnly: true }).catch(() => false)) {
+        const sans = parsed.getExtension('2.5.29.17');
+        const cert: StoredCertificate = {
+          serialNumber: serial,
+          certificatePem: pemEncode(der, 'CERTIFICATE'),
+          issuerId: issuer.id,
+          commonName: parsed.subjectName.getField('CN')[0] ?? '',
+          dnsNames: sans ? decodeSubjectAltNames(Buffer.from(sans.value)).dnsNames : [],
+          ...describePublicKey(Buffer.from(parsed.publicKey.rawData)),
+          notBefore: Math.floor(parsed.notBefore.getTime() / 1000),
+          notAfter: Math.floor(parsed.notAfter.getTime() / 1000),
+        };
+        this.pki.certs[hyphenSerial(serial)] = cert;
+        return { serial, cert };
+      }
+    }
+    throw userError(
+      'unable to verify signature on presented cert from any present issuer in this mount; certificates from previous CAs will need to have their issuing CA and key re-imported if revocation is necessary',
+    );
+  }
+
+  /** `LIST <mount>/roles`. */
+  listRoles(): HandlerResult {
+    return listResult(Object.keys(this.pki.roles).sort());
+  }
+
+  /** `GET <mount>/roles/<name>`: 404 when absent, like a read of a missing entry. */
+  readRole(name: string): HandlerResult {
+    if (!Object.hasOwn(this.pki.roles, name)) throw notFound();
+    return jsonResult({ ...this.pki.roles[name] });
+  }
+
+  /** Generates a new root and makes it the default issuer; earlier certificates stay listed. */
+  async rotateCa(opts: { keyType?: 'ec' | 'rsa'; commonName?: string; ttlSeconds?: number } = {}): Promise<PkiIssuer> {
+    const current = this.defaultIssuer();
+    const currentCert = new x509.X509Certificate(current.certificatePem);
+    const now = this.deps.now();
+    const root = await generateRootIssuer({
+      keyType: opts.keyType ?? current.keyType,
+      commonName: opts.commonName ?? currentCert.subjectName.getField('CN')[0] ?? 'labgate sandbox root CA',
+      name: `root-${new Date(now).toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
+      ttlSeconds: opts.ttlSeconds ?? Math.floor((currentCert.notAfter.getTime() - currentCert.notBefore.getTime()) / 1000),
+      now,
+    });
+    await installRootIssuer(this.pki, root, this.deps.keyring, now);
+    this.deps.changed();
+    return root.issuer;
+  }
+}
+
+function revocationData(revokedAt: number) {
+  return { revocation_time: Math.floor(revokedAt / 1000), revocation_time_rfc3339: rfc3339Nano(revokedAt), state: 'revoked' };
+}
+
+/** certutil.ValidateDefaultOrValueKeyTypeSignatureLength, as a 500 like OpenBao's wrapped error. */
+function defaultKeyBits(keyType: string, bits: number): number {
+  const fail = (msg: string) => new OpenBaoHttpError(500, [`failed to validate role: ${msg}`]);
+  switch (keyType) {
+    case 'rsa':
+      if (bits === 0) return 2048;
+      if (![2048, 3072, 4096, 8192].includes(bits)) throw fail(`unsupported bit length for RSA key: ${bits}`);
+      return bits;
+    case 'ec':
+      if (bits === 0) return 256;
+      if (!EC_CURVES[bits]) throw fail(`unsupported bit length for EC key: ${bits}`);
+      return bits;
+    case 'ed25519':
+      return 0;
+    default:
+      throw fail(`unsupported key type: ${keyType}`);
+  }
+}
+
+async function generateLeafKey(keyType: KeyType, bits: number): Promise<KeyObject> {
+  switch (keyType) {
+    case 'rsa':
+      return (await generateKeyPairAsync('rsa', { modulusLength: bits })).privateKey;
+    case 'ec':
+      return (await generateKeyPairAsync('ec', { namedCurve: EC_CURVES[bits]! })).privateKey;
+    case 'ed25519':
+      return (await generateKeyPairAsync('ed25519')).privateKey;
+  }
+}
+
+/** Private key as OpenBao returns it: PKCS#1 / SEC1 by default, PKCS#8 on request; PEM or base64 DER. */
+function exportPrivateKey(key: KeyObject, keyType: KeyType, format: Format, keyFormat: string): string {
+  const type = keyFormat === 'pkcs8' || keyType === 'ed25519' ? 'pkcs8' : keyType === 'rsa' ? 'pkcs1' : 'sec1';
+  if (format === 'der') return key.export({ type, format: 'der' }).toString('base64');
+  return key.export({ type, format: 'pem' }).toString().trim();
+}
+
+/** Parses a PEM CSR the way OpenBao's signCert does (pem.Decode, then x509.ParseCertificateRequest). */
+async function parseCsr(pem: string): Promise<CsrInfo> {
+  if (pem === '') throw userError('"csr" is empty');
+  const block = /-----BEGIN ([^-\r\n]+)-----([\s\S]*?)-----END \1-----/.exec(pem);
+  if (!block) throw userError('csr contains no data');
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(Buffer.from(block[2]!.replace(/\s+/g, ''), 'base64'));
+  } catch (err) {
+    throw userError(`certificate request could not be parsed: ${(err as Error).message}`);
+  }
+  const spki = Buffer.from(csr.publicKey.rawData);
+  let key: { keyType: KeyType; keyBits: number };
+  try {
+    key = describePublicKey(spki);
+  } catch {
+    throw userError(
+      'Refusing to sign CSR with empty PublicKey. This usually means the SubjectPublicKeyInfo field has an OID not recognized by Go, such as 1.2.840.113549.1.1.10 for rsaPSS.',
+    );
+  }
+  const sanExt = csr.getExtension('2.5.29.17');
+  return {
+    commonName: csr.subjectName.getField('CN')[0] ?? '',
+    sans: sanExt ? decodeSubjectAltNames(Buffer.from(sanExt.value)) : { dnsNames: [], emails: [], ips: [], uris: [], otherSans: [] },
+    spki,
+    ...key,
+    hasBasicConstraints: csr.getExtension('2.5.29.19') !== null,
+    verify: async () => {
+      try {
+        return await csr.verify();
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** Key type and size of a SubjectPublicKeyInfo; throws for algorithms OpenBao does not sign. */
+function describePublicKey(spki: Buffer): { keyType: KeyType; keyBits: number } {
+  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return { keyType: 'rsa', keyBits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+    case 'ec':
+      return { keyType: 'ec', keyBits: CURVE_BITS[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 0 };
+    case 'ed25519':
+      return { keyType: 'ed25519', keyBits: 0 };
+    default:
+      throw new Error(`unsupported key type ${key.asymmetricKeyType}`);
+  }
+}
+
+/** signCert's key checks: type must match the role; sizes at least the role's and OpenBao's minimums. */
+function checkCsrKey(role: PkiRole, csr: CsrInfo): void {
+  let minimum = role.key_bits;
+  if (role.key_type === 'any') {
+    if (csr.keyType === 'rsa' && csr.keyBits < 2048) throw userError('RSA keys < 2048 bits are unsafe and not supported');
+    minimum = csr.keyType === 'rsa' ? 2048 : csr.keyType === 'ec' ? 224 : 0;
+  } else if (role.key_type !== csr.keyType) {
+    throw userError(`role requires keys of type ${role.key_type}`);
+  }
+  if (csr.keyType === 'rsa') {
+    if (csr.keyBits < minimum) throw userError(`role requires a minimum of a ${minimum}-bit key, but CSR's key is ${csr.keyBits} bits`);
+    if (csr.keyBits < 2048) throw userError(`OpenBao requires a minimum of a 2048-bit key, but CSR's key is ${csr.keyBits} bits`);
+  } else if (csr.keyType === 'ec' && csr.keyBits < minimum) {
+    throw userError(`role requires a minimum of a ${minimum}-bit key, but CSR's key is ${csr.keyBits} bits`);
+  }
+}
+
+function parseRfc3339(value: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) throw userError(`parsing time "${value}" as "2006-01-02T15:04:05Z07:00": cannot parse "${value}" as RFC 3339`);
+  return ms;
+}
+
+/** Go's time.Time.String() in UTC, for the not-before/not-after messages. */
+function goTime(ms: number): string {
+  return `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
+}

@@ -1,0 +1,63 @@
+import { parseDurationSeconds } from './durations.js';
+import { userError } from './http-envelope.js';
+
+/**
+ * Typed reads of request parameters, converting the way OpenBao's framework.FieldData does
+ * (strings for bools/ints accepted; comma strings or arrays for slices) and failing with its
+ * 400 "error converting input" message.
+ */
+export type RequestBody = Record<string, unknown>;
+
+const conversionError = (field: string, value: unknown) =>
+  userError(`error converting input ${typeof value === 'string' ? value : JSON.stringify(value)} for field "${field}"`);
+
+/** TypeString. */
+export function stringField(body: RequestBody, field: string, fallback = ''): string {
+  const value = body[field];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw conversionError(field, value);
+}
+
+/** TypeBool: booleans or strconv.ParseBool strings. */
+export function boolField(body: RequestBody, field: string, fallback = false): boolean {
+  const value = body[field];
+  if (value === undefined || value === null || value === '') return fallback;
+  if (typeof value === 'boolean') return value;
+  const parsed = parseGoBool(String(value));
+  if (parsed === undefined) throw conversionError(field, value);
+  return parsed;
+}
+
+/** TypeInt: numbers or integer strings. */
+export function intField(body: RequestBody, field: string, fallback = 0): number {
+  const value = body[field];
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'number' ? value : /^-?\d+$/.test(String(value)) ? Number(value) : NaN;
+  if (!Number.isInteger(n)) throw conversionError(field, value);
+  return n;
+}
+
+/** TypeCommaStringSlice: "a,b" or ["a","b"]; blanks trimmed away. */
+export function commaListField(body: RequestBody, field: string): string[] {
+  const value = body[field];
+  if (value === undefined || value === null || value === '') return [];
+  const items = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(',') : undefined;
+  if (!items) throw conversionError(field, value);
+  return items.map((s) => s.trim()).filter(Boolean);
+}
+
+/** TypeDurationSecond, in seconds. */
+export function durationField(body: RequestBody, field: string): number {
+  const seconds = parseDurationSeconds(body[field]);
+  if (seconds === undefined) throw conversionError(field, body[field]);
+  return seconds;
+}
+
+/** strconv.ParseBool. */
+export function parseGoBool(value: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  return undefined;
+}
