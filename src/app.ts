@@ -7,6 +7,7 @@ import type { Config } from './config/load.js';
 import { AccessPolicy } from './core/access.js';
 import { Dispatcher } from './core/dispatcher.js';
 import type { Services } from './core/services.js';
+import { Suggestions } from './core/suggestions.js';
 import { KubernetesApplier } from './kubernetes/applier.js';
 import { ClientNodeKubernetes, loadKubeConfig } from './kubernetes/client-node-adapter.js';
 import type { Logger } from './log.js';
@@ -79,6 +80,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     ports,
     appliers: { kubernetes: new KubernetesApplier(ports.kubernetes) },
     notifier: opts.notifier,
+    suggestions: new Suggestions(redis, keys),
     now: opts.now ?? Date.now,
   };
   let producer: Producer | undefined;

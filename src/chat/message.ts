@@ -10,6 +10,8 @@ export interface Button {
   label: string;
   style: 'primary' | 'secondary' | 'success' | 'danger';
   disabled?: boolean;
+  /** For a button that starts a command: the command as typed, so a text chat can show it. */
+  command?: string;
 }
 
 export interface Table {

@@ -84,6 +84,46 @@ const DiscordConfig = z
   .strict();
 export type DiscordConfig = z.output<typeof DiscordConfig>;
 
+
+/** OpenBao's PKI for device certificates and the client CA of mtls-strict. Endpoint and credentials from BAO_* env. */
+const OpenBaoConfig = z
+  .object({
+    mount: z.string().regex(/^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/, { error: 'must be a mount path like pki' }).default('pki'),
+    roles: z
+      .object({ device: z.string().min(1).default('device'), server: z.string().min(1).default('server') })
+      .strict()
+      .prefault({}),
+    /** Login when no BAO_TOKEN is set: AppRole (BAO_ROLE_ID/BAO_SECRET_ID), else Kubernetes service account. */
+    kubernetesAuth: z
+      .object({ role: z.string().min(1).default('labgate'), mount: z.string().min(1).default('kubernetes'), jwtPath: z.string().default('/var/run/secrets/kubernetes.io/serviceaccount/token') })
+      .strict()
+      .prefault({}),
+    approleMount: z.string().min(1).default('approle'),
+  })
+  .strict();
+
+/** The MikroTik router whose dst-nat rules forward Tailscale's ports. Address and credentials from ROUTEROS_* env. */
+const RouterConfig = z
+  .object({
+    /** Interface (or interface list) the forwarded UDP arrives on. */
+    inInterface: z.string().min(1).optional(),
+    inInterfaceList: z.string().min(1).optional(),
+    timeout: duration('10s'),
+  })
+  .strict();
+
+/** Where the Tailscale containers run and how their ports are chosen. */
+const TailscaleConfig = z
+  .object({
+    daemonSet: z
+      .object({ namespace: z.string().min(1).default('traefik'), name: z.string().min(1).default('traefik'), container: z.string().min(1).default('tailscale') })
+      .strict()
+      .prefault({}),
+    /** WireGuard UDP port of a node = portBase + last octet of its IP. */
+    portBase: z.number().int().min(1).max(65000).default(41600),
+  })
+  .strict();
+
 export const ConfigFile = z
   .object({
     /** Appended to a host given without a dot: photos → photos.<domain>. */
@@ -109,6 +149,9 @@ export const ConfigFile = z
       .strict()
       .prefault({}),
     discord: DiscordConfig.optional(),
+    openbao: OpenBaoConfig.optional(),
+    router: RouterConfig.optional(),
+    tailscale: TailscaleConfig.prefault({}),
     access: z
       .object({
         groups: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, { error: 'group names are letters, digits, _ and -' }), z.array(Member)).default({}),
@@ -162,6 +205,18 @@ export const Env = z.object({
   KUBECONFIG: z.string().optional(),
   LABGATE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The bot token; a secret: redacted when printed, never logged. Set it to run the Discord chat. */
+  BAO_ADDR: z.string().url({ error: 'must be a URL like https://openbao.lan:8200' }).optional(),
+  BAO_TOKEN: z.string().optional(),
+  BAO_ROLE_ID: z.string().optional(),
+  BAO_SECRET_ID: z.string().optional(),
+  BAO_NAMESPACE: z.string().optional(),
+  BAO_CACERT: z.string().optional(),
+  ROUTEROS_HOST: z.string().optional(),
+  ROUTEROS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  ROUTEROS_USER: z.string().optional(),
+  ROUTEROS_PASSWORD: z.string().optional(),
+  ROUTEROS_TLS: z.enum(['true', 'false']).optional(),
+  ROUTEROS_CA: z.string().optional(),
   DISCORD_TOKEN: z.string().min(20, { error: 'must be the bot token from the Developer Portal (Bot → Reset Token)' }).optional(),
 });
 export type Env = z.output<typeof Env>;

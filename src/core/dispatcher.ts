@@ -98,6 +98,17 @@ export class Dispatcher {
     }
   }
 
+  /** A click on a suggestion button: runs its command as the person who clicked. */
+  async runSuggestion(buttonId: string, who: Identity, conversation: ConversationRef): Promise<Outcome> {
+    try {
+      const req = await this.s.suggestions.get(buttonId);
+      if (!req) return { replies: [refusal('that button has expired or is not labgate\'s; run the command yourself')] };
+      return await this.command(req, who, conversation);
+    } catch (err) {
+      return this.fault(err, 'button');
+    }
+  }
+
   /** The newest plan still pending in this conversation. */
   private async newestPending(conversation: ConversationRef): Promise<PlanRecord | undefined> {
     for (const id of await this.s.store.pending(50)) {

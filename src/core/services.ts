@@ -11,6 +11,7 @@ import type { TargetLocks } from '../queue/locks.js';
 import type { PlanStore } from '../queue/plan-store.js';
 import type { RedisKeys } from '../queue/redis.js';
 import type { AccessPolicy } from './access.js';
+import type { Suggestions } from './suggestions.js';
 
 /** Everything the dispatcher and the jobs stand on, built once per process and passed in. */
 export interface Services {
@@ -26,6 +27,7 @@ export interface Services {
   ports: Ports;
   appliers: Appliers;
   notifier: ChatNotifier;
+  suggestions: Suggestions;
   now: () => number;
 }
 

@@ -9,6 +9,9 @@ export function redisKeys(prefix: string) {
     approved: `${prefix}:plans:approved`,
     lock: (target: string) => `${prefix}:lock:${target}`,
     audit: `${prefix}:audit`,
+    suggestion: (id: string) => `${prefix}:suggestion:${id}`,
+    /** Alert deduplication: one key per thing alerted about and level (SET NX). */
+    alert: (id: string) => `${prefix}:alert:${id}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -2,6 +2,8 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { applyProcessor } from '../../jobs/apply.js';
 import { planProcessor } from '../../jobs/plan.js';
+import { scheduledJobs } from '../../jobs/scheduled.js';
+import { startScheduled } from './scheduled.js';
 import type { Services } from '../core/services.js';
 import { applyJobId, JOB_OPTIONS, QUEUES } from './jobs.js';
 import { Queue } from 'bullmq';
@@ -25,9 +27,10 @@ export async function startWorkers(s: Services, connection: () => Redis, opts: {
   }
   await Promise.all([plan.waitUntilReady(), apply.waitUntilReady()]);
   await requeueApproved(s, connection);
+  const scheduled = await startScheduled(s, scheduledJobs, connection);
   return {
     close: async () => {
-      await Promise.allSettled([plan.close(), apply.close()]);
+      await Promise.allSettled([plan.close(), apply.close(), scheduled.close()]);
     },
   };
 }

@@ -23,6 +23,14 @@ traefik:
   mtls:
     clientCaSecret: labgate-client-ca
     passClientCert: true
+openbao:
+  mount: pki
+  roles: { device: device, server: server }
+router:
+  inInterface: ether1
+tailscale:
+  daemonSet: { namespace: ${homelab.traefikNamespace}, name: traefik, container: tailscale }
+  portBase: 41600
 shell:
   users: [alice, bob, mallory]
   defaultUser: alice

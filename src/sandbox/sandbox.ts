@@ -3,12 +3,25 @@ import { dirname, join, resolve } from 'node:path';
 import { FaultInjector } from './faults.js';
 import { defaultHomelab, type Homelab } from './homelab.js';
 import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox, type KubernetesState } from './kubernetes/index.js';
+import { ObjectStore } from './kubernetes/object-store.js';
+import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox, type OpenBaoState } from './openbao/index.js';
+import { forwardsUdpPort } from './routeros/port-forwarding.js';
+import { seedRouterState, type RouterState } from './routeros/router-state.js';
+import { startRouterOsSandbox, type RouterOsSandbox } from './routeros/routeros-sandbox.js';
 import { sandboxConfigYaml } from './sandbox-config.js';
+import { tailscaleExecHandler } from './tailscale/tailscale-exec-handler.js';
+import { TailscaleSimulator } from './tailscale/tailscale-simulator.js';
+import { seedTailscaleState, type TailscaleState } from './tailscale/tailscale-state.js';
 
 export interface SandboxState {
   version: 1;
   homelab: Homelab;
   kubernetes: KubernetesState;
+  openbao: OpenBaoState;
+  router: RouterState;
+  tailscale: TailscaleState;
+  /** The OpenBao token written to the env file, kept so it stays valid across restarts. */
+  sandboxBaoToken?: string;
 }
 
 export interface SandboxOptions {
@@ -21,13 +34,21 @@ export interface SandboxOptions {
   homelab?: Homelab;
   /** A state to start from instead of the file or the seed. */
   state?: SandboxState;
+  /** Clock for OpenBao (certificate validity, token expiry) and Tailscale timestamps. */
+  now?: () => number;
+  /** Serve RouterOS api-ssl too, and point labgate at it. */
+  routerTls?: boolean;
 }
 
 export interface Sandbox {
   state: SandboxState;
-  faults: { kubernetes: FaultInjector };
+  faults: { kubernetes: FaultInjector; openbao: FaultInjector; router: FaultInjector };
   kubernetes: KubernetesSandbox;
-  /** What labgate needs to reach the sandbox: KUBECONFIG, LABGATE_CONFIG. */
+  openbao: OpenBaoSandbox;
+  router: RouterOsSandbox;
+  /** The `tailscale` CLI of every node; knobs change connectivity over time. */
+  tailscale: TailscaleSimulator;
+  /** What labgate needs to reach the sandbox: KUBECONFIG, LABGATE_CONFIG, BAO_*, ROUTEROS_*. */
   env: Record<string, string>;
   files: { kubeconfig: string; config: string; envFile?: string; stateFile?: string };
   /** Writes the state file now (it is also written shortly after every change). */
@@ -35,14 +56,22 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export function seedSandboxState(homelab: Homelab = defaultHomelab()): SandboxState {
-  return { version: 1, homelab, kubernetes: seedKubernetesState(homelab) };
+export async function seedSandboxState(homelab: Homelab = defaultHomelab(), now?: () => number): Promise<SandboxState> {
+  return {
+    version: 1,
+    homelab,
+    kubernetes: seedKubernetesState(homelab),
+    openbao: await seedOpenBaoState({ homelab, now }),
+    router: seedRouterState(homelab),
+    tailscale: seedTailscaleState(homelab),
+  };
 }
 
 function readState(file: string): SandboxState | undefined {
   if (!existsSync(file)) return undefined;
   const s = JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
-  if (s.version !== 1 || !s.kubernetes || !s.homelab) throw new Error(`${file} is not a labgate sandbox state file (version 1)`);
+  if (s.version !== 1 || !s.kubernetes || !s.homelab || !s.openbao || !s.router || !s.tailscale)
+    throw new Error(`${file} is not a labgate sandbox state file of this version; delete it to start from a fresh sandbox`);
   return s;
 }
 
@@ -53,14 +82,21 @@ function writeAtomic(file: string, text: string, mode = 0o600): void {
   renameSync(tmp, file);
 }
 
+/** The pod → node mapping the exec handler needs, read from the sandbox's Kubernetes state. */
+function podToNode(state: KubernetesState): (namespace: string, pod: string) => string | undefined {
+  const store = new ObjectStore(state);
+  return (namespace, pod) => (store.get({ apiVersion: 'v1', kind: 'Pod', namespace, name: pod })?.spec as { nodeName?: string } | undefined)?.nodeName;
+}
+
 /**
- * Starts the simulated homelab on loopback: the Kubernetes API (HTTPS, token auth) seeded with
- * the homelab, and writes a kubeconfig, a labgate.yaml and optionally an env file that point
- * labgate at it. State is saved to the state file shortly after every change.
+ * Starts the simulated homelab on loopback: the Kubernetes API (HTTPS, token auth, pod exec
+ * into the Tailscale containers), OpenBao (PKI + auth) and the RouterOS API, seeded from one
+ * homelab description, and writes a kubeconfig, a labgate.yaml and optionally an env file that
+ * point labgate at them. State is saved to the state file shortly after every change.
  */
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const stateFile = opts.stateFile ? resolve(opts.stateFile) : undefined;
-  const state = opts.state ?? (stateFile ? readState(stateFile) : undefined) ?? seedSandboxState(opts.homelab);
+  const state = opts.state ?? (stateFile ? readState(stateFile) : undefined) ?? (await seedSandboxState(opts.homelab, opts.now));
   const dir = resolve(opts.dir ?? (stateFile ? dirname(stateFile) : '.labgate/sandbox'));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
@@ -74,13 +110,39 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     if (stateFile && !timer) timer = setTimeout(save, 100);
   };
 
-  const faults = { kubernetes: new FaultInjector() };
-  const kubernetes = await startKubernetesSandbox({ state: state.kubernetes, faults: faults.kubernetes, onChange });
+  const faults = { kubernetes: new FaultInjector(), openbao: new FaultInjector(), router: new FaultInjector() };
+  const router = await startRouterOsSandbox({ state: state.router, faults: faults.router, onChange, tls: opts.routerTls });
+  // A node behind hard NAT goes direct once the router forwards its WireGuard port, as in a real network.
+  const tailscale = new TailscaleSimulator({
+    state: state.tailscale,
+    onChange,
+    now: opts.now,
+    portForwarded: (n) => forwardsUdpPort(router.rules(), { ip: n.ip, port: n.tailscalePort }),
+  });
+  const kubernetes = await startKubernetesSandbox({
+    state: state.kubernetes,
+    faults: faults.kubernetes,
+    onChange,
+    execHandler: tailscaleExecHandler(tailscale, podToNode(state.kubernetes)),
+  });
+  const openbao = await startOpenBaoSandbox({ state: state.openbao, faults: faults.openbao, onChange, now: opts.now });
+
   const kubeconfig = join(dir, 'kubeconfig');
   const config = join(dir, 'labgate.yaml');
   writeAtomic(kubeconfig, kubernetes.kubeconfig());
   writeAtomic(config, sandboxConfigYaml(state.homelab), 0o644);
-  const env = { KUBECONFIG: kubeconfig, LABGATE_CONFIG: config };
+  const env: Record<string, string> = {
+    KUBECONFIG: kubeconfig,
+    LABGATE_CONFIG: config,
+    BAO_ADDR: openbao.url,
+    // A renewable token with exactly labgate's policy (the sandbox also accepts its AppRole).
+    BAO_TOKEN: state.sandboxBaoToken ?? (state.sandboxBaoToken = openbao.createToken({ policies: ['labgate'], ttlSeconds: 30 * 86400, maxTtlSeconds: 365 * 86400 })),
+    ROUTEROS_HOST: router.host,
+    ROUTEROS_PORT: String(opts.routerTls ? router.tlsPort : router.port),
+    ROUTEROS_USER: router.user,
+    ROUTEROS_PASSWORD: router.password,
+    ...(opts.routerTls ? { ROUTEROS_TLS: 'true', ROUTEROS_CA: writeCa(dir, router.tlsCertificatePem!) } : {}),
+  };
   const envFile = opts.envFile ? resolve(opts.envFile) : undefined;
   if (envFile) writeAtomic(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   save();
@@ -89,12 +151,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     state,
     faults,
     kubernetes,
+    openbao,
+    router,
+    tailscale,
     env,
     files: { kubeconfig, config, envFile, stateFile },
     save,
     close: async () => {
       save();
-      await kubernetes.close();
+      await Promise.all([kubernetes.close(), openbao.close(), router.close()]);
     },
   };
+}
+
+function writeCa(dir: string, pem: string): string {
+  const file = join(dir, 'routeros-ca.pem');
+  writeAtomic(file, pem, 0o644);
+  return file;
 }

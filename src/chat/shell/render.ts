@@ -50,6 +50,7 @@ export function renderShellMessage(msg: OutMessage, opts: { colour: boolean; edi
   if (msg.diff) out.push(colour ? colourDiff(msg.diff) : msg.diff);
   if (msg.files?.length) out.push(...msg.files.map((f) => `  file: ${f.path ?? f.name}`));
   if (msg.kind === 'plan' && msg.buttons?.some((b) => !b.disabled)) out.push(paint(colour, C.dim, `approve ${msg.planId}  ·  reject ${msg.planId}`));
+  for (const b of msg.buttons ?? []) if (b.command && !b.disabled) out.push(paint(colour, C.dim, `→ ${b.label}: ${b.command}`));
   if (msg.ref && msg.kind !== 'error') out.push(paint(colour, C.dim, `(${msg.ref})`));
   return out.join('\n');
 }

@@ -3,11 +3,11 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from '../../core/dispatcher.js';
 import type { CommandRegistry } from '../../commands/registry.js';
 import type { Identity } from '../../plan/model.js';
-import type { ConversationRef } from '../message.js';
 import { parseShellLine } from './parse-line.js';
 import type { ShellOutput } from './shell-notifier.js';
 
-export const SHELL_CONVERSATION: ConversationRef = { platform: 'shell', channel: 'shell' };
+export { SHELL_CONVERSATION } from '../conversations.js';
+import { SHELL_CONVERSATION } from '../conversations.js';
 
 export function shellIdentity(name: string): Identity {
   return { platform: 'shell', id: name, name, roles: [] };

@@ -1,0 +1,50 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Services } from '../core/services.js';
+
+export const SCHEDULED_QUEUE = 'scheduled';
+
+/**
+ * A job that runs on a schedule (BullMQ job scheduler): one run per interval across every
+ * worker, whatever their number. A run must be idempotent; alerts it posts are deduplicated
+ * in Redis by the job itself.
+ */
+export interface ScheduledJob {
+  name: string;
+  /** Interval in ms, or undefined when the job does not apply to this configuration. */
+  every(s: Services): number | undefined;
+  run(s: Services, job: Job): Promise<unknown>;
+}
+
+export interface ScheduledWorkers {
+  close(): Promise<void>;
+}
+
+/** Upserts the schedulers (idempotent across workers) and processes their jobs. */
+export async function startScheduled(s: Services, jobs: readonly ScheduledJob[], connection: () => Redis): Promise<ScheduledWorkers> {
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  const queue = new Queue(SCHEDULED_QUEUE, { connection: connection(), prefix: s.keys.bullPrefix });
+  queue.on('error', () => {});
+  for (const j of jobs) {
+    const every = j.every(s);
+    if (every) await queue.upsertJobScheduler(j.name, { every }, { name: j.name, data: {}, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
+    else await queue.removeJobScheduler(j.name);
+  }
+  const worker = new Worker(
+    SCHEDULED_QUEUE,
+    async (job) => {
+      const j = byName.get(job.name);
+      if (!j) throw new Error(`no scheduled job named ${job.name} in this worker`);
+      return await j.run(s, job);
+    },
+    { connection: connection(), prefix: s.keys.bullPrefix, concurrency: 2 },
+  );
+  worker.on('error', (err) => s.logger.warn({ err: err.message }, 'scheduled worker connection trouble'));
+  worker.on('failed', (job, err) => s.logger.error({ job: job?.name, err: err.message }, 'scheduled job failed'));
+  await worker.waitUntilReady();
+  return {
+    close: async () => {
+      await Promise.allSettled([worker.close(), queue.close()]);
+    },
+  };
+}
