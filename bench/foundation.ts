@@ -120,8 +120,14 @@ async function idleRss(sandbox: Sandbox, configPath: string): Promise<number> {
   });
   child.stdout.resume();
   child.stderr.resume();
+  // Idle: started, connected, nothing to do. The median of five readings a second apart.
   await new Promise((r) => setTimeout(r, 4000));
-  const rss = rssOf(child.pid!);
+  const readings: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    readings.push(rssOf(child.pid!));
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const rss = percentile(readings, 50);
   child.stdin.end();
   await new Promise((r) => child.on('close', r));
   return rss;

@@ -1,8 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=1
 // Runs the compiled CLI; `npm ci` builds it (the package's prepare script).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-// The shebang's --max-semi-space-size=2: a chat bot idles most of the time, and a small young
+// The shebang's --max-semi-space-size=1: a chat bot idles most of the time, and a small young
 // generation keeps it about 20 MB smaller at the price of more, cheaper scavenges.
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);

@@ -3,7 +3,6 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { createApp } from '../app.js';
-import { discordNotifier, runDiscordChat, runDiscordRegister } from '../chat/discord/run-discord.js';
 import { PlatformNotifier } from '../chat/notifier.js';
 import { ShellNotifier, ShellOutput } from '../chat/shell/shell-notifier.js';
 import { runShell } from '../chat/shell/shell.js';
@@ -97,7 +96,8 @@ async function worker(): Promise<number> {
   const { config, sandbox } = await resolveConfig((s) => process.stderr.write(s));
   const logger = makeLogger('service');
   const out = new ShellOutput((line) => process.stdout.write(line + '\n'), false, false);
-  const discord = discordNotifier(config, logger);
+  // discord.js is loaded only when a token is configured: a shell-only labgate stays small.
+  const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
   const notifier = new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder), ...(discord ? { discord } : {}) });
   const app = await createApp({ config, logger, notifier, chat: false, workers: true });
   logger.info({ redisPrefix: config.redis.prefix }, 'labgate workers running');
@@ -111,6 +111,7 @@ async function discordChat(opts: { workers: boolean }): Promise<number> {
   const say = (s: string) => process.stderr.write(s);
   const { config, sandbox } = await resolveConfig(say);
   try {
+    const { runDiscordChat } = await import('../chat/discord/run-discord.js');
     return await runDiscordChat({ config, logger: makeLogger('service'), workers: opts.workers, say, until: waitForSignal() });
   } finally {
     await sandbox?.close();
@@ -178,6 +179,7 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr.write('labgate: discord register needs LABGATE_CONFIG (a labgate.yaml with a discord block)\n');
           return 2;
         }
+        const { runDiscordRegister } = await import('../chat/discord/run-discord.js');
         return await runDiscordRegister({ config: (await resolveConfig((s) => process.stderr.write(s))).config, say: (s) => process.stderr.write(s), out: (s) => process.stdout.write(s) });
       }
       process.stderr.write('usage: labgate discord register\n');

@@ -39,9 +39,15 @@ export function optionMeta(schema: z.ZodType): { meta: OptionMeta; required: boo
 const trimmedString = (re: RegExp, message: string) =>
   z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.string({ error: message }).regex(re, { error: message }));
 
-export const hostOption = (description = 'Hostname; a name without a dot gets the configured domain') => {
+/** A host; `managed` offers the hosts labgate serves (for /route and /unexpose, not for a new /expose). */
+export const hostOption = (description = 'Hostname; a name without a dot gets the configured domain', opts: { managed?: boolean } = { managed: true }) => {
   const allowed = 'a hostname like photos or photos.home.example.com (letters, digits, - and dots)';
-  return option(trimmedString(HOSTNAME_RE, `must be ${allowed}`), { description, type: 'string', allowed, autocomplete: 'managed-hosts' });
+  return option(trimmedString(HOSTNAME_RE, `must be ${allowed}`), {
+    description,
+    type: 'string',
+    allowed,
+    ...(opts.managed ? { autocomplete: 'managed-hosts' as const } : {}),
+  });
 };
 
 export const namespaceOption = () => {

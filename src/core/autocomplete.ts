@@ -31,7 +31,7 @@ export const MAX_SUGGESTIONS = 25;
 
 const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : '');
 
-/** Case-insensitive match on name or value: prefix matches first, then the rest, each in order. */
+/** Case-insensitive match on name or value: prefix matches first, then the rest, each in the source's order. */
 function rank(all: Suggestion[], typed: string): Suggestion[] {
   const t = typed.trim().toLowerCase();
   const scored = all
@@ -41,11 +41,12 @@ function rank(all: Suggestion[], typed: string): Suggestion[] {
       return { s, score };
     })
     .filter((x) => x.score >= 0);
-  scored.sort((a, b) => a.score - b.score || a.s.name.localeCompare(b.s.name));
+  scored.sort((a, b) => a.score - b.score);
   return scored.slice(0, MAX_SUGGESTIONS).map((x) => x.s);
 }
 
 const clip = (s: string) => (s.length <= 100 ? s : `${s.slice(0, 99)}…`);
+const byName = (a: Suggestion, b: Suggestion) => a.name.localeCompare(b.name);
 
 /**
  * Offers live values from the cluster while someone types a command: namespaces, Services
@@ -83,20 +84,21 @@ export class Autocompleter {
     const service = DNS1035_LABEL_RE.test(lower(options.service)) ? lower(options.service) : undefined;
     switch (source) {
       case 'namespaces':
-        return (await kube.list('v1', 'Namespace')).map((n) => ({ name: n.metadata.name, value: n.metadata.name }));
+        return (await kube.list('v1', 'Namespace')).map((n) => ({ name: n.metadata.name, value: n.metadata.name })).sort(byName);
       case 'services': {
         const services = await kube.list('v1', 'Service', namespace ? { namespace } : {});
-        return services.map((s) => ({ name: namespace ? s.metadata.name : clip(`${s.metadata.name} (${s.metadata.namespace})`), value: s.metadata.name }));
+        return services.map((s) => ({ name: namespace ? s.metadata.name : clip(`${s.metadata.name} (${s.metadata.namespace})`), value: s.metadata.name })).sort(byName);
       }
       case 'service-ports': {
         if (!namespace || !service) return [];
         const svc = await kube.get({ apiVersion: 'v1', kind: 'Service', namespace, name: service });
         const ports = ((svc?.spec as { ports?: { port: number; name?: string; protocol?: string }[] } | undefined)?.ports ?? []);
+        // In the Service's own order: the first port is usually the one meant.
         return ports.map((p) => ({ name: clip(`${p.port}${p.name ? ` (${p.name}, ${p.protocol ?? 'TCP'})` : ` (${p.protocol ?? 'TCP'})`}`), value: p.port }));
       }
       case 'managed-hosts': {
         const exposures = groupExposures(await readManagedTraefikObjects(kube));
-        return [...exposures.values()].map((e) => ({ name: clip(`${e.host} (${e.mode})`), value: e.host }));
+        return [...exposures.values()].map((e) => ({ name: clip(`${e.host} (${e.mode})`), value: e.host })).sort(byName);
       }
     }
   }

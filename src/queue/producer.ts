@@ -89,7 +89,11 @@ export class Producer {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.allSettled([this.planEvents.close(), this.applyEvents.close(), this.planQueue.close(), this.applyQueue.close()]);
+  /** Closes; with Redis unreachable BullMQ's close never settles, so give up after `ms`. */
+  async close(ms = 3000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const all = Promise.allSettled([this.planEvents.close(), this.applyEvents.close(), this.planQueue.close(), this.applyQueue.close()]);
+    await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 }

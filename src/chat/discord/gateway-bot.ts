@@ -7,6 +7,7 @@ import { describeDiscordError } from './api-errors.js';
 import { discordCommandDefinitions } from './command-definitions.js';
 import { DiscordInteractionHandler } from './interaction-handler.js';
 import { describeRegistration, registerGuildCommands, type RegistrationResult } from './register-commands.js';
+import { discordRestTransport } from './rest-transport.js';
 
 export interface DiscordBotOptions {
   discord: DiscordConfig;
@@ -35,7 +36,7 @@ export interface DiscordBot {
  */
 export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordBot> {
   const { logger } = opts.services;
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: opts.discord.apiBase ? { api: opts.discord.apiBase } : {} });
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { ...(opts.discord.apiBase ? { api: opts.discord.apiBase } : {}), makeRequest: discordRestTransport } });
   const handler = new DiscordInteractionHandler({ discord: opts.discord, dispatcher: opts.dispatcher, services: opts.services, autocomplete: opts.autocomplete });
   const inflight = new Set<Promise<void>>();
   let closing = false;

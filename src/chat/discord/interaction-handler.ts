@@ -11,6 +11,7 @@ import type { DiscordConfig } from '../../config/schema.js';
 import type { Autocompleter } from '../../core/autocomplete.js';
 import type { Dispatcher, Outcome } from '../../core/dispatcher.js';
 import { actor, type Services } from '../../core/services.js';
+import { Suggestions } from '../../core/suggestions.js';
 import { faultRef } from '../../log.js';
 import type { ConversationRef, OutMessage } from '../message.js';
 import { parseDecisionButtonId } from '../plan-messages.js';
@@ -114,16 +115,13 @@ export class DiscordInteractionHandler {
     }
     if (!(await this.defer(i))) return;
     const outcome = await this.d.dispatcher.command({ name, options, text }, who, this.conversation);
-    const where = `<#${this.d.discord.channels.ops}>`;
-    const otherwise: OutMessage = outcome.planId
-      ? { kind: 'info', text: `Plan ${outcome.planId} is posted in ${where} for approval.`, private: true }
-      : { kind: 'info', text: `Posted in ${where}.`, private: true };
-    await this.answer(i, outcome, otherwise);
+    await this.answer(i, outcome, this.posted(outcome));
   }
 
   private async button(i: ButtonInteraction): Promise<void> {
     const place = this.wrongPlace(i);
     if (place) return this.replyPrivately(i, refusal(place));
+    if (Suggestions.isSuggestion(i.customId)) return this.suggestion(i);
     const parsed = parseDecisionButtonId(i.customId);
     if (!parsed) return this.replyPrivately(i, refusal('that button is not one of labgate\'s plan buttons; nothing was changed'));
     if (!(await this.defer(i))) return;
@@ -131,6 +129,20 @@ export class DiscordInteractionHandler {
     const outcome = await this.d.dispatcher.decide({ action: parsed.action, planId: parsed.planId, hashPrefix: parsed.hashPrefix }, identityOf(i), conversation);
     const otherwise: OutMessage = { kind: 'decision', planId: parsed.planId, text: `Approved ${parsed.planId}; applying. The result follows in <#${i.channelId}>.`, private: true };
     await this.answer(i, outcome, otherwise);
+  }
+
+  /** A button that runs a command ("Renew", "Fix with /router sync"), as the person who clicked. */
+  private async suggestion(i: ButtonInteraction): Promise<void> {
+    if (!(await this.defer(i))) return;
+    const outcome = await this.d.dispatcher.runSuggestion(i.customId, identityOf(i), this.conversation);
+    await this.answer(i, outcome, this.posted(outcome));
+  }
+
+  private posted(outcome: Outcome): OutMessage {
+    const where = `<#${this.d.discord.channels.ops}>`;
+    return outcome.planId
+      ? { kind: 'info', text: `Plan ${outcome.planId} is posted in ${where} for approval.`, private: true }
+      : { kind: 'info', text: `Posted in ${where}.`, private: true };
   }
 
   private async complete(i: AutocompleteInteraction): Promise<void> {

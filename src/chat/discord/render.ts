@@ -73,6 +73,14 @@ function tableText(t: Table): string {
   return [line(t.columns), line(widths.map((w) => '-'.repeat(w))), ...t.rows.map(line)].join('\n');
 }
 
+// A field that is exactly a UTC time reads in each person's own time zone, with "in 14 minutes".
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
+function fieldValue(v: string): string {
+  if (!ISO_UTC.test(v)) return v;
+  const s = Math.floor(Date.parse(v) / 1000);
+  return `<t:${s}:f> (<t:${s}:R>)`;
+}
+
 const textFile = (name: string, text: string, contentType = 'text/plain; charset=utf-8'): DiscordFile => ({ name, data: Buffer.from(text, 'utf8'), contentType });
 
 function colourOf(msg: OutMessage): number {
@@ -140,30 +148,49 @@ function plainMessage(msg: OutMessage): DiscordPayload {
   return { content, embeds: [], components: buttonRows(msg.buttons), allowed_mentions: allowed, ...(msg.private ? { flags: MessageFlags.Ephemeral } : {}), files };
 }
 
-function embedSize(e: APIEmbed): number {
-  return (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
-}
+// Fields may take this much of an embed's 6,000 characters; the description keeps the rest.
+const FIELD_BUDGET = 2000;
 
 function cardMessage(msg: OutMessage): DiscordPayload {
   const { content, allowed } = mentionsOf(msg);
   const files: DiscordFile[] = [];
-  const fields: APIEmbedField[] = (msg.fields ?? []).slice(0, DISCORD_LIMITS.fields).map((f) => {
-    const value = clip(f.value || '—', DISCORD_LIMITS.fieldValue);
-    return { name: clip(f.name || '—', DISCORD_LIMITS.fieldName), value, inline: f.name !== 'Status' && value.length <= 40 };
-  });
+  const fileBase = msg.planId ? `plan-${msg.planId}` : msg.kind;
+  const detailsFile = `${fileBase}-details.txt`;
+  // Never cut silently: the whole of whatever had to be shortened goes into the details file.
+  const details: string[] = [];
+  const notes: string[] = [];
+
   const title = clip(msg.text, DISCORD_LIMITS.title);
+  if (title !== msg.text) details.push(msg.text);
+  const fields: APIEmbedField[] = [];
+  let fieldChars = 0;
+  let fieldsShortened = false;
+  for (const f of msg.fields ?? []) {
+    const fullName = f.name || '—';
+    const fullValue = fieldValue(f.value) || '—';
+    const name = clip(fullName, DISCORD_LIMITS.fieldName);
+    const value = clip(fullValue, DISCORD_LIMITS.fieldValue);
+    if (fields.length >= DISCORD_LIMITS.fields || fieldChars + name.length + value.length > FIELD_BUDGET) {
+      fieldsShortened = true;
+      continue;
+    }
+    if (name !== fullName || value !== fullValue) fieldsShortened = true;
+    fields.push({ name, value, inline: f.name !== 'Status' && value.length <= 40 });
+    fieldChars += name.length + value.length;
+  }
+  if (fieldsShortened) details.push((msg.fields ?? []).map((f) => `${f.name}: ${f.value}`).join('\n'));
+  if (details.length) notes.push(`Some of this is too long for Discord; the whole text is attached as ${detailsFile}.`);
+
   const footer = msg.ref ? { text: `Reference: ${msg.ref}` } : undefined;
-  const fixed = title.length + (footer?.text.length ?? 0) + fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
+  const fixed = title.length + (footer?.text.length ?? 0) + fieldChars + content.length;
+  const descriptionRoom = Math.min(DISCORD_LIMITS.description, DISCORD_LIMITS.embedTotal - fixed);
 
   let prose = (msg.lines ?? []).join('\n');
   const blocks: string[] = [];
-  const notes: string[] = [];
-  const fileBase = msg.planId ? `plan-${msg.planId}` : msg.kind;
-
   if (msg.table) {
     const text = tableText(msg.table);
     const block = codeBlock('', text);
-    if (fixed + prose.length + block.length + 2 <= DISCORD_LIMITS.description) blocks.push(block);
+    if (prose.length + block.length + 2 <= descriptionRoom) blocks.push(block);
     else {
       files.push(textFile(`${fileBase}.txt`, text + '\n'));
       notes.push(`The table (${msg.table.rows.length} rows) is attached as ${fileBase}.txt.`);
@@ -171,7 +198,7 @@ function cardMessage(msg: OutMessage): DiscordPayload {
   }
   if (msg.diff) {
     const block = codeBlock('diff', msg.diff);
-    const used = fixed + content.length + prose.length + blocks.reduce((n, b) => n + b.length + 2, 0);
+    const used = fixed + prose.length + blocks.reduce((n, b) => n + b.length + 2, 0);
     if (used + block.length + 2 <= DISCORD_LIMITS.inlineMessage) blocks.push(block);
     else {
       files.push(textFile(`${fileBase}.diff`, msg.diff.endsWith('\n') ? msg.diff : msg.diff + '\n', 'text/x-diff; charset=utf-8'));
@@ -179,19 +206,25 @@ function cardMessage(msg: OutMessage): DiscordPayload {
     }
   }
 
-  const tail = [...blocks, ...notes].join('\n\n');
-  const room = DISCORD_LIMITS.description - (tail ? tail.length + 2 : 0);
+  const tailOf = () => [...blocks, ...notes].join('\n\n');
+  let room = descriptionRoom - (tailOf() ? tailOf().length + 2 : 0);
   if (prose.length > room) {
-    // Never cut silently: what does not fit is attached whole.
-    files.push(textFile(`${fileBase}-details.txt`, prose + '\n'));
-    const note = `\n… (continued in ${fileBase}-details.txt)`;
-    prose = prose.slice(0, Math.max(0, room - note.length)) + note;
+    if (!details.length) {
+      notes.push(`Some of this is too long for Discord; the whole text is attached as ${detailsFile}.`);
+      room = descriptionRoom - tailOf().length - 2;
+    }
+    details.push(prose);
+    prose = `${prose.slice(0, Math.max(0, room - 1))}…`;
   }
-  let description = [prose, tail].filter(Boolean).join('\n\n');
-  const embed: APIEmbed = { title, color: colourOf(msg), ...(fields.length ? { fields } : {}), ...(footer ? { footer } : {}) };
-  const over = embedSize({ ...embed, description }) - DISCORD_LIMITS.embedTotal;
-  if (over > 0) description = clip(description, description.length - over);
-  if (description) embed.description = description;
+  if (details.length) files.push(textFile(detailsFile, details.join('\n\n') + '\n'));
+  const description = clip([prose, tailOf()].filter(Boolean).join('\n\n'), descriptionRoom);
+  const embed: APIEmbed = {
+    title,
+    color: colourOf(msg),
+    ...(description ? { description } : {}),
+    ...(fields.length ? { fields } : {}),
+    ...(footer ? { footer } : {}),
+  };
 
   return {
     content,

@@ -6,6 +6,7 @@ import type { ConversationRef, MessageRef, OutMessage } from '../message.js';
 import type { ChatNotifier, DmResult, OutgoingFile } from '../notifier.js';
 import { DiscordCode, describeDiscordError, discordCode, discordStatus } from './api-errors.js';
 import { renderDiscordMessage, type DiscordFile, type DiscordPayload } from './render.js';
+import { discordRestTransport } from './rest-transport.js';
 
 export interface DiscordRestOptions {
   token: string;
@@ -18,7 +19,7 @@ export interface DiscordRestOptions {
  * (Retry-After) and retries 5xx and network errors a few times: no retry loop of our own.
  */
 export function createDiscordRest(opts: DiscordRestOptions): REST {
-  return new REST({ ...(opts.apiBase ? { api: opts.apiBase } : {}), timeout: 15_000, retries: 3 }).setToken(opts.token);
+  return new REST({ ...(opts.apiBase ? { api: opts.apiBase } : {}), timeout: 15_000, retries: 3, makeRequest: discordRestTransport }).setToken(opts.token);
 }
 
 /** The REST body of a rendered message (without the ephemeral flag: channel messages cannot be). */
@@ -87,13 +88,14 @@ export class DiscordRestNotifier implements ChatNotifier {
    */
   async dm(to: Identity, msgs: OutMessage[], files: OutgoingFile[] = []): Promise<DmResult> {
     if (to.platform !== 'discord') return { delivered: false, reason: 'unknown-user', detail: `${to.name} is not a Discord user` };
+    if (!msgs.length && !files.length) return { delivered: true, files: [] };
     try {
       let channelId = this.dmChannels.get(to.id);
       if (!channelId) {
         channelId = ((await this.rest.post(Routes.userChannels(), { body: { recipient_id: to.id } })) as { id: string }).id;
         this.dmChannels.set(to.id, channelId);
       }
-      const list = msgs.length ? msgs : [{ kind: 'dm' as const, text: files.length ? 'Files from labgate' : '' }];
+      const list: OutMessage[] = msgs.length ? msgs : [{ kind: 'dm', text: 'Files from labgate' }];
       for (const [i, msg] of list.entries()) {
         const payload = renderDiscordMessage({ ...msg, private: false });
         const extra: DiscordFile[] = i === 0 ? files.map((f) => ({ name: f.name, data: Buffer.from(f.data), contentType: f.contentType ?? 'application/octet-stream' })) : [];

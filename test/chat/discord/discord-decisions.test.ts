@@ -108,4 +108,25 @@ describe('Discord: who may click what, and what a click changes', () => {
     expect(buttonsOf(edited).map((b) => b.disabled)).toEqual([true, true]);
     expect(JSON.stringify(edited.embeds)).toContain(`Rejected by <@${f.harness.users.bob.id}>.`);
   });
+
+  it('GIVEN a message with a suggestion button WHEN people click it THEN its command runs as whoever clicked, with their access', async () => {
+    const button = await f.app.services.suggestions.button('List routes', { name: 'route list', options: {}, text: '/route list' });
+    const ops = { platform: 'discord' as const, guildId: f.harness.guildId, channelId: f.harness.channels.ops };
+    const posted = await f.notifier.post(ops, { kind: 'alert', text: 'Something to look at', buttons: [button] });
+    const message = f.harness.messages('ops').find((m) => m.id === posted.messageId)!;
+
+    const byMallory = await f.harness.clickButton('mallory', message, button.id);
+    await byMallory.firstResponse;
+    await f.bot.idle();
+    expect(privateAnswer(byMallory)).toBe('✗ you may not run /route list (allowed: operators)');
+
+    const byBob = await f.harness.clickButton('bob', message, button.id);
+    await byBob.firstResponse;
+    await f.bot.idle();
+    expect(privateAnswer(byBob)).toBe(`Posted in <#${f.harness.channels.ops}>.`);
+    expect(titleOf(f.harness.messages('ops').at(-1))).toMatch(/hosts? exposed by labgate/);
+
+    const stale = await forgedClick(f, 'bob', message, 'run:s-0000000000000000');
+    expect(privateAnswer(stale)).toBe("✗ that button has expired or is not labgate's; run the command yourself");
+  });
 });

@@ -21,14 +21,14 @@ describe('Discord: long diffs, direct messages and Discord trouble', () => {
   });
 
   it('GIVEN a plan whose diff is over 2,000 characters WHEN posted THEN the message shows the summary and carries the full diff as plan-<id>.diff, and keeps it when edited', async () => {
-    const plan = await requestExpose(f, 'bob', { service: 'grafana', namespace: 'monitoring', port: 3000, host: 'dashboards', auth: 'mtls-strict' });
+    const plan = await requestExpose(f, 'bob', { service: 'grafana', namespace: 'monitoring', port: 3000, host: 'grafana-dashboards', auth: 'mtls-strict' });
     const rec = (await f.app.services.store.get(plan.planId))!;
     const diff = planDiff(rec.plan.changes);
     expect(diff.length).toBeGreaterThan(2000);
 
     const embed = plan.message.embeds[0] as { title: string; description: string; fields: { name: string; value: string }[] };
     expect(embed.description).not.toContain('```diff');
-    expect(embed.description).toContain(`• Expose monitoring/grafana:3000 at https://dashboards.home.example.com as mtls-strict`);
+    expect(embed.description).toContain(`• Expose monitoring/grafana:3000 at https://grafana-dashboards.home.example.com as mtls-strict`);
     expect(embed.description).toContain(`The full diff (${diff.split('\n').length} lines) is attached as plan-${plan.planId}.diff.`);
     const shown = embed.title.length + embed.description.length + embed.fields.reduce((n, x) => n + x.name.length + x.value.length, 0) + plan.message.content.length;
     expect(shown).toBeLessThanOrEqual(2000);

@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredMessage } from '../../harness/discord/discord-harness.js';
 import { startDiscordFixture, waitFor, type DiscordFixture } from './discord-fixture.js';
+import { buttonsOf, EPHEMERAL, titleOf } from './plan-helpers.js';
 
-const EPHEMERAL = 64;
-
-function buttonsOf(m: StoredMessage): { custom_id: string; label: string; disabled?: boolean }[] {
-  return m.components.flatMap((row) => (row.components as { custom_id: string; label: string; disabled?: boolean }[]) ?? []);
-}
-
-const planMessages = (f: DiscordFixture) => f.harness.messages('ops').filter((m) => /^Plan p-/.test(String(m.embeds[0]?.title ?? '')));
+const planMessages = (f: DiscordFixture) => f.harness.messages('ops').filter((m) => /^Plan p-/.test(titleOf(m)));
 
 describe('Discord: /expose from slash command to applied objects', () => {
   let f: DiscordFixture;
@@ -55,7 +49,7 @@ describe('Discord: /expose from slash command to applied objects', () => {
     await f.bot.idle();
     expect(click.originalMessage()).toMatchObject({ flags: EPHEMERAL, content: `✓ Approved ${planId}; applying. The result follows in <#${f.harness.channels.ops}>.` });
 
-    const result = await waitFor(() => f.harness.messages('ops').find((m) => String(m.embeds[0]?.title ?? '').startsWith(`Applied ${planId}`)), 'the result message');
+    const result = await waitFor(() => f.harness.messages('ops').find((m) => titleOf(m).startsWith(`Applied ${planId}`)), 'the result message');
     expect(result.embeds[0]).toMatchObject({ title: `Applied ${planId}: 1 change`, description: '✓ create IngressRoute media/photos-ts (ts-secure → immich:2283)' });
     const edited = f.harness.messages('ops').find((m) => m.id === plan!.id)!;
     expect(buttonsOf(edited).map((b) => b.disabled)).toEqual([true, true]);

@@ -55,3 +55,11 @@ export function privateAnswer(handle: { originalMessage(): StoredMessage | undef
   if (!(m.flags & EPHEMERAL)) throw new Error(`the answer was public: ${m.content}`);
   return m.content;
 }
+
+/**
+ * How many times the cluster was asked for namespaces or Services: what /expose and its
+ * autocomplete read first. Background monitors and scans read other things and do not count.
+ */
+export function commandReads(f: DiscordFixture): number {
+  return f.sandbox.kubernetes.requests.filter((r) => /^\/api\/v1\/namespaces$|\/services(\/|$)/.test(r.path)).length;
+}
