@@ -1,3 +1,5 @@
+import { certScenarios } from './certs.js';
+import { derpScenarios } from './derp.js';
 import { discordAckScenario } from './discord-ack.js';
 import { foundationScenarios } from './foundation.js';
 import type { Figure, Scenario } from './figures.js';
@@ -10,7 +12,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-  const scenarios: Scenario[] = [...foundationScenarios, discordAckScenario].filter((s) => !only || s.name.includes(only));
+  const scenarios: Scenario[] = [...foundationScenarios, discordAckScenario, ...certScenarios, ...derpScenarios].filter((s) => !only || s.name.includes(only));
   const figures: Figure[] = [];
   for (const s of scenarios) {
     if (!json) process.stderr.write(`bench: ${s.name}…\n`);

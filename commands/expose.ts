@@ -13,7 +13,7 @@ export const options = z.object({
   service: serviceOption(),
   namespace: namespaceOption(),
   port: portOption(),
-  host: hostOption('Hostname to serve it under; a name without a dot gets the configured domain'),
+  host: hostOption('Hostname to serve it under; a name without a dot gets the configured domain', { managed: false }),
   auth: modeOption('Who may reach it'),
 });
 
@@ -23,7 +23,7 @@ export async function plan(opts: z.output<typeof options>, ctx: CommandContext):
   const [state] = await Promise.all([readRouting(kube), checkServicePort(kube, opts.namespace, opts.service, opts.port)]);
   checkHostFree(state, host);
   const exposure = { host, namespace: opts.namespace, service: opts.service, port: opts.port, mode: opts.auth };
-  const { objects, notes } = await desiredObjects(kube, ctx.config, state, exposure);
+  const { objects, notes } = await desiredObjects(kube, ctx.config, state, exposure, ctx.ports.openbao);
   const changes = await exposureChanges(kube, host, [], objects);
   return {
     summary: [`Expose ${opts.namespace}/${opts.service}:${opts.port} at https://${host} as ${opts.auth} (${ACCESS_MODE_HELP[opts.auth]})`, ...changes.map((c) => c.summary)],

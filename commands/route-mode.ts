@@ -40,7 +40,7 @@ export async function plan(opts: z.output<typeof options>, ctx: CommandContext):
     service: current.service,
     port: current.port,
     mode: opts.mode,
-  });
+  }, ctx.ports.openbao);
   const changes = await exposureChanges(kube, host, current.objects, objects);
   return {
     summary: [`Switch https://${host} from ${current.mode} to ${opts.mode} (${ACCESS_MODE_HELP[opts.mode]})`, ...changes.map((c) => c.summary)],

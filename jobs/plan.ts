@@ -34,7 +34,7 @@ export function planProcessor(s: Services) {
       const existing = await s.store.get(planId);
       if (existing) {
         if (!existing.message) await s.store.setMessage(planId, await s.notifier.post(conversation, planMessage(existing)));
-        return { planId, hash: existing.plan.hash, changes: existing.plan.changes.length };
+        return { planId, hash: existing.plan.hash, changes: existing.plan.changes.length, ...(existing.plan.autoApprove ? { autoApprove: true } : {}) };
       }
       if (!cmd.plan) throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} does not change anything`);
       const draft = await cmd.plan(opts, ctx);
@@ -45,7 +45,7 @@ export function planProcessor(s: Services) {
       const rec = (await s.store.get(planId))!;
       await s.store.setMessage(planId, await s.notifier.post(conversation, planMessage(rec)));
       s.logger.info({ planId, command: command.text, requester: actor(requester), changes: plan.changes.length, hash: plan.hash }, 'plan posted');
-      return { planId, hash: plan.hash, changes: plan.changes.length };
+      return { planId, hash: plan.hash, changes: plan.changes.length, ...(plan.autoApprove ? { autoApprove: true } : {}) };
     } catch (err) {
       if (isUserError(err)) {
         await s.audit

@@ -1,4 +1,6 @@
 import type { ScheduledJob } from '../src/queue/scheduled.js';
+import { certExpiryScan } from './cert-expiry-scan.js';
+import { derpMonitor } from './derp-monitor.js';
 
 /** Every scheduled job kind (monitors, scans). Each decides from the configuration whether it runs. */
-export const scheduledJobs: ScheduledJob[] = [];
+export const scheduledJobs: ScheduledJob[] = [derpMonitor, certExpiryScan];

@@ -17,6 +17,12 @@ import { PlanStore } from './queue/plan-store.js';
 import { Producer } from './queue/producer.js';
 import { createRedis, redisKeys, waitReady } from './queue/redis.js';
 import { startWorkers, type Workers } from './queue/workers.js';
+import { RouterApplier } from './router/applier.js';
+import { routerFromEnv } from './router/routeros-client-adapter.js';
+import { PodExecTailscale } from './tailscale/pod-exec-tailscale.js';
+import { OpenBaoApplier } from './openbao/applier.js';
+import { CsrAttachments } from './openbao/csr-source.js';
+import { openBaoFromConfig } from './openbao/node-vault-adapter.js';
 
 export interface AppOptions {
   config: Config;
@@ -41,9 +47,14 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function buildPorts(config: Config, given: Partial<Ports> = {}): Ports {
+export function buildPorts(config: Config, given: Partial<Ports> = {}, now?: () => number): Ports {
+  const kubernetes = given.kubernetes ?? new ClientNodeKubernetes(loadKubeConfig({ kubeconfig: config.env.KUBECONFIG, context: config.kubernetes.context }));
   return {
-    kubernetes: given.kubernetes ?? new ClientNodeKubernetes(loadKubeConfig({ kubeconfig: config.env.KUBECONFIG, context: config.kubernetes.context })),
+    kubernetes,
+    router: 'router' in given ? given.router : routerFromEnv(config.env, { timeoutMs: config.router?.timeout ?? 10_000 }),
+    tailscale: given.tailscale ?? new PodExecTailscale(kubernetes, config.tailscale.execTimeout),
+    openbao: 'openbao' in given ? given.openbao : openBaoFromConfig(config, now),
+    csr: given.csr ?? new CsrAttachments({ discordApiBase: config.discord?.apiBase }),
   };
 }
 
@@ -66,7 +77,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     logger.warn({ redis: url.replace(/\/\/[^@/]*@/, '//[redacted]@') }, 'Redis is not reachable yet; commands will fail until it is');
   }
   const keys = redisKeys(config.redis.prefix);
-  const ports = buildPorts(config, opts.ports);
+  const ports = buildPorts(config, opts.ports, opts.now);
   const services: Services = {
     config,
     logger,
@@ -78,7 +89,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     access: new AccessPolicy(config),
     commands: new CommandRegistry(commandModules),
     ports,
-    appliers: { kubernetes: new KubernetesApplier(ports.kubernetes) },
+    appliers: {
+      kubernetes: new KubernetesApplier(ports.kubernetes),
+      ...(ports.router ? { router: new RouterApplier(ports.router) } : {}),
+      ...(ports.openbao ? { openbao: new OpenBaoApplier({ bao: ports.openbao, notifier: opts.notifier, config, redis, keys, logger, now: opts.now ?? Date.now }) } : {}),
+    },
     notifier: opts.notifier,
     suggestions: new Suggestions(redis, keys),
     now: opts.now ?? Date.now,
@@ -107,6 +122,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     close: async () => {
       await workers?.close().catch(() => {});
       await producer?.close();
+      await ports.router?.close().catch(() => {});
       await Promise.allSettled(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };

@@ -4,10 +4,23 @@ import type { KubernetesPort } from '../kubernetes/port.js';
 import type { OutMessage } from '../chat/message.js';
 import type { Change, Identity } from '../plan/model.js';
 import type { AuditLog } from '../queue/audit.js';
+import type { RouterPort } from '../router/port.js';
+import type { TailscalePort } from '../tailscale/port.js';
+import type { OpenBaoPort } from '../openbao/port.js';
+import type { CsrSource } from '../openbao/csr-source.js';
+import type { Button } from '../chat/message.js';
 
 /** Every outside system, each behind its port. Later systems are optional until configured. */
 export interface Ports {
   kubernetes: KubernetesPort;
+  /** The MikroTik router (RouterOS API); absent when ROUTEROS_HOST is not set. */
+  router?: RouterPort;
+  /** Each node's tailscaled, asked through pod exec. */
+  tailscale?: TailscalePort;
+  /** OpenBao's PKI (device certificates, the client CA); absent when no openbao block or BAO_ADDR. */
+  openbao?: OpenBaoPort;
+  /** Reads the CSR attached to /cert sign (Discord attachment, shell file). */
+  csr?: CsrSource;
 }
 
 export interface CommandContext {
@@ -15,6 +28,8 @@ export interface CommandContext {
   ports: Ports;
   requester: Identity;
   now: () => number;
+  /** A button that starts a command as whoever clicks it ("Fix: /router sync"); absent where buttons cannot be made. */
+  suggest?: (label: string, command: { name: string; options: Record<string, unknown>; text: string }) => Promise<Button>;
 }
 
 /** What a change command's planner returns: the changes and how to explain them. */
@@ -22,6 +37,11 @@ export interface PlanDraft {
   summary: string[];
   changes: Change[];
   notes?: string[];
+  /**
+   * Set when the configuration lets this plan go ahead without an approver (self-service
+   * certificates for one's own device): why, for the plan message and the audit.
+   */
+  autoApprove?: { reason: string };
 }
 
 /**

@@ -99,6 +99,27 @@ const OpenBaoConfig = z
       .strict()
       .prefault({}),
     approleMount: z.string().min(1).default('approle'),
+    /** PKCS#12 profile when /cert issue names none: android-legacy imports everywhere, modern needs Android 14+ / current iOS. */
+    defaultProfile: z.enum(['android-legacy', 'modern']).default('android-legacy'),
+    /** Lifetime of a device certificate when /cert issue gives no ttl, and the longest one it may ask for. */
+    deviceTtl: duration('365d'),
+    maxDeviceTtl: duration('365d'),
+    /** Key labgate asks OpenBao to generate (honoured when the device role has key_type any). */
+    deviceKey: z
+      .object({ type: z.enum(['rsa', 'ec']).default('rsa'), bits: z.number().int().default(2048) })
+      .strict()
+      .prefault({})
+      .refine((k) => (k.type === 'rsa' ? [2048, 3072, 4096].includes(k.bits) : [256, 384].includes(k.bits)), { error: 'bits must be 2048, 3072 or 4096 for rsa, 256 or 384 for ec' }),
+    /** Whether a person may get a certificate for their own device without an approver. */
+    selfService: z.boolean().default(false),
+    /** Expiry alerts: how far ahead (one alert per certificate per threshold) and how often to look. */
+    expiry: z
+      .object({
+        thresholds: z.array(duration('30d')).min(1).prefault(['30d', '7d', '1d']),
+        scanEvery: duration('1h'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -121,6 +142,12 @@ const TailscaleConfig = z
       .prefault({}),
     /** WireGuard UDP port of a node = portBase + last octet of its IP. */
     portBase: z.number().int().min(1).max(65000).default(41600),
+    /** How many nodes /derp-check and the monitor ask at once. */
+    concurrency: z.number().int().min(1).max(64).default(16),
+    /** How long one `tailscale …` pod exec may take. */
+    execTimeout: duration('15s'),
+    /** The relay-fallback monitor: runs the /derp-check checks and alerts on a change. */
+    monitor: z.object({ enabled: z.boolean().default(true), every: duration('5m') }).strict().prefault({}),
   })
   .strict();
 

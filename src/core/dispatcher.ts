@@ -55,7 +55,8 @@ export class Dispatcher {
     return { replies: [{ kind: 'error', text, ref, private: true }], fault: true };
   }
 
-  async command(req: CommandRequest, who: Identity, conversation: ConversationRef): Promise<Outcome> {
+  /** `waitForApply`: when the plan goes ahead without an approver (self-service), wait for its result too (the shell does). */
+  async command(req: CommandRequest, who: Identity, conversation: ConversationRef, opts: { waitForApply?: boolean } = {}): Promise<Outcome> {
     const cmd = this.s.commands.get(req.name);
     if (!cmd) return { replies: [refusal(`unknown command /${req.name}; /help lists what exists`)] };
     const denial = this.s.access.mayRequest(cmd.name, who);
@@ -89,12 +90,39 @@ export class Dispatcher {
       }
       const planId = newPlanId();
       const job = await this.producer.requestPlan({ planId, command: invocation, requester: who, conversation });
-      await this.producer.waitPlan(job);
+      const res = await this.producer.waitPlan(job);
+      if ('autoApprove' in res && res.autoApprove) return await this.selfApprove(planId, who, conversation, opts);
       return { replies: [], planId };
     } catch (err) {
       if (isUserError(err)) return { replies: [refusal(err.message)] };
       if (err instanceof JobTimeout) return { replies: [{ kind: 'info', text: `${req.text} is taking long; its plan will be posted here when ready`, private: true }] };
       return this.fault(err, req.text);
+    }
+  }
+
+  /** A plan the configuration lets through without an approver: approved as the requester, audited with the reason. */
+  private async selfApprove(planId: string, who: Identity, conversation: ConversationRef, opts: { waitForApply?: boolean }): Promise<Outcome> {
+    const rec = await this.s.store.get(planId);
+    if (!rec?.plan.autoApprove || rec.status !== 'pending') return { replies: [], planId };
+    const res = await this.s.store.decide(planId, 'approved', who, this.s.now(), rec.plan.hash);
+    if (!res.ok) return { replies: [], planId };
+    await this.s.audit.append({ at: this.s.now(), actor: actor(who), action: 'approve', planId, command: rec.plan.command.text, hash: rec.plan.hash, outcome: `approved: ${rec.plan.autoApprove.reason}` });
+    if (rec.message) await this.s.notifier.edit(rec.message, planMessage({ ...rec, status: 'approved', decidedBy: who, decidedAt: this.s.now() })).catch(() => {});
+    const job = await this.producer.enqueueApply({ planId, hash: rec.plan.hash });
+    return (opts.waitForApply && (await this.awaitApply(job, planId))) || { replies: [], planId };
+  }
+
+  /** Waits for an apply; its outcome is posted by the worker where the plan is. True on a fault. */
+  private async awaitApply(job: Awaited<ReturnType<Producer['enqueueApply']>>, planId: string): Promise<Outcome | undefined> {
+    try {
+      await this.producer.waitApply(job);
+      return undefined;
+    } catch (err) {
+      // A refusal (stale plan) or a failure: the worker posted it where the plan is.
+      if (isUserError(err)) return undefined;
+      if (err instanceof JobTimeout) return { replies: [{ kind: 'info', text: `${planId} is still applying; the result will be posted here`, private: true }], planId };
+      const posted = (await this.s.store.get(planId))?.result;
+      return posted ? { replies: [], planId, fault: true } : { ...this.fault(err, `apply ${planId}`), planId };
     }
   }
 
@@ -113,7 +141,12 @@ export class Dispatcher {
   private async newestPending(conversation: ConversationRef): Promise<PlanRecord | undefined> {
     for (const id of await this.s.store.pending(50)) {
       const rec = await this.s.store.get(id);
-      if (rec?.status === 'pending' && JSON.stringify(rec.conversation) === JSON.stringify(conversation)) {
+      if (!rec) {
+        // Its record aged out of Redis: drop the stale index entry.
+        await this.s.store.forgetPending(id);
+        continue;
+      }
+      if (rec.status === 'pending' && JSON.stringify(rec.conversation) === JSON.stringify(conversation)) {
         if (rec.plan.expiresAt > this.s.now()) return rec;
         await this.expire(rec);
       }
@@ -168,16 +201,7 @@ export class Dispatcher {
       // Approved and recorded first: if this enqueue fails, the worker's start-up recovery queues it.
       const job = await this.producer.enqueueApply({ planId: plan.id, hash: plan.hash });
       if (!opts.waitForApply) return { replies: [], planId: plan.id };
-      try {
-        await this.producer.waitApply(job);
-      } catch (err) {
-        // A refusal (stale plan) or a failure: the worker posted it where the plan is.
-        if (isUserError(err)) return { replies: [], planId: plan.id };
-        if (err instanceof JobTimeout) return { replies: [{ kind: 'info', text: `${plan.id} is still applying; the result will be posted here`, private: true }], planId: plan.id };
-        const posted = (await this.s.store.get(plan.id))?.result;
-        return posted ? { replies: [], planId: plan.id, fault: true } : { ...this.fault(err, `apply ${plan.id}`), planId: plan.id };
-      }
-      return { replies: [], planId: plan.id };
+      return (await this.awaitApply(job, plan.id)) ?? { replies: [], planId: plan.id };
     } catch (err) {
       if (isUserError(err)) return { replies: [refusal(err.message)] };
       return this.fault(err, `${req.action} ${req.planId ?? ''}`.trim());

@@ -32,7 +32,7 @@ export interface Services {
 }
 
 export function commandContext(s: Services, requester: Identity): CommandContext {
-  return { config: s.config, ports: s.ports, requester, now: s.now };
+  return { config: s.config, ports: s.ports, requester, now: s.now, suggest: (label, command) => s.suggestions.button(label, command) };
 }
 
 export function actor(who: Identity): string {

@@ -46,6 +46,8 @@ export interface Plan {
   summary: string[];
   notes: string[];
   hash: string;
+  /** Set when the configuration lets this plan through without an approver (not hashed: it follows from config and changes). */
+  autoApprove?: { reason: string };
 }
 
 /** The hash binds an approval to exactly these changes computed from exactly this state. */
@@ -71,6 +73,7 @@ export function buildPlan(args: {
   changes: Change[];
   summary: string[];
   notes?: string[];
+  autoApprove?: { reason: string };
 }): Plan {
   return {
     id: newPlanId(),
@@ -82,5 +85,6 @@ export function buildPlan(args: {
     summary: args.summary,
     notes: args.notes ?? [],
     hash: planHash(args.command, args.changes),
+    ...(args.autoApprove ? { autoApprove: args.autoApprove } : {}),
   };
 }

@@ -27,6 +27,8 @@ export interface PlanJobResult {
   planId: string;
   hash: string;
   changes: number;
+  /** The plan may go ahead without an approver (self-service). */
+  autoApprove?: boolean;
 }
 
 /** Derived from the plan and its hash: a second approval click adds nothing. */

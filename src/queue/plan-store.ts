@@ -149,6 +149,10 @@ export class PlanStore {
     return await this.redis.zrevrange(this.keys.pending, 0, limit - 1);
   }
 
+  async forgetPending(id: string): Promise<void> {
+    await this.redis.zrem(this.keys.pending, id);
+  }
+
   /** Approved plans not yet finished: the apply queue must hold a job for each (recovery after a crash). */
   async approvedUnfinished(): Promise<string[]> {
     return await this.redis.smembers(this.keys.approved);

@@ -12,6 +12,8 @@ export function redisKeys(prefix: string) {
     suggestion: (id: string) => `${prefix}:suggestion:${id}`,
     /** Alert deduplication: one key per thing alerted about and level (SET NX). */
     alert: (id: string) => `${prefix}:alert:${id}`,
+    /** A device certificate issued but not yet delivered (serial only): a crashed apply's orphan to revoke. */
+    certDelivery: (target: string) => `${prefix}:cert-delivery:${target}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

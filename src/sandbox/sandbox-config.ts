@@ -26,11 +26,22 @@ traefik:
 openbao:
   mount: pki
   roles: { device: device, server: server }
+  # .p12 format when /cert issue names none; android-legacy imports on every phone.
+  defaultProfile: android-legacy
+  deviceTtl: 365d
+  maxDeviceTtl: 365d
+  deviceKey: { type: rsa, bits: 2048 }
+  # true: a certificate for one's own device needs no approver.
+  selfService: false
+  expiry: { thresholds: [30d, 7d, 1d], scanEvery: 1h }
 router:
   inInterface: ether1
 tailscale:
   daemonSet: { namespace: ${homelab.traefikNamespace}, name: traefik, container: tailscale }
   portBase: 41600
+  # Nodes asked at once by /derp-check and the relay-fallback monitor.
+  concurrency: 16
+  monitor: { enabled: true, every: 5m }
 shell:
   users: [alice, bob, mallory]
   defaultUser: alice

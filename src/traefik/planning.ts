@@ -6,7 +6,7 @@ import { sameState } from '../plan/canonical.js';
 import type { Change } from '../plan/model.js';
 import type { AccessMode } from './access-modes.js';
 import { groupExposures, readManagedTraefikObjects, type LiveExposure } from './exposures.js';
-import { HOST_ANNOTATION, TRAEFIK_API, renderExposure, type Exposure } from './render.js';
+import { CLIENT_CA_LABEL, HOST_ANNOTATION, TRAEFIK_API, renderClientCaSecret, renderExposure, type Exposure } from './render.js';
 import { describeRoute, onEntryPoint, routeServesHost, tlsOptionOf } from './routes.js';
 
 /** photos → photos.<domain>; a name with a dot is taken as given. */
@@ -100,6 +100,7 @@ function describeObject(obj: KubeObject): string {
   }
   if (obj.kind === 'Middleware' && spec.passTLSClientCert) return 'pass client certificate identity to the backend';
   if (obj.kind === 'Middleware' && spec.forwardAuth) return 'forward auth';
+  if (obj.kind === 'Secret' && obj.metadata.labels?.[CLIENT_CA_LABEL]) return `client CA ${obj.metadata.annotations?.['labgate.dev/ca-subject'] ?? ''} from OpenBao`.trim();
   return obj.kind;
 }
 
@@ -128,7 +129,8 @@ export async function exposureChanges(kube: KubernetesPort, host: string, curren
         UserErrorCode.NotOwned,
         `${displayName(refOf(found))} already exists and is not managed by labgate (no app.kubernetes.io/managed-by: labgate label); labgate will not change it. Remove or rename it, or pick another host`,
       );
-    if (found && found.metadata.annotations?.[HOST_ANNOTATION] !== host)
+    // The client-CA Secret is shared by the namespace's mtls-strict exposures: no host of its own.
+    if (found && found.metadata.annotations?.[HOST_ANNOTATION] !== host && !(obj.metadata.labels?.[CLIENT_CA_LABEL] && found.metadata.labels?.[CLIENT_CA_LABEL]))
       throw new UserError(
         UserErrorCode.Conflict,
         `${displayName(refOf(found))} already belongs to labgate's exposure of ${found.metadata.annotations?.[HOST_ANNOTATION] ?? 'another host'}; pick another host`,
@@ -149,8 +151,22 @@ export async function exposureChanges(kube: KubernetesPort, host: string, curren
   return changes;
 }
 
-/** Renders, and refuses what Traefik would not do as the user expects. */
-export async function desiredObjects(kube: KubernetesPort, config: Config, state: RoutingState, e: Exposure): Promise<{ objects: KubeObject[]; notes: string[] }> {
+/** Where the client CA of mtls-strict comes from: OpenBao's PKI (`GET <mount>/cert/ca_chain`). */
+export interface ClientCaSource {
+  caChain(): Promise<string[]>;
+}
+
+/**
+ * Renders, and refuses what Traefik would not do as the user expects. With a client-CA
+ * source, a mtls-strict exposure also gets the Secret its TLSOption reads, filled from it.
+ */
+export async function desiredObjects(
+  kube: KubernetesPort,
+  config: Config,
+  state: RoutingState,
+  e: Exposure,
+  clientCa?: ClientCaSource,
+): Promise<{ objects: KubeObject[]; notes: string[] }> {
   const cfg = config.traefik;
   const notes: string[] = [];
   if (e.mode === 'tailscale-bypass') {
@@ -170,7 +186,11 @@ export async function desiredObjects(kube: KubernetesPort, config: Config, state
     const opt = objects.find((o) => o.kind === 'TLSOption')!;
     checkMtlsConflict(state, e.host, cfg.entryPoints.internet, `${e.namespace}/${opt.metadata.name}`);
     const ca = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: e.namespace, name: cfg.mtls.clientCaSecret });
-    if (!ca)
+    if (clientCa) {
+      // First, so the TLSOption never references a Secret that is not there.
+      objects.unshift(renderClientCaSecret(e.namespace, cfg.mtls.clientCaSecret, await clientCa.caChain()));
+      if (!ca) notes.push(`Secret ${e.namespace}/${cfg.mtls.clientCaSecret} with the client CA does not exist yet: this plan creates it from OpenBao's CA chain`);
+    } else if (!ca)
       notes.push(
         `Secret ${e.namespace}/${cfg.mtls.clientCaSecret} with the client CA does not exist yet: until it does, Traefik rejects every client certificate for ${e.host}`,
       );

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../kubernetes/objects.js';
 import type { KubeObject } from '../kubernetes/port.js';
@@ -8,6 +8,8 @@ export const TRAEFIK_API = 'traefik.io/v1alpha1';
 export const HOST_ANNOTATION = 'labgate.dev/host';
 export const MODE_ANNOTATION = 'labgate.dev/access-mode';
 export const EXPOSURE_LABEL = 'labgate.dev/exposure';
+/** Marks the client-CA Secret of mtls-strict: one per namespace, shared by its exposures. */
+export const CLIENT_CA_LABEL = 'labgate.dev/client-ca';
 
 export interface Exposure {
   host: string;
@@ -117,4 +119,29 @@ export function renderExposure(e: Exposure, cfg: TraefikConfig, domain: string):
       return objects;
     }
   }
+}
+
+/**
+ * The Secret a mtls-strict TLSOption reads its client CA from (`ca.crt`, as Traefik expects),
+ * filled from OpenBao's CA chain. Annotations name each CA so a rotation reads as a diff.
+ */
+export function renderClientCaSecret(namespace: string, name: string, chainPems: string[]): KubeObject {
+  const certs = chainPems.map((pem) => new X509Certificate(pem));
+  const pem = certs.map((c) => c.toString().trim()).join('\n') + '\n';
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name,
+      namespace,
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [CLIENT_CA_LABEL]: 'true' },
+      annotations: {
+        'labgate.dev/ca-subject': certs.map((c) => c.subject.replace(/\n/g, ', ')).join('; '),
+        'labgate.dev/ca-sha256': certs.map((c) => c.fingerprint256).join('; '),
+        'labgate.dev/ca-expires': certs.map((c) => new Date(c.validTo).toISOString().replace(/\.\d{3}Z$/, 'Z')).join('; '),
+      },
+    },
+    type: 'Opaque',
+    data: { 'ca.crt': Buffer.from(pem).toString('base64') },
+  };
 }

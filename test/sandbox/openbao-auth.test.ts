@@ -63,8 +63,11 @@ describe('AppRole login', () => {
     expect(c.token).toBe(login.auth.client_token);
 
     const issued = await c.write('pki/issue/device', { common_name: 'approle-device' });
-    expect((await c.list('pki/certs')).data.keys).toContain(issued.data.serial_number);
+    expect((await c.list('pki/certs/detailed')).data.keys).toContain(issued.data.serial_number);
+    // labgate's policy is exactly what it calls: no roles, no plain certs list, no server certificates.
     await expect(c.read('pki/roles/device')).rejects.toMatchObject({ response: { statusCode: 403 } });
+    await expect(c.list('pki/certs')).rejects.toMatchObject({ response: { statusCode: 403 } });
+    await expect(c.write('pki/issue/server', { common_name: 'x.home.example.com' })).rejects.toMatchObject({ response: { statusCode: 403 } });
   });
 
   it('GIVEN a wrong secret_id or a missing role_id THEN 400 with OpenBao messages', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import vault from 'node-vault';
-import { x509 } from '../../src/sandbox/openbao/x509-runtime.js';
+import { x509 } from '../../src/pki/x509.js';
 import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../src/sandbox/openbao/index.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'openbao-pki-'));
@@ -213,6 +213,22 @@ describe('POST pki/sign/<role>', () => {
     await expect(client.write('pki/sign/server', {})).rejects.toMatchObject({ message: '"csr" is empty' });
   });
 
+  it('GIVEN the device role (use_csr_common_name and use_csr_sans off) THEN the request names the certificate, not the CSR', async () => {
+    const alg = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+    const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=whatever.local',
+      keys,
+      signingAlgorithm: alg,
+      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'whatever.local' }])],
+    });
+    const res = await client.write('pki/sign/device', { csr: csr.toString('pem'), common_name: 'laptop', uri_sans: 'urn:labgate:device:shell:bob:laptop', exclude_cn_from_sans: true });
+    const cert = new x509.X509Certificate(res.data.certificate);
+    expect(cert.subjectName.getField('CN')).toEqual(['laptop']);
+    expect(sanNames(cert)).toEqual(['url:urn:labgate:device:shell:bob:laptop']);
+    expect(Buffer.from(cert.publicKey.rawData).equals(Buffer.from(csr.publicKey.rawData))).toBe(true);
+  });
+
   it('GIVEN an EC CSR on the RSA device role THEN 400 "role requires keys of type rsa"', async () => {
     const { csr } = await makeCsr('phone');
     await expect(client.write('pki/sign/device', { csr: csr.toString('pem') })).rejects.toMatchObject({ message: 'role requires keys of type rsa' });
@@ -300,6 +316,23 @@ describe('revocation', () => {
     const check = openssl(['verify', '-attime', String(Math.floor(clock / 1000)), '-crl_check', '-CAfile', { file: caPem }, '-CRLfile', { file: crlPem }, { file: issued.data.certificate }]);
     expect(check.ok).toBe(false);
     expect(check.out).toContain('certificate revoked');
+  });
+
+  it('GET pki/crl/rotate rebuilds the CRL now: a new CRL number, still listing what was revoked', async () => {
+    const issued = await client.write('pki/issue/device', { common_name: 'rotate-me' });
+    await client.write('pki/revoke', { serial_number: issued.data.serial_number });
+    const number = (pem: string) => openssl(['crl', '-noout', '-crlnumber', '-in', { file: pem }]).out.trim();
+    const before = await fetch(`${sb.url}/v1/pki/crl/pem`).then((r) => r.text());
+    const rotated = await client.read('pki/crl/rotate');
+    expect(rotated.data).toEqual({ success: true });
+    const after = await fetch(`${sb.url}/v1/pki/crl/pem`).then((r) => r.text());
+    expect(number(after)).not.toBe(number(before));
+    expect(new x509.X509Crl(after).entries.map((e) => e.serialNumber.replace(/^00/, ''))).toContain(issued.data.serial_number.replace(/:/g, ''));
+    // labgate's policy may rebuild it; a token without that grant may not.
+    const labgate = vault({ endpoint: sb.url, token: sb.createToken({ policies: ['labgate'] }), noCustomHTTPVerbs: true });
+    await expect(labgate.read('pki/crl/rotate')).resolves.toMatchObject({ data: { success: true } });
+    const other = vault({ endpoint: sb.url, token: sb.createToken({ policies: [] }), noCustomHTTPVerbs: true });
+    await expect(other.read('pki/crl/rotate')).rejects.toMatchObject({ response: { statusCode: 403 } });
   });
 
   it('revoking again is idempotent and keeps the first revocation time; by certificate PEM works too', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import vault from 'node-vault';
 import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox, type OpenBaoState } from '../../src/sandbox/openbao/index.js';
-import { x509 } from '../../src/sandbox/openbao/x509-runtime.js';
+import { x509 } from '../../src/pki/x509.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'openbao-state-'));
 const open: OpenBaoSandbox[] = [];
@@ -83,6 +83,14 @@ describe('state', () => {
     expect(await step(() => sb.rotateCa())).toBeGreaterThanOrEqual(1);
     expect(await step(() => sb.addCertificates([{ commonName: 'bulk', notAfter: new Date(Date.now() + 86_400_000) }]))).toBe(1);
     expect(await step(() => client.read('pki/ca/pem'))).toBe(0);
+  });
+
+  it('GIVEN bulk certificates with URI SANs THEN the URIs are in the certificate, next to the DNS name of a hostname CN', async () => {
+    const { sb, client } = await start(await seedOpenBaoState());
+    const [serial] = await sb.addCertificates([{ commonName: 'phone.home.example.com', notAfter: new Date(Date.now() + 86_400_000), uris: ['urn:labgate:device:shell:bob:phone'] }]);
+    const cert = new x509.X509Certificate((await client.read(`pki/cert/${serial}`)).data.certificate);
+    const names = cert.getExtension(x509.SubjectAlternativeNameExtension)!.names.toJSON().map((n) => `${n.type}:${n.value}`);
+    expect(names).toEqual(['dns:phone.home.example.com', 'url:urn:labgate:device:shell:bob:phone']);
   });
 
   it('GIVEN two sandboxes in one process THEN they share nothing', async () => {

@@ -131,6 +131,27 @@ describe('RouterOS sandbox on the wire', () => {
     ]);
   });
 
+  it('GIVEN an "after" drop fault on add THEN the rule is made but the connection closes before the answer', async () => {
+    const c = await raw();
+    faults.add({ match: 'after /ip/firewall/nat/add', drop: true });
+    c.send(['/ip/firewall/nat/add', '=chain=dstnat', '=action=dst-nat', '=comment=made-then-dropped', '.tag=a']);
+    await expect(c.next(1000)).rejects.toThrow('connection closed');
+    expect(sandbox.rules().filter((r) => r.comment === 'made-then-dropped')).toHaveLength(1);
+    state.nat = state.nat.filter((r) => r.comment !== 'made-then-dropped');
+  });
+
+  it('GIVEN an "after" trap fault THEN the change is made and the answer is the trap', async () => {
+    const c = await raw();
+    const id = state.nat.find((r) => r.comment === 'web-http')!['.id'];
+    faults.add({ match: 'after /ip/firewall/nat/set', trap: { message: 'failure: timeout', category: 4 } });
+    expect(await c.talk(['/ip/firewall/nat/set', `=.id=${id}`, '=to-ports=8080', '.tag=s'])).toEqual([
+      ['!trap', '.tag=s', '=category=4', '=message=failure: timeout'],
+      ['!done', '.tag=s'],
+    ]);
+    expect(sandbox.rules().find((r) => r['.id'] === id)!['to-ports']).toBe('8080');
+    await c.talk(['/ip/firewall/nat/set', `=.id=${id}`, '=to-ports=80']);
+  });
+
   it('answers /quit with !fatal and closes the connection', async () => {
     const c = await raw();
     c.send(['/quit', '.tag=q']);

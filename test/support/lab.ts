@@ -101,7 +101,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     run: async (line, as = 'alice') => {
       const parsed = parseShellLine(line, isGroup);
       const who = shellIdentity(parsed.kind !== 'empty' && parsed.as ? parsed.as : as);
-      if (parsed.kind === 'command') return app.dispatcher!.command({ name: parsed.name, options: parsed.options, text: parsed.text }, who, SHELL_CONVERSATION);
+      if (parsed.kind === 'command') return app.dispatcher!.command({ name: parsed.name, options: parsed.options, text: parsed.text }, who, SHELL_CONVERSATION, { waitForApply: true });
       if (parsed.kind === 'decide') return app.dispatcher!.decide({ action: parsed.action, planId: parsed.planId }, who, SHELL_CONVERSATION, { waitForApply: true });
       throw new Error(`not a command: ${line}`);
     },

@@ -56,7 +56,7 @@ export async function runShell(o: ShellOptions): Promise<number> {
     const outcome =
       line.kind === 'decide'
         ? await o.dispatcher.decide({ action: line.action, planId: line.planId }, who, SHELL_CONVERSATION, { waitForApply: true })
-        : await o.dispatcher.command({ name: line.name, options: line.options, text: line.text }, who, SHELL_CONVERSATION);
+        : await o.dispatcher.command({ name: line.name, options: line.options, text: line.text }, who, SHELL_CONVERSATION, { waitForApply: true });
     for (const r of outcome.replies) o.out.message(r);
     if (outcome.fault) faults++;
   };

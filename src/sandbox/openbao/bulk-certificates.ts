@@ -14,6 +14,8 @@ export interface BulkCertificateSpec {
   notBefore?: Date;
   /** Revocation time; the certificate then appears in certs/revoked and on the CRL. */
   revokedAt?: Date;
+  /** URI SANs, e.g. labgate's device owner `urn:labgate:device:…`. */
+  uris?: string[];
 }
 
 const OID_CN = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x03]);
@@ -57,8 +59,10 @@ export async function addBulkCertificates(
     const serialBytes = randomSerialBytes();
     const notBefore = spec.notBefore ?? new Date(Math.min(spec.notAfter.getTime() - 86_400_000, opts.now - 30_000));
     const extensions = [...templateExtensions];
-    if (isHostname(spec.commonName)) {
-      extensions.push(sequence(OID_SAN, octetString(encodeSubjectAltNames({ dnsNames: [spec.commonName], emails: [], ips: [], uris: [], otherSans: [] }))));
+    const dnsNames = isHostname(spec.commonName) ? [spec.commonName] : [];
+    const uris = spec.uris ?? [];
+    if (dnsNames.length || uris.length) {
+      extensions.push(sequence(OID_SAN, octetString(encodeSubjectAltNames({ dnsNames, emails: [], ips: [], uris, otherSans: [] }))));
     }
     const tbsDer = sequence(
       version!.raw,

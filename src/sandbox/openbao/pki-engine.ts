@@ -20,7 +20,7 @@ import {
 } from './pki-names.js';
 import { boolField, commaListField, durationField, intField, stringField, type RequestBody } from './request-fields.js';
 import { colonSerial, colonSerialFromHex, hyphenSerial, hyphenToColon, randomSerialBytes, serialHex } from './serials.js';
-import { x509 } from './x509-runtime.js';
+import { x509 } from '../../pki/x509.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -438,6 +438,13 @@ export class PkiEngine {
     return pem
       ? { kind: 'raw', contentType: 'application/x-pem-file', body: crl.pem }
       : { kind: 'raw', contentType: 'application/pkix-crl', body: pemDecode(crl.pem) };
+  }
+
+  /** `GET <mount>/crl/rotate`: rebuilds every issuer's CRL now (path_fetch.go pathRotateCRLRead). */
+  async rotateCrl(): Promise<HandlerResult> {
+    for (const issuer of Object.values(this.pki.issuers)) await rebuildCrl(this.pki, issuer, this.deps.keyring, this.deps.now());
+    this.deps.changed();
+    return jsonResult({ success: true });
   }
 
   /** The default issuer's CRL, rebuilt first when it has expired (OpenBao's periodic rebuild). */

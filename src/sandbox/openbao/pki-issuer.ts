@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { pemEncode, unsignedInteger } from './der.js';
 import type { PkiIssuer, PkiMountState, StoredCertificate } from './openbao-state.js';
 import { colonSerial, hyphenSerial, randomSerialBytes, serialHex } from './serials.js';
-import { subtle, x509, type CryptoKey, type SigningAlgorithm } from './x509-runtime.js';
+import { subtle, x509, type CryptoKey, type SigningAlgorithm } from '../../pki/x509.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

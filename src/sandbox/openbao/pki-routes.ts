@@ -43,6 +43,7 @@ function routes(engine: PkiEngine): Route[] {
     { pattern: /^ca(\/pem)?$/, ops: { read: (m) => engine.readCa(m[1] !== undefined) } },
     { pattern: /^ca_chain$/, ops: { read: () => engine.readCaChain() } },
     { pattern: /^crl(\/pem)?$/, ops: { read: (m) => engine.readCrl(m[1] !== undefined) } },
+    { pattern: /^crl\/rotate$/, ops: { read: () => engine.rotateCrl() } },
     { pattern: /^roles$/, ops: { list: () => engine.listRoles() } },
     { pattern: new RegExp(`^roles/(${NAME})$`), ops: { read: (m) => engine.readRole(m[1]!) } },
   ];

@@ -44,21 +44,21 @@ export function pkiRole(overrides: Partial<PkiRole> = {}): PkiRole {
 }
 
 /**
- * Exactly what labgate needs on the PKI mount: issue and sign with its roles, list
- * certificates (all, detailed, revoked), revoke. The fetch paths (cert/*, ca, crl) need no
- * token, and token self-management comes with the "default" policy.
+ * Exactly what labgate calls on the PKI mount (the README's policy): issue and sign with the
+ * device role, list certificates (detailed, revoked), revoke, rebuild the CRL. The fetch paths
+ * (cert/*, ca, ca_chain, crl) need no token, and token self-management comes with "default".
  */
-export function labgatePolicy(mount: string, roleNames: string[]): OpenBaoPolicy {
-  const paths: OpenBaoPolicy['paths'] = {};
-  for (const role of roleNames) {
-    paths[`${mount}/issue/${role}`] = ['update'];
-    paths[`${mount}/sign/${role}`] = ['update'];
-  }
-  paths[`${mount}/certs`] = ['list'];
-  paths[`${mount}/certs/detailed`] = ['list'];
-  paths[`${mount}/certs/revoked`] = ['list'];
-  paths[`${mount}/revoke`] = ['update'];
-  return { paths };
+export function labgatePolicy(mount: string, deviceRole = 'device'): OpenBaoPolicy {
+  return {
+    paths: {
+      [`${mount}/issue/${deviceRole}`]: ['update'],
+      [`${mount}/sign/${deviceRole}`]: ['update'],
+      [`${mount}/certs/detailed`]: ['list'],
+      [`${mount}/certs/revoked`]: ['list'],
+      [`${mount}/revoke`]: ['update'],
+      [`${mount}/crl/rotate`]: ['read'],
+    },
+  };
 }
 
 /** OpenBao's built-in "default" policy, reduced to the token self-service paths. */
@@ -127,6 +127,9 @@ export async function seedOpenBaoState(opts: SeedOpenBaoOptions = {}): Promise<O
       max_ttl: 8760 * HOUR,
       allowed_uri_sans: ['urn:labgate:device:*'],
       allowed_other_sans: ['1.3.6.1.4.1.311.20.2.3;UTF8:*'],
+      // labgate names the certificate (device CN, owner URI) also when it signs a CSR.
+      use_csr_common_name: false,
+      use_csr_sans: false,
     }),
     server: pkiRole({
       allowed_domains: [homelab.domain],
@@ -168,7 +171,7 @@ export async function seedOpenBaoState(opts: SeedOpenBaoOptions = {}): Promise<O
           renewable: false,
         },
       },
-      policies: { default: defaultPolicy(), labgate: labgatePolicy(mount, Object.keys(roles)) },
+      policies: { default: defaultPolicy(), labgate: labgatePolicy(mount) },
       approle: {
         labgate: {
           roleId: randomUUID(),

@@ -10,7 +10,11 @@ import { createSelfSignedCertificate } from './self-signed-certificate.js';
 export interface RouterOsSandboxOptions {
   /** Router state; mutated in place, `onChange` is called after every change. */
   state: RouterState;
-  /** Faults matched on the command word, e.g. `/ip/firewall/nat/add`. */
+  /**
+   * Faults matched on the command word, e.g. `/ip/firewall/nat/add`, before the command runs;
+   * and on `after <command word>` once it has run (a `drop` there loses the answer of a change
+   * that was made).
+   */
   faults?: FaultInjector;
   onChange?: () => void;
   /** Also listen for api-ssl with a self-signed certificate made at start. */
@@ -142,11 +146,33 @@ class ApiConnection {
     }
     const outcome = this.commands.execute(this.session, cmd);
     if (outcome.changed) this.onChange();
+    // "after <command>" faults strike once the command has run: its change is made, its answer is lost.
+    const after = this.faults?.take(`after ${cmd.command}`);
+    if (after) {
+      void this.replyWithFault(outcome.replies, cmd.tag, after);
+      return;
+    }
     this.send(outcome.replies, cmd.tag);
     if (outcome.fatal !== undefined) {
       this.socket.end(encodeSentence(['!fatal', outcome.fatal]));
       this.closed = true;
     }
+  }
+
+  private async replyWithFault(replies: readonly ReplySentence[], tag: string | undefined, fault: FaultAction): Promise<void> {
+    if (fault.hang) return;
+    if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (this.closed) return;
+    if (fault.drop) {
+      this.socket.destroy();
+      return;
+    }
+    if (fault.trap) {
+      const category = fault.trap.category === undefined ? [] : [`=category=${fault.trap.category}`];
+      this.send([['!trap', ...category, `=message=${fault.trap.message}`], ['!done']], tag);
+      return;
+    }
+    this.send(replies, tag);
   }
 
   /** `/cancel =tag=T` interrupts that command; a bare `/cancel` interrupts them all. */

@@ -1,0 +1,204 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { createApp } from '../src/app.js';
+import type { ConversationRef, MessageRef, OutMessage } from '../src/chat/message.js';
+import type { ChatNotifier, DmResult, OutgoingFile } from '../src/chat/notifier.js';
+import { loadConfig, type Config } from '../src/config/load.js';
+import { createLogger } from '../src/log.js';
+import { NodeVaultOpenBao } from '../src/openbao/node-vault-adapter.js';
+import { runExpiryScan } from '../src/openbao/expiry-scan.js';
+import type { Identity } from '../src/plan/model.js';
+import { seedSandboxState, startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { percentile, round, type Figure, type Scenario } from './figures.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DAY = 86_400_000;
+const silent = () => createLogger({ level: 'warn', destination: { write: () => true } as never });
+
+async function dropPrefix(prefix: string) {
+  const r = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await r.del(...keys);
+  } while (cursor !== '0');
+  r.disconnect();
+}
+
+/** Resolves a waiter when a DM is sent, so the bench can time "DM delivered"; posts go nowhere. */
+class DmTimingNotifier implements ChatNotifier {
+  private waiters: ((t: number) => void)[] = [];
+  private next = 0;
+  nextDm(): Promise<number> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+  async post(to: ConversationRef, _msg: OutMessage): Promise<MessageRef> {
+    return { conversation: to, messageId: String(this.next++) };
+  }
+  async edit(): Promise<void> {}
+  async dm(_to: Identity, _msgs: OutMessage[], files: OutgoingFile[] = []): Promise<DmResult> {
+    const t = performance.now();
+    this.waiters.shift()?.(t);
+    return { delivered: true, files: files.map((f) => ({ name: f.name })) };
+  }
+}
+
+/** The sandbox with a device role that honours key_type, so one role serves RSA and EC. */
+async function sandboxWithAnyKeyRole(dir: string): Promise<Sandbox> {
+  const state = await seedSandboxState();
+  state.openbao.pki.roles.device!.key_type = 'any';
+  state.openbao.pki.roles.device!.key_bits = 0;
+  return startSandbox({ dir, state });
+}
+
+function configFor(sandbox: Sandbox, prefix: string): Config {
+  const res = loadConfig({ ...process.env, REDIS_URL, ...sandbox.env });
+  if (!res.ok) throw new Error(res.problems.join('\n'));
+  const config = res.config;
+  config.redis.prefix = prefix;
+  config.access.defaults.selfApprove = true;
+  const ts = config.tailscale as unknown as { monitor?: { enabled: boolean } };
+  if (ts.monitor) ts.monitor.enabled = false;
+  return config;
+}
+
+/** Approve → DM delivered for `runs` certificates of one key type; and OpenBao's own issue time, the floor. */
+async function issueToDm(key: { type: 'rsa' | 'ec'; bits: number }, runs: number): Promise<{ samples: number[]; floor: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'labgate-bench-certs-'));
+  const sandbox = await sandboxWithAnyKeyRole(dir);
+  const prefix = `lgbench-certs-${process.pid}-${key.type}`;
+  const config = configFor(sandbox, prefix);
+  config.openbao!.deviceKey = key;
+  const notifier = new DmTimingNotifier();
+  const app = await createApp({ config, logger: silent(), notifier, chat: true, workers: true });
+  const who: Identity = { platform: 'shell', id: 'alice', name: 'alice', roles: [] };
+  const conv: ConversationRef = { platform: 'shell', channel: 'shell' };
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < runs + 2; i++) {
+      const device = `bench-${key.type}-${i}`;
+      const out = await app.dispatcher!.command({ name: 'cert issue', options: { device }, text: `/cert issue device:${device}` }, who, conv);
+      if (!out.planId) throw new Error(`bench: /cert issue failed: ${JSON.stringify(out.replies)}`);
+      const dm = notifier.nextDm();
+      const t = performance.now();
+      await app.dispatcher!.decide({ action: 'approve', planId: out.planId }, who, conv);
+      const at = await dm;
+      if (i >= 2) samples.push(at - t);
+    }
+    const bao = new NodeVaultOpenBao({ endpoint: sandbox.env.BAO_ADDR!, login: { method: 'token', token: sandbox.env.BAO_TOKEN! }, mount: 'pki' });
+    const floor: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await bao.issue('device', { commonName: `floor-${i}`, uriSans: [], ttlSeconds: 3600, keyType: key.type, keyBits: key.bits });
+      floor.push(performance.now() - t);
+    }
+    bao.close();
+    return { samples, floor };
+  } finally {
+    await app.close();
+    await sandbox.close();
+    await dropPrefix(prefix);
+  }
+}
+
+interface ScanRun {
+  coldMs: number;
+  warmMs: number;
+  rssBeforeMb: number;
+  peakRssMb: number;
+  expiring: number;
+  alerts: number;
+  listed: number;
+}
+
+/** Child mode: one labgate process (no chat, no workers) runs the scan twice and reports time and peak RSS. */
+async function scanChild(): Promise<void> {
+  const config = configFor({ env: JSON.parse(process.env.BENCH_SANDBOX_ENV!) } as Sandbox, process.env.BENCH_PREFIX!);
+  const notifier = new DmTimingNotifier();
+  const app = await createApp({ config, logger: silent(), notifier, chat: false, workers: false });
+  const rssBeforeMb = process.memoryUsage().rss / 1048576;
+  let t = performance.now();
+  const cold = await runExpiryScan(app.services);
+  const coldMs = performance.now() - t;
+  t = performance.now();
+  await runExpiryScan(app.services);
+  const warmMs = performance.now() - t;
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  await app.close();
+  const out: ScanRun = { coldMs, warmMs, rssBeforeMb, peakRssMb, expiring: cold.expiring, alerts: cold.alerts, listed: cold.listed };
+  process.stdout.write(JSON.stringify(out) + '\n');
+  process.exit(0);
+}
+
+/** 10,000 labgate device certificates, `share` of them expiring within 30 days, scanned by a fresh process. */
+async function scan(count: number, share: number): Promise<ScanRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'labgate-bench-scan-'));
+  const sandbox = await startSandbox({ dir });
+  const prefix = `lgbench-scan-${process.pid}-${Math.round(share * 100)}`;
+  try {
+    const now = Date.now();
+    const specs = Array.from({ length: count }, (_, i) => {
+      const soon = i < count * share;
+      // Soon: spread over 0–30 days; the rest over 31–365 days.
+      const days = soon ? (i % 30) + 0.5 : 31 + (i % 334);
+      const device = `dev-${i}`;
+      return { commonName: device, notAfter: new Date(now + days * DAY), uris: [`urn:labgate:device:shell:user${i % 50}:${device}`, 'urn:labgate:device:profile:modern'] };
+    });
+    await sandbox.openbao.addCertificates(specs);
+    const script = fileURLToPath(import.meta.url);
+    // With the flags labgate runs with (bin/labgate.js).
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', script, '--scan-child'], {
+      env: { ...process.env, BENCH_SANDBOX_ENV: JSON.stringify(sandbox.env), BENCH_PREFIX: prefix, REDIS_URL },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    if (code !== 0) throw new Error(`the scan child exited with ${code}`);
+    return JSON.parse(out.trim().split('\n').pop()!) as ScanRun;
+  } finally {
+    await sandbox.close();
+    await dropPrefix(prefix);
+  }
+}
+
+export const certScenarios: Scenario[] = [
+  {
+    name: 'certs: approve → DM delivered',
+    async run(): Promise<Figure[]> {
+      const runs = Number(process.env.BENCH_CERT_RUNS ?? 20);
+      const figures: Figure[] = [];
+      for (const key of [
+        { type: 'rsa' as const, bits: 2048, label: 'RSA 2048' },
+        { type: 'ec' as const, bits: 256, label: 'EC P-256' },
+      ]) {
+        const { samples, floor } = await issueToDm(key, runs);
+        figures.push(
+          { scenario: 'cert issue', metric: `approve → DM delivered p50 (${key.label})`, value: round(percentile(samples, 50)), unit: 'ms', note: `p95 ${round(percentile(samples, 95))} ms; floor (OpenBao issue alone) p50 ${round(percentile(floor, 50))} ms; ${runs} runs` },
+        );
+      }
+      return figures;
+    },
+  },
+  {
+    name: 'certs: expiry scan of 10,000 certificates',
+    async run(): Promise<Figure[]> {
+      const typical = await scan(10_000, 0.08);
+      const worst = await scan(10_000, 1);
+      const s = 'expiry scan (10,000 certs)';
+      return [
+        { scenario: s, metric: 'scan time, 8% expiring (cold)', value: round(typical.coldMs), unit: 'ms', note: `warm ${round(typical.warmMs)} ms; ${typical.alerts} alerts; target ≤ 10000` },
+        { scenario: s, metric: 'peak RSS, 8% expiring', value: round(typical.peakRssMb), unit: 'MB', note: `${round(typical.rssBeforeMb)} MB before the scan; target ≤ 250` },
+        { scenario: s, metric: 'scan time, all expiring (cold)', value: round(worst.coldMs), unit: 'ms', note: `warm ${round(worst.warmMs)} ms; ${worst.alerts} alerts posted` },
+        { scenario: s, metric: 'peak RSS, all expiring', value: round(worst.peakRssMb), unit: 'MB', note: `${round(worst.rssBeforeMb)} MB before the scan; target ≤ 250` },
+      ];
+    },
+  },
+];
+
+if (process.argv.includes('--scan-child')) void scanChild();

@@ -1,0 +1,13 @@
+import type { ScheduledJob } from '../src/queue/scheduled.js';
+import { runExpiryScan } from '../src/openbao/expiry-scan.js';
+
+/**
+ * Expiry alerts for device certificates, labgate's TLS Secrets and OpenBao's CA, and the
+ * client-CA drift check, every `openbao.expiry.scanEvery` when OpenBao is configured.
+ * Idempotent: alerts are deduplicated in Redis, so a rerun posts nothing new.
+ */
+export const certExpiryScan: ScheduledJob = {
+  name: 'cert-expiry-scan',
+  every: (s) => (s.ports.openbao && s.config.openbao ? s.config.openbao.expiry.scanEvery : undefined),
+  run: (s) => runExpiryScan(s),
+};

@@ -1,0 +1,214 @@
+import type { Redis } from 'ioredis';
+import { opsConversation } from '../chat/conversations.js';
+import type { OutMessage } from '../chat/message.js';
+import type { ChatNotifier, DmResult, OutgoingFile } from '../chat/notifier.js';
+import type { Config } from '../config/load.js';
+import { AdapterError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { SystemApplier } from '../plan/applier.js';
+import type { Change, Identity } from '../plan/model.js';
+import { generatePassphrase } from '../pki/passphrase.js';
+import { buildPkcs12 } from '../pki/pkcs12-bundle.js';
+import type { Pkcs12Profile } from '../pki/pkcs12-profile.js';
+import type { RedisKeys } from '../queue/redis.js';
+import { iso, liveOf, type DeviceCertificateSpec, type LiveDeviceCertificate } from './cert-planning.js';
+import { bundleDm, certificateDm } from './device-delivery.js';
+import { displayOwner, type DeviceOwner } from './device-identity.js';
+import { DeviceInventory } from './device-inventory.js';
+import type { OpenBaoPort } from './port.js';
+
+export interface OpenBaoApplierDeps {
+  bao: OpenBaoPort;
+  notifier: ChatNotifier;
+  config: Config;
+  redis: Redis;
+  keys: RedisKeys;
+  logger: Logger;
+  now: () => number;
+}
+
+/** Delivery failed after issuance: final (the certificate was revoked), not retried. */
+export class DeliveryError extends AdapterError {
+  override get transient(): boolean {
+    return false;
+  }
+}
+
+/** What the journal holds for a device target while a certificate is on its way: no secret, a serial at most. */
+interface Journal {
+  state: 'issuing' | 'issued';
+  at: number;
+  serial?: string;
+}
+
+const JOURNAL_TTL_S = 30 * 24 * 3600;
+// OpenBao backdates notBefore by 30 s (role not_before_duration).
+const NOT_BEFORE_SLACK_MS = 120_000;
+
+const identityOf = (o: DeviceOwner): Identity => ({ platform: o.platform, id: o.id, name: o.name, roles: [] });
+const mentionIds = (...owners: DeviceOwner[]) => [...new Set(owners.filter((o) => o.platform === 'discord').map((o) => o.id))];
+
+/**
+ * Applies OpenBao changes: `issue` (key, certificate, PKCS#12 bundle, DM to the owner),
+ * `sign` (a CSR, certificate by DM) and `revoke` (then the CRL is published). The key, bundle
+ * and passphrase exist only in this function's memory and in the DM. A certificate that
+ * cannot be delivered is revoked at once, and a journal in Redis (serial only) lets a later
+ * attempt revoke one whose delivery a crash cut short: no valid certificate is left whose
+ * key nobody holds, and none is delivered twice.
+ */
+export class OpenBaoApplier implements SystemApplier {
+  constructor(private readonly d: OpenBaoApplierDeps) {}
+
+  private inventory() {
+    return new DeviceInventory(this.d.bao, this.d.now);
+  }
+
+  async read(change: Change): Promise<unknown> {
+    switch (change.action) {
+      case 'issue':
+      case 'sign':
+        return this.readDevice(change);
+      case 'revoke': {
+        const { serial } = change.before as LiveDeviceCertificate;
+        const cert = await this.inventory().bySerial(serial);
+        return cert ? liveOf(cert) : null;
+      }
+      default:
+        throw new Error(`the OpenBao applier cannot ${change.action} ${change.target}`);
+    }
+  }
+
+  async apply(change: Change): Promise<void> {
+    switch (change.action) {
+      case 'issue':
+      case 'sign':
+        return this.deliverNew(change);
+      case 'revoke': {
+        const { serial } = change.before as LiveDeviceCertificate;
+        await this.d.bao.revoke(serial);
+        await this.d.bao.rotateCrl();
+        return;
+      }
+      default:
+        throw new Error(`the OpenBao applier cannot ${change.action} ${change.target}`);
+    }
+  }
+
+  /**
+   * The device's state in the plan's terms: `after` once a certificate newer than `before`
+   * (for a CSR: one certifying its key) is valid, `before` while only that one is.
+   */
+  private async readDevice(change: Change): Promise<unknown> {
+    const spec = change.after as DeviceCertificateSpec;
+    const before = change.before as LiveDeviceCertificate | null;
+    await this.revokeOrphans(change.target, spec);
+    const valid = (await this.inventory().forDevice(spec.owner, spec.device)).filter((c) => c.status === 'valid');
+    const fresh = valid.filter((c) => c.serial !== before?.serial && (!spec.csr || c.keySha256 === spec.csr.keySha256));
+    if (fresh.length) return change.after;
+    const old = valid.find((c) => c.serial === before?.serial) ?? valid[0];
+    return old ? liveOf(old) : before ? { ...before, status: 'gone' } : null;
+  }
+
+  private async journal(target: string): Promise<Journal | undefined> {
+    const raw = await this.d.redis.get(this.d.keys.certDelivery(target));
+    return raw ? (JSON.parse(raw) as Journal) : undefined;
+  }
+
+  private async writeJournal(target: string, j: Journal): Promise<void> {
+    await this.d.redis.set(this.d.keys.certDelivery(target), JSON.stringify(j), 'EX', JOURNAL_TTL_S);
+  }
+
+  /** Revokes what an earlier attempt issued but never delivered (its key died with that attempt). */
+  private async revokeOrphans(target: string, spec: DeviceCertificateSpec): Promise<void> {
+    const j = await this.journal(target);
+    if (!j) return;
+    let serials: string[];
+    if (j.serial) serials = [j.serial];
+    else {
+      // Issued, but the answer never arrived: any certificate of this device from then on.
+      const since = j.at - NOT_BEFORE_SLACK_MS;
+      serials = (await this.inventory().forDevice(spec.owner, spec.device)).filter((c) => c.status === 'valid' && c.notBefore >= since).map((c) => c.serial);
+    }
+    for (const serial of serials) {
+      await this.d.bao.revoke(serial);
+      this.d.logger.warn({ target, serial }, 'revoked a certificate an interrupted apply issued but did not deliver');
+    }
+    if (serials.length) await this.d.bao.rotateCrl();
+    await this.d.redis.del(this.d.keys.certDelivery(target));
+  }
+
+  private async deliverNew(change: Change): Promise<void> {
+    const spec = change.after as DeviceCertificateSpec;
+    await this.revokeOrphans(change.target, spec);
+    await this.writeJournal(change.target, { state: 'issuing', at: this.d.now() });
+    const role = spec.role;
+    let serial: string;
+    let expiresAt: number;
+    let dm: { msgs: OutMessage[]; files: OutgoingFile[] };
+    if (change.action === 'issue') {
+      const [type, bits] = spec.key.split('-') as ['rsa' | 'ec', string];
+      const issued = await this.d.bao.issue(role, { commonName: spec.device, uriSans: spec.uriSans, ttlSeconds: spec.ttlSeconds, keyType: type, keyBits: Number(bits) });
+      ({ serial, expiresAt } = issued);
+      await this.writeJournal(change.target, { state: 'issued', at: this.d.now(), serial });
+      try {
+        const passphrase = generatePassphrase();
+        // An issue change always carries a bundle profile; 'csr' belongs to sign changes.
+        const profile = spec.profile as Pkcs12Profile;
+        const bundle = buildPkcs12({
+          privateKeyPem: issued.privateKeyPem,
+          certificatePem: issued.certificatePem,
+          caChainPem: issued.caChainPem,
+          passphrase,
+          profile,
+          friendlyName: `${spec.device} (labgate)`,
+        });
+        dm = bundleDm({ device: spec.device, serial, expiresAt, profile, bundle, passphrase, caChainPem: issued.caChainPem });
+      } catch (err) {
+        await this.undo(change, serial, `the bundle could not be built: ${(err as Error).message}`);
+        throw err;
+      }
+    } else {
+      const signed = await this.d.bao.sign(role, { csrPem: spec.csr!.pem, commonName: spec.device, uriSans: spec.uriSans, ttlSeconds: spec.ttlSeconds });
+      ({ serial, expiresAt } = signed);
+      await this.writeJournal(change.target, { state: 'issued', at: this.d.now(), serial });
+      dm = certificateDm({ device: spec.device, serial, expiresAt, certificatePem: signed.certificatePem, caChainPem: signed.caChainPem });
+    }
+
+    let result: DmResult;
+    try {
+      result = await this.d.notifier.dm(identityOf(spec.owner), dm.msgs, dm.files);
+    } catch (err) {
+      result = { delivered: false, reason: 'failed', detail: (err as Error).message };
+    }
+    if (!result.delivered) {
+      await this.undo(change, serial, result.detail);
+      throw new DeliveryError('discord', 'DM', displayOwner(spec.owner), 403, `could not deliver ${spec.device}'s certificate to ${displayOwner(spec.owner)}: ${result.detail}; certificate ${serial} was revoked`);
+    }
+    await this.d.redis.del(this.d.keys.certDelivery(change.target));
+    this.d.logger.info({ target: change.target, serial, expires: iso(expiresAt) }, 'device certificate delivered');
+    await this.d.notifier
+      .post(opsConversation(this.d.config), {
+        kind: 'info',
+        text: `Issued serial ${serial} for ${displayOwner(spec.owner)}'s ${spec.device}, expires ${iso(expiresAt)}`,
+        lines: [`Delivered by DM${spec.profile === 'csr' ? '' : `; ${spec.profile} bundle, passphrase sent separately`}.`],
+        mentions: mentionIds(spec.owner),
+      })
+      .catch((err) => this.d.logger.warn({ err: (err as Error).message, serial }, 'could not post the issue notice'));
+  }
+
+  /** Revokes a certificate that will not reach its owner and tells the requester why. */
+  private async undo(change: Change, serial: string, why: string): Promise<void> {
+    const spec = change.after as DeviceCertificateSpec;
+    await this.d.bao.revoke(serial);
+    await this.d.bao.rotateCrl().catch((err) => this.d.logger.warn({ err: (err as Error).message }, 'CRL not rebuilt after revoking an undelivered certificate'));
+    await this.d.redis.del(this.d.keys.certDelivery(change.target));
+    this.d.logger.warn({ target: change.target, serial, why }, 'certificate not delivered; revoked it');
+    const notice: OutMessage = {
+      kind: 'error',
+      text: `${displayOwner(spec.requestedBy)}: the certificate for ${displayOwner(spec.owner)}'s ${spec.device} could not be delivered (${why})`,
+      lines: [`labgate revoked it (serial ${serial}), so no valid certificate is left whose key nobody holds. Fix the cause and run the command again.`],
+      mentions: mentionIds(spec.requestedBy, spec.owner),
+    };
+    await this.d.notifier.post(opsConversation(this.d.config), notice).catch((err) => this.d.logger.warn({ err: (err as Error).message }, 'could not tell the requester'));
+  }
+}

@@ -1,0 +1,101 @@
+import { X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import type { Job } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certExpiryScan } from '../../jobs/cert-expiry-scan.js';
+import { SHELL_CONVERSATION, shellIdentity } from '../../src/chat/shell/shell.js';
+import { lastPlan, startLab, type Lab } from '../support/lab.js';
+import { delivered, dmsTo, openBundle, verifyClientCert } from './cert-helpers.js';
+
+interface SecretObject {
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its CA', () => {
+  let lab: Lab;
+  const caPem = async () => (await (await fetch(`${lab.sandbox.openbao.url}/v1/pki/ca/pem`)).text()).trim();
+  const readSecret = async (namespace: string, name: string) => {
+    try {
+      return (await lab.kube.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace } })) as unknown as SecretObject;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+  };
+  const caCrt = (s: SecretObject | undefined) => Buffer.from(s?.data?.['ca.crt'] ?? '', 'base64').toString('utf8').trim();
+
+  beforeAll(async () => {
+    lab = await startLab({
+      configure: (c) => {
+        const ts = c.tailscale as unknown as { monitor?: { enabled: boolean } };
+        if (ts.monitor) ts.monitor.enabled = false;
+      },
+    });
+  });
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  it('GIVEN a Service WHEN exposed mtls-strict THEN the plan creates the labgate-labelled client-CA Secret (ca.crt = OpenBao’s CA chain) before the TLSOption that reads it', async () => {
+    await lab.run('/expose service:immich namespace:media port:2283 host:photos auth:mtls-strict', 'bob');
+    const plan = lastPlan(lab);
+    const diff = plan.diff!;
+    expect(diff).toContain('+++ b/Secret/media/labgate-client-ca');
+    expect(diff.indexOf('+++ b/Secret/media/labgate-client-ca')).toBeLessThan(diff.indexOf('+++ b/TLSOption/media/photos-mtls'));
+    expect(diff).toContain(`+    app.kubernetes.io/managed-by: labgate`);
+    expect(diff).toContain(`+    labgate.dev/client-ca: "true"`);
+    expect(diff).toContain(`+  ca.crt: ${Buffer.from((await caPem()) + '\n').toString('base64')}`);
+    expect(plan.lines?.join('\n')).toMatch(/Secret media\/labgate-client-ca .* does not exist yet: this plan creates it from OpenBao's CA chain/);
+
+    await lab.run('approve', 'alice');
+    const secret = await readSecret('media', 'labgate-client-ca');
+    expect(secret?.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'labgate', 'labgate.dev/client-ca': 'true' });
+    expect(caCrt(secret)).toBe(await caPem());
+    expect(secret?.metadata.annotations?.['labgate.dev/ca-sha256']).toBe(new X509Certificate(await caPem()).fingerprint256);
+  });
+
+  it('GIVEN the Secret WHEN a device certificate is issued THEN openssl verifies it against the Secret’s ca.crt, as Traefik would', async () => {
+    await lab.run('/cert issue device:pixel-8', 'bob');
+    await lab.run('approve', 'alice');
+    const d = delivered(dmsTo(lab, 'bob'));
+    const { certPem } = await openBundle(d);
+    const file = `/tmp/labgate-client-ca-${process.pid}.pem`;
+    writeFileSync(file, caCrt(await readSecret('media', 'labgate-client-ca')));
+    expect((await verifyClientCert(certPem, file)).code).toBe(0);
+  });
+
+  it('GIVEN the Secret is in sync THEN /cert ca-sync has nothing to do and a second mtls-strict host in the namespace adds no Secret change', async () => {
+    expect((await lab.run('/cert ca-sync', 'bob')).replies[0]?.text).toBe("the client-CA Secrets already hold OpenBao's CA chain; nothing to change");
+    await lab.run('/expose service:immich namespace:media port:2283 host:photos2 auth:mtls-strict', 'bob');
+    expect(lastPlan(lab).diff).not.toContain('Secret/');
+    await lab.run('reject', 'bob');
+  });
+
+  it('GIVEN OpenBao’s CA is rotated WHEN the scan runs THEN one alert offers a sync whose plan shows the Secret’s CA change as a diff; applied, the Secret holds the new CA', async () => {
+    const oldPem = await caPem();
+    await lab.sandbox.openbao.rotateCa();
+    const newPem = await caPem();
+    expect(newPem).not.toBe(oldPem);
+
+    await certExpiryScan.run(lab.app.services, {} as Job);
+    await certExpiryScan.run(lab.app.services, {} as Job);
+    const alerts = lab.printed.filter((m) => m.kind === 'alert' && m.text.includes('client-CA'));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.text).toBe("OpenBao's CA chain differs from 1 client-CA Secret of mtls-strict services");
+    expect(alerts[0]!.buttons?.map((b) => [b.label, b.command])).toEqual([['Sync client CA', '/cert ca-sync']]);
+
+    const out = await lab.app.dispatcher!.runSuggestion(alerts[0]!.buttons![0]!.id, shellIdentity('bob'), SHELL_CONVERSATION);
+    const plan = lastPlan(lab);
+    expect(plan.planId).toBe(out.planId);
+    expect(plan.diff).toContain('--- a/Secret/media/labgate-client-ca');
+    expect(plan.diff).toContain(`-  ca.crt: ${Buffer.from(oldPem + '\n').toString('base64')}`);
+    expect(plan.diff).toContain(`+  ca.crt: ${Buffer.from(newPem + '\n').toString('base64')}`);
+    expect(plan.diff).toContain(`+    labgate.dev/ca-sha256: ${new X509Certificate(newPem).fingerprint256}`);
+    expect(plan.lines?.join('\n')).toContain('Device certificates issued by a previous CA stop passing mtls-strict');
+
+    await lab.run('approve', 'alice');
+    expect(caCrt(await readSecret('media', 'labgate-client-ca'))).toBe(newPem);
+    expect((await lab.run('/cert ca-sync', 'bob')).replies[0]?.text).toMatch(/nothing to change/);
+  });
+});
