@@ -120,8 +120,9 @@ async function idleRss(sandbox: Sandbox, configPath: string): Promise<number> {
   });
   child.stdout.resume();
   child.stderr.resume();
-  // Idle: started, connected, nothing to do. The median of five readings a second apart.
-  await new Promise((r) => setTimeout(r, 4000));
+  // Idle: started, connected, its first scheduled checks (run at start) done, nothing to do.
+  // The median of five readings a second apart.
+  await new Promise((r) => setTimeout(r, 8000));
   const readings: number[] = [];
   for (let i = 0; i < 5; i++) {
     readings.push(rssOf(child.pid!));
