@@ -85,7 +85,7 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
   if (interactive) out.note(`labgate shell — you are ${user}; /help lists commands, "@bob /cmd …" acts as bob, Ctrl-D quits.`);
   if (!app.redisReady) out.note(`warning: Redis at ${config.env.REDIS_URL} is not reachable; commands will fail until it is.`);
   try {
-    return await runShell({ dispatcher: app.dispatcher!, commands: app.services.commands, out, users: config.shell.users, user, input: process.stdin, interactive });
+    return await runShell({ dispatcher: app.dispatcher!, commands: app.services.commands, out, users: config.shell.users, user, input: process.stdin, output: process.stdout, interactive });
   } finally {
     await app.close();
     await sandbox?.close();

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Dispatcher } from '../../core/dispatcher.js';
 import type { CommandRegistry } from '../../commands/registry.js';
 import type { Identity } from '../../plan/model.js';
@@ -21,6 +21,8 @@ export interface ShellOptions {
   /** Who you are when a line does not start with @USER. */
   user: string;
   input: Readable;
+  /** Where the prompt and the echo of typed text go (a terminal). */
+  output?: Writable;
   interactive: boolean;
 }
 
@@ -30,7 +32,7 @@ export interface ShellOptions {
  * status: 0 when every line was handled (a refusal is handled), 1 when any hit a fault.
  */
 export async function runShell(o: ShellOptions): Promise<number> {
-  const rl = createInterface({ input: o.input, terminal: o.interactive, crlfDelay: Infinity });
+  const rl = createInterface({ input: o.input, ...(o.interactive && o.output ? { output: o.output, terminal: true } : { terminal: false }), crlfDelay: Infinity });
   const isGroup = (name: string) => o.commands.subcommandsOf(name).length > 0;
   const prompt = () => {
     if (o.interactive) {
