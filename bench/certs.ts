@@ -1,9 +1,9 @@
+import { dropPrefix as dropRedisPrefix } from '../src/queue/redis.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { createApp } from '../src/app.js';
 import type { ConversationRef, MessageRef, OutMessage } from '../src/chat/message.js';
 import type { ChatNotifier, DmResult, OutgoingFile } from '../src/chat/notifier.js';
@@ -19,16 +19,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DAY = 86_400_000;
 const silent = () => createLogger({ level: 'warn', destination: { write: () => true } as never });
 
-async function dropPrefix(prefix: string) {
-  const r = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
-}
+const dropPrefix = (prefix: string) => dropRedisPrefix(REDIS_URL, prefix);
 
 /** Resolves a waiter when a DM is sent, so the bench can time "DM delivered"; posts go nowhere. */
 class DmTimingNotifier implements ChatNotifier {

@@ -1,7 +1,7 @@
+import { dropPrefix as dropRedisPrefix } from '../src/queue/redis.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { createApp } from '../src/app.js';
 import type { ConversationRef, MessageRef, OutMessage } from '../src/chat/message.js';
 import type { ChatNotifier } from '../src/chat/notifier.js';
@@ -15,16 +15,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const NODES = 50;
 const EXEC_LATENCY_MS = 20;
 
-async function dropPrefix(prefix: string) {
-  const r = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
-}
+const dropPrefix = (prefix: string) => dropRedisPrefix(REDIS_URL, prefix);
 
 /** Resolves the time a report was posted, for "command → table shown". */
 class ReportClock implements ChatNotifier {

@@ -1,3 +1,4 @@
+import { dropPrefix as dropRedisPrefix } from '../src/queue/redis.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,16 +20,7 @@ import { percentile, round, type Figure, type Scenario } from './figures.js';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TRAEFIK = 'traefik.io/v1alpha1';
 
-async function dropPrefix(prefix: string) {
-  const r = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
-}
+const dropPrefix = (prefix: string) => dropRedisPrefix(REDIS_URL, prefix);
 
 /** Notifies by resolving waiters, so the bench can time "diff shown" and "result posted". */
 class TimingNotifier implements ChatNotifier {

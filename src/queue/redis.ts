@@ -64,3 +64,18 @@ export async function waitReady(redis: Redis, timeoutMs = 3000): Promise<void> {
 export function safeRedisUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//[redacted]@');
 }
+
+/** Deletes every key under `<prefix>:` (a test's or a benchmark's footprint; also `labgate`'s own, on purpose only). */
+export async function dropPrefix(url: string, prefix: string): Promise<void> {
+  const r = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}

@@ -10,24 +10,13 @@ import { parseShellLine } from '../../src/chat/shell/parse-line.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import type { Outcome } from '../../src/core/dispatcher.js';
 import { createLogger } from '../../src/log.js';
+import { dropPrefix as dropRedisPrefix } from '../../src/queue/redis.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Every key under a prefix, removed: each test's Redis footprint goes away with it. */
-export async function dropPrefix(prefix: string, url = REDIS_URL): Promise<void> {
-  const r = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
-}
+export const dropPrefix = (prefix: string, url = REDIS_URL) => dropRedisPrefix(url, prefix);
 
 /** Captures log lines (to scan them for secrets and causes). */
 export class LogCapture extends Writable {
