@@ -5,6 +5,8 @@ import { stringify } from 'yaml';
 import { createApp } from '../app.js';
 import { PlatformNotifier } from '../chat/notifier.js';
 import { ShellNotifier, ShellOutput } from '../chat/shell/shell-notifier.js';
+import { ShellRelayNotifier, ShellRelayReader } from '../chat/shell/shell-relay.js';
+import { createRedis, redisKeys } from '../queue/redis.js';
 import { runShell } from '../chat/shell/shell.js';
 import { loadConfig, redactConfig, type Config } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
@@ -82,11 +84,26 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
   const logger = makeLogger('chat');
   const notifier = new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder) });
   const app = await createApp({ config, logger, notifier, chat: true, workers: opts.workers });
+  // Without workers here (labgate bot), what the workers post arrives through Redis.
+  const relay = opts.workers
+    ? undefined
+    : await ShellRelayReader.start(createRedis(config.env.REDIS_URL, 'blocking'), app.services.redis, app.services.keys.shellOutbox, out);
   if (interactive) out.note(`labgate shell — you are ${user}; /help lists commands, "@bob /cmd …" acts as bob, Ctrl-D quits.`);
   if (!app.redisReady) out.note(`warning: Redis at ${config.env.REDIS_URL} is not reachable; commands will fail until it is.`);
   try {
-    return await runShell({ dispatcher: app.dispatcher!, commands: app.services.commands, out, users: config.shell.users, user, input: process.stdin, output: process.stdout, interactive });
+    return await runShell({
+      dispatcher: app.dispatcher!,
+      commands: app.services.commands,
+      out,
+      users: config.shell.users,
+      user,
+      input: process.stdin,
+      output: process.stdout,
+      interactive,
+      ...(relay ? { settled: () => relay.caughtUp() } : {}),
+    });
   } finally {
+    await relay?.close();
     await app.close();
     await sandbox?.close();
   }
@@ -95,14 +112,17 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
 async function worker(): Promise<number> {
   const { config, sandbox } = await resolveConfig((s) => process.stderr.write(s));
   const logger = makeLogger('service');
-  const out = new ShellOutput((line) => process.stdout.write(line + '\n'), false, false);
+  // Shell conversations are relayed to `labgate bot` through Redis (DM texts and files stay on disk).
+  const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
+  const shellRelay = new ShellRelayNotifier(relayRedis, redisKeys(config.redis.prefix).shellOutbox, config.shell.dmFolder);
   // discord.js is loaded only when a token is configured: a shell-only labgate stays small.
   const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
-  const notifier = new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder), ...(discord ? { discord } : {}) });
+  const notifier = new PlatformNotifier({ shell: shellRelay, ...(discord ? { discord } : {}) });
   const app = await createApp({ config, logger, notifier, chat: false, workers: true });
   logger.info({ redisPrefix: config.redis.prefix }, 'labgate workers running');
   await waitForSignal();
   await app.close();
+  relayRedis.disconnect();
   await sandbox?.close();
   return 0;
 }

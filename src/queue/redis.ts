@@ -10,6 +10,8 @@ export function redisKeys(prefix: string) {
     lock: (target: string) => `${prefix}:lock:${target}`,
     audit: `${prefix}:audit`,
     suggestion: (id: string) => `${prefix}:suggestion:${id}`,
+    /** What workers post for a shell chat running in another process (labgate bot). */
+    shellOutbox: `${prefix}:shell:outbox`,
     /** Alert deduplication: one key per thing alerted about and level (SET NX). */
     alert: (id: string) => `${prefix}:alert:${id}`,
     /** A device certificate issued but not yet delivered (serial only): a crashed apply's orphan to revoke. */

@@ -24,6 +24,8 @@ export interface ShellOptions {
   /** Where the prompt and the echo of typed text go (a terminal). */
   output?: Writable;
   interactive: boolean;
+  /** Resolves when what the line's jobs posted elsewhere has been printed (bot + separate workers). */
+  settled?: () => Promise<void>;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function runShell(o: ShellOptions): Promise<number> {
       line.kind === 'decide'
         ? await o.dispatcher.decide({ action: line.action, planId: line.planId }, who, SHELL_CONVERSATION, { waitForApply: true })
         : await o.dispatcher.command({ name: line.name, options: line.options, text: line.text }, who, SHELL_CONVERSATION, { waitForApply: true });
+    await o.settled?.();
     for (const r of outcome.replies) o.out.message(r);
     if (outcome.fault) faults++;
   };
