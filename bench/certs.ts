@@ -143,7 +143,7 @@ async function scan(count: number, share: number): Promise<ScanRun> {
     await sandbox.openbao.addCertificates(specs);
     const script = fileURLToPath(import.meta.url);
     // With the flags labgate runs with (bin/labgate.js).
-    const child = spawn(process.execPath, ['--max-semi-space-size=1', script, '--scan-child'], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=1', '--max-old-space-size=192', script, '--scan-child'], {
       env: { ...process.env, BENCH_SANDBOX_ENV: JSON.stringify(sandbox.env), BENCH_PREFIX: prefix, REDIS_URL },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -55,7 +55,6 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   /** Takes the alert key, posts, and gives the key back if the post failed (the next scan retries). */
   const alertOnce = async (key: string, expiresAt: number, build: () => Promise<OutMessage>): Promise<boolean> => {
     const redisKey = s.keys.alert(key);
-    if (await s.redis.exists(redisKey)) return false;
     const keepS = Math.max(3600, Math.ceil((expiresAt - now) / 1000) + 7 * 86_400);
     if ((await s.redis.set(redisKey, String(now), 'EX', keepS, 'NX')) !== 'OK') return false;
     try {
