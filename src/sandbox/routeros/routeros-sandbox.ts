@@ -126,17 +126,22 @@ class ApiConnection {
       if (timer) clearTimeout(timer);
       if (interrupted) return;
     }
-    if (this.closed) return;
+    if (this.closed || this.strike(fault, cmd.tag)) return;
+    this.answer(cmd);
+  }
+
+  /** A drop or trap fault, answered in place of the reply; true when it was one. */
+  private strike(fault: FaultAction, tag: string | undefined): boolean {
     if (fault.drop) {
       this.socket.destroy();
-      return;
+      return true;
     }
     if (fault.trap) {
       const category = fault.trap.category === undefined ? [] : [`=category=${fault.trap.category}`];
-      this.send([['!trap', ...category, `=message=${fault.trap.message}`], ['!done']], cmd.tag);
-      return;
+      this.send([['!trap', ...category, `=message=${fault.trap.message}`], ['!done']], tag);
+      return true;
     }
-    this.answer(cmd);
+    return false;
   }
 
   private answer(cmd: ParsedCommand): void {
@@ -162,16 +167,7 @@ class ApiConnection {
   private async replyWithFault(replies: readonly ReplySentence[], tag: string | undefined, fault: FaultAction): Promise<void> {
     if (fault.hang) return;
     if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-    if (this.closed) return;
-    if (fault.drop) {
-      this.socket.destroy();
-      return;
-    }
-    if (fault.trap) {
-      const category = fault.trap.category === undefined ? [] : [`=category=${fault.trap.category}`];
-      this.send([['!trap', ...category, `=message=${fault.trap.message}`], ['!done']], tag);
-      return;
-    }
+    if (this.closed || this.strike(fault, tag)) return;
     this.send(replies, tag);
   }
 

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { createApp, type App } from '../../../src/app.js';
 import { discordCommandDefinitions } from '../../../src/chat/discord/command-definitions.js';
@@ -13,6 +12,7 @@ import { PlatformNotifier } from '../../../src/chat/notifier.js';
 import { loadConfig, type Config } from '../../../src/config/load.js';
 import { Autocompleter } from '../../../src/core/autocomplete.js';
 import { createLogger } from '../../../src/log.js';
+import { dropPrefix } from '../../../src/queue/redis.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/sandbox.js';
 import { startDiscordHarness, type DiscordHarness, type DiscordHarnessOptions } from '../../harness/discord/discord-harness.js';
 
@@ -38,21 +38,6 @@ export function harnessAccess(h: DiscordHarness): Config['access'] {
     defaults: { request: ['operators'], approve: ['approvers'] },
     commands: {},
   };
-}
-
-/** Deletes every key under the prefix: tests leave nothing behind in the shared Redis. */
-export async function removeRedisKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /**
@@ -99,7 +84,7 @@ export async function startDiscordFixture(
       // With Redis unreachable, closing BullMQ's QueueEvents never settles; do not wait for it.
       if (app.redisReady) await app.close();
       else void app.close();
-      if (app.redisReady) await removeRedisKeys(config.env.REDIS_URL, prefix);
+      if (app.redisReady) await dropPrefix(config.env.REDIS_URL, prefix);
       await harness.close();
       await sandbox.close();
       rmSync(dir, { recursive: true, force: true });

@@ -148,9 +148,13 @@ const JOINED_AT = '2026-01-10T12:00:00.000000+00:00';
 
 /** A guild member object (with `user`, as in GUILD_CREATE and REST). */
 export function apiMember(u: DirectoryUser): Record<string, unknown> {
+  return memberOf(apiUser(u), [...u.roles]);
+}
+
+function memberOf(user: Record<string, unknown>, roles: string[]): Record<string, unknown> {
   return {
-    user: apiUser(u),
-    roles: [...u.roles],
+    user,
+    roles,
     nick: null,
     avatar: null,
     banner: null,
@@ -165,20 +169,7 @@ export function apiMember(u: DirectoryUser): Record<string, unknown> {
 }
 
 export function apiBotMember(dir: Directory): Record<string, unknown> {
-  return {
-    user: apiBotUser(dir),
-    roles: [],
-    nick: null,
-    avatar: null,
-    banner: null,
-    joined_at: JOINED_AT,
-    premium_since: null,
-    deaf: false,
-    mute: false,
-    pending: false,
-    flags: 0,
-    communication_disabled_until: null,
-  };
+  return memberOf(apiBotUser(dir), []);
 }
 
 /** A guild text channel object; `guild_id` is left out inside GUILD_CREATE, as Discord does. */
