@@ -1,6 +1,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Services } from '../core/services.js';
+import { LockBusyError, TargetLocks } from './locks.js';
 
 export const SCHEDULED_QUEUE = 'scheduled';
 
@@ -23,6 +24,10 @@ export interface ScheduledWorkers {
 /** Upserts the schedulers (idempotent across workers) and processes their jobs. */
 export async function startScheduled(s: Services, jobs: readonly ScheduledJob[], connection: () => Redis): Promise<ScheduledWorkers> {
   const byName = new Map(jobs.map((j) => [j.name, j]));
+  // Runs of one kind never overlap, in this worker or another (a slow run and the next interval's
+  // job would otherwise race, e.g. post a recovery before the fallback it follows). A run that
+  // finds the previous one still going is skipped; the lock expires on its own after a crash.
+  const runLocks = new TargetLocks(s.redis, s.keys, 10 * 60_000);
   const queue = new Queue(SCHEDULED_QUEUE, { connection: connection(), prefix: s.keys.bullPrefix });
   queue.on('error', () => {});
   for (const j of jobs) {
@@ -35,7 +40,18 @@ export async function startScheduled(s: Services, jobs: readonly ScheduledJob[],
     async (job) => {
       const j = byName.get(job.name);
       if (!j) throw new Error(`no scheduled job named ${job.name} in this worker`);
-      return await j.run(s, job);
+      let held;
+      try {
+        held = await runLocks.acquire([`scheduled:${j.name}`]);
+      } catch (err) {
+        if (err instanceof LockBusyError) return { skipped: 'the previous run is still going' };
+        throw err;
+      }
+      try {
+        return await j.run(s, job);
+      } finally {
+        await held.release().catch(() => {});
+      }
     },
     { connection: connection(), prefix: s.keys.bullPrefix, concurrency: 2 },
   );
