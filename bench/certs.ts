@@ -99,38 +99,45 @@ async function issueToDm(key: { type: 'rsa' | 'ec'; bits: number }, runs: number
 
 interface ScanRun {
   coldMs: number;
+  /** CPU labgate's process spent in the cold scan (the rest is waiting on OpenBao and Redis). */
+  coldCpuMs: number;
   warmMs: number;
   rssBeforeMb: number;
   peakRssMb: number;
   expiring: number;
   alerts: number;
+  messages: number;
   listed: number;
 }
 
 /** Child mode: one labgate process (no chat, no workers) runs the scan twice and reports time and peak RSS. */
 async function scanChild(): Promise<void> {
   const config = configFor({ env: JSON.parse(process.env.BENCH_SANDBOX_ENV!) } as Sandbox, process.env.BENCH_PREFIX!);
+  if (process.env.BENCH_DIGEST_OVER) config.openbao!.expiry.digestOver = Number(process.env.BENCH_DIGEST_OVER);
   const notifier = new DmTimingNotifier();
   const app = await createApp({ config, logger: silent(), notifier, chat: false, workers: false });
   const rssBeforeMb = process.memoryUsage().rss / 1048576;
   let t = performance.now();
+  const cpu = process.cpuUsage();
   const cold = await runExpiryScan(app.services);
   const coldMs = performance.now() - t;
+  const { user, system } = process.cpuUsage(cpu);
+  const coldCpuMs = (user + system) / 1000;
   t = performance.now();
   await runExpiryScan(app.services);
   const warmMs = performance.now() - t;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   await app.close();
-  const out: ScanRun = { coldMs, warmMs, rssBeforeMb, peakRssMb, expiring: cold.expiring, alerts: cold.alerts, listed: cold.listed };
+  const out: ScanRun = { coldMs, coldCpuMs, warmMs, rssBeforeMb, peakRssMb, expiring: cold.expiring, alerts: cold.alerts, messages: cold.messages, listed: cold.listed };
   process.stdout.write(JSON.stringify(out) + '\n');
   process.exit(0);
 }
 
 /** 10,000 labgate device certificates, `share` of them expiring within 30 days, scanned by a fresh process. */
-async function scan(count: number, share: number): Promise<ScanRun> {
+async function scan(count: number, share: number, digestOver?: number): Promise<ScanRun> {
   const dir = mkdtempSync(join(tmpdir(), 'labgate-bench-scan-'));
   const sandbox = await startSandbox({ dir });
-  const prefix = `lgbench-scan-${process.pid}-${Math.round(share * 100)}`;
+  const prefix = `lgbench-scan-${process.pid}-${Math.round(share * 100)}-${digestOver ?? 'd'}`;
   try {
     const now = Date.now();
     const specs = Array.from({ length: count }, (_, i) => {
@@ -144,7 +151,7 @@ async function scan(count: number, share: number): Promise<ScanRun> {
     const script = fileURLToPath(import.meta.url);
     // With the flags labgate runs with (bin/labgate.js).
     const child = spawn(process.execPath, ['--max-semi-space-size=1', '--max-old-space-size=192', script, '--scan-child'], {
-      env: { ...process.env, BENCH_SANDBOX_ENV: JSON.stringify(sandbox.env), BENCH_PREFIX: prefix, REDIS_URL },
+      env: { ...process.env, BENCH_SANDBOX_ENV: JSON.stringify(sandbox.env), BENCH_PREFIX: prefix, REDIS_URL, ...(digestOver === undefined ? {} : { BENCH_DIGEST_OVER: String(digestOver) }) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -181,12 +188,16 @@ export const certScenarios: Scenario[] = [
     async run(): Promise<Figure[]> {
       const typical = await scan(10_000, 0.08);
       const worst = await scan(10_000, 1);
-      const s = 'expiry scan (10,000 certs)';
+      // The same worst case with one message per certificate, as before digests (digestOver: ∞).
+      const flood = await scan(10_000, 1, 1e9);
+      const s = 'expiry scan (10,000 certs, 50 owners)';
+      const posted = (r: ScanRun) => `${r.alerts} certificates alerted in ${r.messages} messages`;
       return [
-        { scenario: s, metric: 'scan time, 8% expiring (cold)', value: round(typical.coldMs), unit: 'ms', note: `warm ${round(typical.warmMs)} ms; ${typical.alerts} alerts; target ≤ 10000` },
+        { scenario: s, metric: 'scan time, 8% expiring (cold)', value: round(typical.coldMs), unit: 'ms', note: `labgate CPU ${round(typical.coldCpuMs)} ms; warm ${round(typical.warmMs)} ms; ${posted(typical)}; target ≤ 10000` },
         { scenario: s, metric: 'peak RSS, 8% expiring', value: round(typical.peakRssMb), unit: 'MB', note: `${round(typical.rssBeforeMb)} MB before the scan; target ≤ 250` },
-        { scenario: s, metric: 'scan time, all expiring (cold)', value: round(worst.coldMs), unit: 'ms', note: `warm ${round(worst.warmMs)} ms; ${worst.alerts} alerts posted` },
+        { scenario: s, metric: 'scan time, all expiring (cold)', value: round(worst.coldMs), unit: 'ms', note: `labgate CPU ${round(worst.coldCpuMs)} ms; warm ${round(worst.warmMs)} ms; ${posted(worst)}; target ≤ 10000` },
         { scenario: s, metric: 'peak RSS, all expiring', value: round(worst.peakRssMb), unit: 'MB', note: `${round(worst.rssBeforeMb)} MB before the scan; target ≤ 250` },
+        { scenario: s, metric: 'scan time, all expiring, no digest (cold)', value: round(flood.coldMs), unit: 'ms', note: `warm ${round(flood.warmMs)} ms; ${posted(flood)}; peak RSS ${round(flood.peakRssMb)} MB` },
       ];
     },
   },

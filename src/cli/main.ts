@@ -178,8 +178,34 @@ async function configCheck(args: string[]): Promise<number> {
   return 0;
 }
 
+/** node:util parseArgs's complaints (unknown option, missing value, stray argument). */
+function isArgError(err: unknown): err is Error {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+/** The usage line of one command, from HELP. */
+function usageOf(cmd: string): string {
+  const line = HELP.split('\n').find((l) => l.trimStart().startsWith(`${cmd} `) || l.trim() === cmd);
+  return line ? `usage: labgate ${line.trim().replace(/\s{2,}.*$/, '')}` : 'labgate --help lists the commands';
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd && (rest[0] === '--help' || rest[0] === '-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  try {
+    return await run(cmd, rest);
+  } catch (err) {
+    if (!isArgError(err)) throw err;
+    process.stderr.write(`labgate ${cmd}: ${err.message}\n${usageOf(cmd!)}\n`);
+    return 2;
+  }
+}
+
+async function run(cmd: string | undefined, rest: string[]): Promise<number> {
   switch (cmd) {
     case undefined:
     case '-h':

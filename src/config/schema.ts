@@ -117,6 +117,8 @@ const OpenBaoConfig = z
       .object({
         thresholds: z.array(duration('30d')).min(1).prefault(['30d', '7d', '1d']),
         scanEvery: duration('1h'),
+        /** More device-certificate alerts than this in one scan are grouped into one alert per owner. */
+        digestOver: z.number().int().min(0).default(10),
       })
       .strict()
       .prefault({}),

@@ -16,7 +16,10 @@ export interface ScanResult {
   listed: number;
   /** labgate device certificates within the largest threshold. */
   expiring: number;
+  /** Certificates (and Secrets, CAs, client-CA drifts) alerted about in this scan. */
   alerts: number;
+  /** Messages posted: fewer than alerts when a digest grouped them. */
+  messages: number;
   /** Client-CA Secrets that differ from OpenBao's CA chain. */
   caDrift: number;
 }
@@ -24,6 +27,27 @@ export interface ScanResult {
 const DAY = 86_400_000;
 // Alerts go out a few at a time: fast after an outage, gentle on the chat's rate limits.
 const ALERT_CONCURRENCY = 4;
+// A digest lists this many certificates and offers this many Renew buttons (Discord: 25 at most).
+const DIGEST_LINES = 15;
+const DIGEST_BUTTONS = 5;
+
+interface Due {
+  c: DeviceCertificate;
+  level: number;
+  key: string;
+}
+
+/** Groups in order of first appearance (Node 20 has no Map.groupBy). */
+function byOwner(due: Due[]): Due[][] {
+  const groups = new Map<string, Due[]>();
+  for (const d of due) {
+    const k = ownerKey(d.c.owner);
+    const g = groups.get(k);
+    if (g) g.push(d);
+    else groups.set(k, [d]);
+  }
+  return [...groups.values()];
+}
 
 /** The smallest threshold the remaining time is within, or undefined when beyond all of them. */
 export function thresholdFor(remainingMs: number, thresholds: readonly number[]): number | undefined {
@@ -40,32 +64,97 @@ function inDays(ms: number): string {
  * revoked and replaced ones are skipped), the TLS Secrets labgate manages, and OpenBao's CA.
  * Each certificate alerts once per threshold, to the alerts channel, however many workers
  * scan and however often: the alert key is taken with SET NX before posting (and given back
- * if the post fails). Also alerts, once per CA chain, when a client-CA Secret no longer
+ * if the post fails). When more than `expiry.digestOver` device certificates are due in one
+ * scan, they go out as one digest per owner (the keys are per certificate all the same). Also alerts, once per CA chain, when a client-CA Secret no longer
  * matches OpenBao, with a button that plans the sync.
  */
 export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   const bao = s.ports.openbao;
   const cfg = s.config.openbao;
-  if (!bao || !cfg) return { listed: 0, expiring: 0, alerts: 0, caDrift: 0 };
+  if (!bao || !cfg) return { listed: 0, expiring: 0, alerts: 0, messages: 0, caDrift: 0 };
   const now = s.now();
   const thresholds = cfg.expiry.thresholds;
   const horizon = Math.max(...thresholds);
   const to = alertsConversation(s.config);
 
-  /** Takes the alert key, posts, and gives the key back if the post failed (the next scan retries). */
-  const alertOnce = async (key: string, expiresAt: number, build: () => Promise<OutMessage>): Promise<boolean> => {
-    const redisKey = s.keys.alert(key);
-    const keepS = Math.max(3600, Math.ceil((expiresAt - now) / 1000) + 7 * 86_400);
-    if ((await s.redis.set(redisKey, String(now), 'EX', keepS, 'NX')) !== 'OK') return false;
+  const keepFor = (expiresAt: number) => Math.max(3600, Math.ceil((expiresAt - now) / 1000) + 7 * 86_400);
+
+  /** Takes the alert keys not yet taken (SET NX, one round trip); returns those this scan took. */
+  async function claimAll<T extends { key: string; c: { notAfter: number } }>(items: T[]): Promise<T[]> {
+    if (!items.length) return [];
+    const pipeline = s.redis.pipeline();
+    for (const it of items) pipeline.set(s.keys.alert(it.key), String(now), 'EX', keepFor(it.c.notAfter), 'NX');
+    const replies = (await pipeline.exec()) ?? [];
+    return items.filter((_, i) => {
+      const [err, reply] = replies[i] ?? [new Error('no reply'), null];
+      if (err) throw err;
+      return reply === 'OK';
+    });
+  }
+
+  /** Posts; if that fails, gives the alert keys back so the next scan retries. */
+  async function postOrRelease(message: OutMessage, keys: string[]): Promise<boolean> {
     try {
-      await s.notifier.post(to, await build());
+      await s.notifier.post(to, message);
       return true;
     } catch (err) {
-      await s.redis.del(redisKey).catch(() => {});
-      s.logger.warn({ err: (err as Error).message, alert: key }, 'could not post an expiry alert; the next scan retries');
+      await s.redis.del(...keys.map((k) => s.keys.alert(k))).catch(() => {});
+      s.logger.warn({ err: (err as Error).message, alerts: keys.length, alert: keys[0] }, 'could not post an expiry alert; the next scan retries');
       return false;
     }
+  }
+
+  /** Takes one alert key, posts, and gives the key back if the post failed. */
+  const alertOnce = async (key: string, expiresAt: number, build: () => Promise<OutMessage>): Promise<boolean> =>
+    (await claimAll([{ key, c: { notAfter: expiresAt } }])).length > 0 && postOrRelease(await build(), [key]);
+
+  const renewButton = async (c: DeviceCertificate, label: string): Promise<Button | undefined> => {
+    if (c.profile === 'csr') return undefined;
+    const profile = c.profile ?? cfg.defaultProfile;
+    const text = `/cert issue device:${c.device} for:${c.owner.id} replace:true profile:${profile}`;
+    return s.suggestions.button(label, { name: 'cert issue', options: { device: c.device, for: c.owner.id, replace: true, profile }, text });
   };
+
+  async function certAlert({ c, level }: Due): Promise<OutMessage> {
+    const renew = await renewButton(c, 'Renew');
+    return {
+      kind: 'alert',
+      text: `${displayOwner(c.owner)}: the certificate for your ${c.device} expires ${inDays(c.notAfter - now)} (${iso(c.notAfter)})`,
+      lines: [
+        `Serial ${c.serial}; alert at ${formatDuration(level)} before expiry.`,
+        c.profile === 'csr'
+          ? `Make a new CSR on the device and run /cert sign device:${c.device} replace:true.`
+          : 'Renew plans a replacement (approved as usual); this certificate is revoked once the new one is delivered.',
+      ],
+      mentions: c.owner.platform === 'discord' ? [c.owner.id] : [],
+      buttons: renew ? [renew] : [],
+    };
+  }
+
+  /** One owner's certificates that reached a threshold in this scan, soonest first. */
+  async function digestAlert(group: Due[]): Promise<OutMessage> {
+    const owner = group[0]!.c.owner;
+    const shown = group.slice(0, DIGEST_LINES);
+    const buttons: Button[] = [];
+    for (const d of group) {
+      if (buttons.length === DIGEST_BUTTONS) break;
+      const b = await renewButton(d.c, `Renew ${d.c.device}`.slice(0, 80));
+      if (b) buttons.push(b);
+    }
+    const more = group.length - shown.length;
+    const listCommand = owner.platform === 'discord' ? `/cert list for:<@${owner.id}>` : `/cert list for:@${owner.id}`;
+    return {
+      kind: 'alert',
+      text: `${displayOwner(owner)}: ${group.length} of your device certificates expire within ${formatDuration(Math.max(...group.map((d) => d.level)))}, the first ${inDays(group[0]!.c.notAfter - now)} (${iso(group[0]!.c.notAfter)})`,
+      lines: [
+        ...shown.map(({ c, level }) => `${c.device}: serial ${c.serial}, expires ${inDays(c.notAfter - now)} (${iso(c.notAfter)}); alert at ${formatDuration(level)}${c.profile === 'csr' ? '; from a CSR: make a new one on the device' : ''}`),
+        ...(more > 0 ? [`…and ${more} more; ${listCommand} shows them all.`] : []),
+        `Renew plans a replacement (approved as usual), revoking the old certificate once the new one is delivered; the buttons cover the ${buttons.length} soonest, /cert issue device:NAME replace:true any other.`,
+      ],
+      mentions: owner.platform === 'discord' ? [owner.id] : [],
+      buttons,
+    };
+  }
 
   let listed = 0;
   const inventory = new DeviceInventory(bao, s.now);
@@ -86,30 +175,24 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   const expiring = [...newest.values()].filter((c) => c.notAfter - now <= horizon);
 
   let alerts = 0;
+  let messages = 0;
   expiring.sort((a, b) => a.notAfter - b.notAfter);
-  await mapLimit(expiring, ALERT_CONCURRENCY, async (c) => {
-    const level = thresholdFor(c.notAfter - now, thresholds)!;
-    const posted = await alertOnce(`cert:${c.serial}:${level}`, c.notAfter, async () => {
-      const buttons: Button[] = [];
-      if (c.profile !== 'csr') {
-        const profile = c.profile ?? cfg.defaultProfile;
-        const text = `/cert issue device:${c.device} for:${c.owner.id} replace:true profile:${profile}`;
-        buttons.push(await s.suggestions.button('Renew', { name: 'cert issue', options: { device: c.device, for: c.owner.id, replace: true, profile }, text }));
-      }
-      return {
-        kind: 'alert',
-        text: `${displayOwner(c.owner)}: the certificate for your ${c.device} expires ${inDays(c.notAfter - now)} (${iso(c.notAfter)})`,
-        lines: [
-          `Serial ${c.serial}; alert at ${formatDuration(level)} before expiry.`,
-          c.profile === 'csr'
-            ? `Make a new CSR on the device and run /cert sign device:${c.device} replace:true.`
-            : 'Renew plans a replacement (approved as usual); this certificate is revoked once the new one is delivered.',
-        ],
-        mentions: c.owner.platform === 'discord' ? [c.owner.id] : [],
-        buttons,
-      };
-    });
-    if (posted) alerts++;
+  const due = await claimAll(
+    expiring.map((c) => {
+      const level = thresholdFor(c.notAfter - now, thresholds)!;
+      return { c, level, key: `cert:${c.serial}:${level}` };
+    }),
+  );
+  // Many certificates crossing a threshold at once (a batch issued on one day a year ago):
+  // one alert per owner instead of a flood the chat's rate limits would stretch over hours.
+  const groups: Due[][] =
+    due.length > cfg.expiry.digestOver ? byOwner(due) : due.map((d) => [d]);
+  await mapLimit(groups, ALERT_CONCURRENCY, async (group) => {
+    const message = group.length === 1 ? await certAlert(group[0]!) : await digestAlert(group);
+    if (await postOrRelease(message, group.map((d) => d.key))) {
+      alerts += group.length;
+      messages++;
+    }
   });
 
   // OpenBao's own CA.
@@ -128,8 +211,10 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
           'Every device certificate it issued stops working with it. Rotate the CA in OpenBao (a new root or intermediate on the PKI mount), then run /cert ca-sync and re-issue device certificates.',
         ],
       }))
-    )
+    ) {
       alerts++;
+      messages++;
+    }
   }
 
   // TLS Secrets labgate manages (their keys stay in the Secret: only tls.crt is read).
@@ -154,8 +239,10 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
         text: `The TLS certificate in Secret ${where} (${cert.subject.replace(/\n/g, ', ')}) expires ${inDays(notAfter - now)} (${iso(notAfter)})`,
         lines: ['labgate manages this Secret; renew the certificate it holds (from OpenBao\'s server role) before it expires.'],
       }))
-    )
+    ) {
       alerts++;
+      messages++;
+    }
   }
 
   // Client-CA Secrets that no longer hold OpenBao's chain (a CA rotation).
@@ -170,9 +257,11 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
         lines: [...drift.changes.map((c) => c.summary), 'Sync plans the update for approval; devices with certificates from the old CA need new ones.'],
         buttons: [await s.suggestions.button('Sync client CA', { name: 'cert ca-sync', options: {}, text: '/cert ca-sync' })],
       }))
-    )
+    ) {
       alerts++;
+      messages++;
+    }
   }
 
-  return { listed, expiring: expiring.length, alerts, caDrift: drift.changes.length };
+  return { listed, expiring: expiring.length, alerts, messages, caDrift: drift.changes.length };
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDerpMonitor } from '../../jobs/derp-monitor.js';
 import type { App } from '../../src/app.js';
 import type { Config } from '../../src/config/load.js';
-import { startLab, type Lab } from '../support/lab.js';
+import { printedOrder, startLab, type Lab } from '../support/lab.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,7 +33,9 @@ describe('relay-fallback monitor', () => {
     others.push(lab);
     return lab;
   };
-  const alerts = (labs: Lab[]) => labs.flatMap((l) => l.printed.filter((m) => m.kind === 'alert'));
+  /** The alerts every given lab printed, in the order they were posted across labs. */
+  const alerts = (labs: Lab[]) =>
+    labs.flatMap((l) => l.printed.filter((m) => m.kind === 'alert')).sort((x, y) => printedOrder(x) - printedOrder(y));
 
   beforeAll(async () => {
     // Runs are driven by the test here, as two workers picking up the job at once would.

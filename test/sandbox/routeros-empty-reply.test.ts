@@ -26,6 +26,11 @@ if (patch === 'patched') {
   };
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Waits for an answer, up to 2 s: long enough for a loaded machine, short enough that
+// 'pending' afterwards means the promise is stuck, not slow.
+const settle = async (key) => {
+  for (let waited = 0; out[key] === 'pending' && waited < 2000; waited += 10) await sleep(10);
+};
 (async () => {
   const api = new RouterOSAPI({ host, port: Number(port), user, password, timeout: 5 });
   api.on('error', () => {});
@@ -34,12 +39,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     (rows) => { out.emptyPrint = 'resolved:' + JSON.stringify(rows); },
     (err) => { out.emptyPrint = 'rejected:' + err.message; },
   );
-  await sleep(400);
+  await settle('emptyPrint');
   api.write('/system/identity/print').then(
     (rows) => { out.laterCommand = 'resolved:' + rows[0].name; },
     (err) => { out.laterCommand = 'rejected:' + err.message; },
   );
-  await sleep(400);
+  await settle('laterCommand');
   process.stdout.write(JSON.stringify(out));
   process.exit(0);
 })().catch((err) => { process.stdout.write(JSON.stringify({ fatal: String(err) })); process.exit(1); });

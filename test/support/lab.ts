@@ -56,6 +56,19 @@ export interface Lab {
 }
 
 let counter = 0;
+let arrivals = 0;
+const arrival = new WeakMap<object, number>();
+
+/**
+ * The order in which a message was printed across every lab in this test process. Labs sharing
+ * a Redis prefix each print what their own worker posted, so concatenating their `printed`
+ * arrays says nothing about which came first; sort by this instead.
+ */
+export function printedOrder(m: object): number {
+  const n = arrival.get(m);
+  if (n === undefined) throw new Error('not a message printed by a lab');
+  return n;
+}
 
 /** The sandbox homelab + a labgate app (chat + workers) on a fresh Redis prefix. */
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
@@ -67,7 +80,11 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   opts.configure?.(config);
   const logs = new LogCapture();
   const printed: Lab['printed'] = [];
-  const out = new ShellOutput((line) => printed.push(JSON.parse(line)), true, false);
+  const out = new ShellOutput((line) => {
+    const m = JSON.parse(line);
+    arrival.set(m, ++arrivals);
+    printed.push(m);
+  }, true, false);
   const app = await createApp({
     config,
     logger: createLogger({ destination: logs, level: 'debug' }),
