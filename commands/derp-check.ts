@@ -16,7 +16,7 @@ const NODE_ALLOWED = 'a Kubernetes node name (lowercase letters, digits, - and .
 export const options = z.object({
   node: option(
     z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.string({ error: `must be ${NODE_ALLOWED}` }).regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { error: `must be ${NODE_ALLOWED}` })),
-    { description: 'Only this node', type: 'string', allowed: NODE_ALLOWED },
+    { description: 'Only this node', type: 'string', allowed: NODE_ALLOWED, autocomplete: 'traefik-nodes' },
   ).optional(),
 });
 

@@ -174,6 +174,15 @@ async function configCheck(args: string[]): Promise<number> {
     process.stderr.write(`${file}: access.commands names unknown commands: ${unknown.join(', ')}; commands: ${known.join(', ')}\n`);
     return 1;
   }
+  if (res.config.env.DISCORD_TOKEN) {
+    // start/bot/worker would refuse this combination; say so here, before a deploy does.
+    const { discordSettings } = await import('../chat/discord/run-discord.js');
+    const discord = discordSettings(res.config);
+    if ('problem' in discord) {
+      process.stderr.write(`${file}: 1 problem\n  - ${discord.problem}\n`);
+      return 1;
+    }
+  }
   process.stdout.write(`${res.config.source}: OK\n${stringify(redactConfig(res.config))}`);
   return 0;
 }

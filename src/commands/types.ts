@@ -51,7 +51,7 @@ export interface PlanDraft {
 export type CommandKind = 'change' | 'read' | 'local';
 
 /** Autocomplete sources a chat may offer for an option (filled from live state). */
-export type AutocompleteSource = 'namespaces' | 'services' | 'service-ports' | 'managed-hosts';
+export type AutocompleteSource = 'namespaces' | 'services' | 'service-ports' | 'managed-hosts' | 'traefik-nodes';
 
 export interface CommandModule<S extends z.ZodObject = z.ZodObject> {
   /** "expose", or "route mode" for a subcommand. */

@@ -5,6 +5,7 @@ import type { AutocompleteSource, Ports } from '../commands/types.js';
 import { DNS1035_LABEL_RE, DNS_LABEL_RE } from '../config/validators.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../plan/model.js';
+import { readTraefikNodes, type DaemonSetRef } from '../tailscale/traefik-nodes.js';
 import { groupExposures, readManagedTraefikObjects } from '../traefik/exposures.js';
 import type { AccessPolicy } from './access.js';
 
@@ -55,7 +56,14 @@ const byName = (a: Suggestion, b: Suggestion) => a.name.localeCompare(b.name);
  */
 export class Autocompleter {
   constructor(
-    private readonly deps: { commands: CommandRegistry; access: AccessPolicy; ports: Ports; logger?: Logger },
+    private readonly deps: {
+      commands: CommandRegistry;
+      access: AccessPolicy;
+      ports: Ports;
+      logger?: Logger;
+      /** The DaemonSet running Traefik with its Tailscale container (tailscale.daemonSet), for /derp-check node:. */
+      daemonSet?: DaemonSetRef;
+    },
   ) {}
 
   private sourceOf(command: string, option: string): AutocompleteSource | undefined {
@@ -99,6 +107,11 @@ export class Autocompleter {
       case 'managed-hosts': {
         const exposures = groupExposures(await readManagedTraefikObjects(kube));
         return [...exposures.values()].map((e) => ({ name: clip(`${e.host} (${e.mode})`), value: e.host })).sort(byName);
+      }
+      case 'traefik-nodes': {
+        if (!this.deps.daemonSet) return [];
+        const nodes = await readTraefikNodes(kube, this.deps.daemonSet);
+        return nodes.map((n) => ({ name: clip(n.ip ? `${n.name} (${n.ip})` : n.name), value: n.name })).sort(byName);
       }
     }
   }

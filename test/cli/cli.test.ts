@@ -123,5 +123,12 @@ describe('the labgate command line, as a child process', () => {
     expect(good.code).toBe(0);
     expect(good.stdout).toContain(': OK');
     expect(good.stdout).not.toContain('s3cret');
+    // A Discord token with no discord block: start would refuse it, so check does too.
+    const token = 'MTAx.' + 'x'.repeat(60);
+    const noDiscord = await labgate(['config', 'check', env.LABGATE_CONFIG!], { ...env, DISCORD_TOKEN: token });
+    expect(noDiscord.code).toBe(1);
+    expect(noDiscord.stderr).toContain('discord: missing in');
+    expect(noDiscord.stderr).toContain('DISCORD_TOKEN is set, so labgate.yaml needs a discord block (guildId, channels.ops)');
+    expect(noDiscord.stderr + noDiscord.stdout).not.toContain(token);
   });
 });

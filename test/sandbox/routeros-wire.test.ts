@@ -76,8 +76,12 @@ describe('RouterOS sandbox on the wire', () => {
   it('answers an unknown command with a "no such command" !trap and !done', async () => {
     const c = await raw();
     expect(await c.talk(['/ip/firewall/natt/print', '.tag=u'])).toEqual([
-      ['!trap', '.tag=u', '=message=no such command or directory'],
+      ['!trap', '.tag=u', '=message=no such command or directory (natt), no such command prefix'],
       ['!done', '.tag=u'],
+    ]);
+    expect(await c.talk(['/ip/firewall/nat/frobnicate', '.tag=v'])).toEqual([
+      ['!trap', '.tag=v', '=message=no such command'],
+      ['!done', '.tag=v'],
     ]);
   });
 

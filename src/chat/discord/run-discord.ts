@@ -53,7 +53,7 @@ export async function runDiscordChat(o: { config: Config; logger: Logger; worker
       token,
       dispatcher: app.dispatcher!,
       services,
-      autocomplete: new Autocompleter({ commands: services.commands, access: services.access, ports: services.ports, logger: o.logger }),
+      autocomplete: new Autocompleter({ commands: services.commands, access: services.access, ports: services.ports, logger: o.logger, daemonSet: services.config.tailscale.daemonSet }),
     }).catch((err: unknown) => {
       o.say(`labgate: ${(err as Error).message}\n`);
       return undefined;

@@ -91,6 +91,21 @@ export function sendsEmpty(version: string): boolean {
 const ID_ARGUMENTS = new Set(['.id', 'numbers']);
 const PRINT_OPTIONS = new Set(['.proplist', 'detail', 'count-only', 'without-paging', 'terse', 'from']);
 
+// The menus this router knows, for RouterOS's two answers to a command it does not have: a
+// missing menu is named ("no such command or directory (natt), no such command prefix", as
+// routers answer /ip/firewall/natt/print or a removed /caps-man); a known menu without that
+// command is "no such command".
+const MENUS = new Set(['', '/ip', '/ip/firewall', '/ip/firewall/nat', '/system', '/system/resource', '/system/identity']);
+
+function unknownCommand(command: string): RouterTrap {
+  const words = command.split('/').slice(1);
+  for (let i = 0; i < words.length - 1; i++) {
+    const menu = `/${words.slice(0, i + 1).join('/')}`;
+    if (!MENUS.has(menu)) return new RouterTrap(`no such command or directory (${words[i]}), no such command prefix`);
+  }
+  return new RouterTrap('no such command');
+}
+
 export class RouterCommands {
   constructor(
     private readonly state: RouterState,
@@ -144,7 +159,7 @@ export class RouterCommands {
     if (command === '/system/identity/print' || command === '/system/identity/getall') {
       return this.printSingle(cmd, { name: this.state.identity });
     }
-    throw new RouterTrap('no such command or directory');
+    throw unknownCommand(command);
   }
 
   private login(session: Session, cmd: ParsedCommand): CommandOutcome {

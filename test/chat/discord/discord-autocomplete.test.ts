@@ -54,6 +54,18 @@ describe('Discord: autocomplete from the live cluster', () => {
     expect(await choices('bob', 'unexpose', { host: 'argo' }, 'host')).toEqual([]);
   });
 
+  it('GIVEN nodes running the Traefik DaemonSet WHEN typing /derp-check node: THEN those nodes are offered with their IPs', async () => {
+    expect(await choices('bob', 'derp-check', { node: '' }, 'node')).toEqual([
+      { name: 'node-21 (192.168.10.21)', value: 'node-21' },
+      { name: 'node-22 (192.168.10.22)', value: 'node-22' },
+      { name: 'node-23 (192.168.10.23)', value: 'node-23' },
+    ]);
+    expect((await choices('bob', 'derp-check', { node: '23' }, 'node')).map((c) => c.value)).toEqual(['node-23']);
+    // The registered definition asks Discord to autocomplete the option.
+    const definition = f.harness.registeredCommands().find((c) => c.name === 'derp-check');
+    expect(definition?.options?.[0]).toMatchObject({ name: 'node', autocomplete: true });
+  });
+
   it('GIVEN a person who may not run /expose WHEN they type into its options THEN nothing is offered and the cluster is not even asked', async () => {
     const before = commandReads(f);
     expect(await choices('mallory', 'expose', { namespace: '' }, 'namespace')).toEqual([]);

@@ -68,7 +68,7 @@ export async function startDiscordFixture(
   const notifier = new DiscordRestNotifier(rest, logger);
   const app = await createApp({ config, logger, notifier: new PlatformNotifier({ discord: notifier }), chat: true, workers: opts.workers ?? true });
   await registerGuildCommands(rest, { guildId: harness.guildId }, discordCommandDefinitions(app.services.commands));
-  const autocomplete = new Autocompleter({ commands: app.services.commands, access: app.services.access, ports: app.services.ports, logger });
+  const autocomplete = new Autocompleter({ commands: app.services.commands, access: app.services.access, ports: app.services.ports, logger, daemonSet: app.services.config.tailscale.daemonSet });
   const bot = await startDiscordBot({ discord: config.discord!, token: harness.token, dispatcher: app.dispatcher!, services: app.services, autocomplete });
   return {
     harness,
