@@ -65,8 +65,9 @@ function inDays(ms: number): string {
  * Each certificate alerts once per threshold, to the alerts channel, however many workers
  * scan and however often: the alert key is taken with SET NX before posting (and given back
  * if the post fails). When more than `expiry.digestOver` device certificates are due in one
- * scan, they go out as one digest per owner (the keys are per certificate all the same). Also alerts, once per CA chain, when a client-CA Secret no longer
- * matches OpenBao, with a button that plans the sync.
+ * scan, they go out as one digest per owner (the keys stay per certificate). Also alerts, once
+ * per CA chain, when a client-CA Secret no longer matches OpenBao, with a button that plans
+ * the sync.
  */
 export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   const bao = s.ports.openbao;
@@ -149,7 +150,9 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
       lines: [
         ...shown.map(({ c, level }) => `${c.device}: serial ${c.serial}, expires ${inDays(c.notAfter - now)} (${iso(c.notAfter)}); alert at ${formatDuration(level)}${c.profile === 'csr' ? '; from a CSR: make a new one on the device' : ''}`),
         ...(more > 0 ? [`…and ${more} more; ${listCommand} shows them all.`] : []),
-        `Renew plans a replacement (approved as usual), revoking the old certificate once the new one is delivered; the buttons cover the ${buttons.length} soonest, /cert issue device:NAME replace:true any other.`,
+        buttons.length
+          ? `Renew plans a replacement (approved as usual), revoking the old certificate once the new one is delivered. The buttons are for the ${buttons.length} soonest with a key labgate delivered; /cert issue device:NAME replace:true renews any other.`
+          : 'All of these came from CSRs: make a new CSR on each device and run /cert sign device:NAME replace:true.',
       ],
       mentions: owner.platform === 'discord' ? [owner.id] : [],
       buttons,
