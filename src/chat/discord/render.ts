@@ -125,16 +125,29 @@ function buttonRows(buttons: Button[] | undefined): DiscordPayload['components']
   return rows;
 }
 
-function mentionsOf(msg: OutMessage): { content: string; allowed: APIAllowedMentions } {
+const USER_MENTION = /<@!?(\d{17,20})>/;
+
+/**
+ * The users the message pings, as content (`<@id>` …) and allowed_mentions. Users the heading
+ * already names are not repeated in front of it.
+ */
+function mentionsOf(msg: OutMessage, heading?: string): { content: string; allowed: APIAllowedMentions } {
   const users = [...new Set(msg.mentions ?? [])].filter((id) => /^\d{17,20}$/.test(id));
+  const inHeading = (id: string) => heading !== undefined && (heading.includes(`<@${id}>`) || heading.includes(`<@!${id}>`));
   // Nobody is pinged unless the message names them: never @everyone or roles from rendered text.
-  return { content: users.map((id) => `<@${id}>`).join(' '), allowed: users.length ? { parse: [], users } : { parse: [] } };
+  return {
+    content: users
+      .filter((id) => !inHeading(id))
+      .map((id) => `<@${id}>`)
+      .join(' '),
+    allowed: users.length ? { parse: [], users } : { parse: [] },
+  };
 }
 
 function plainMessage(msg: OutMessage): DiscordPayload {
-  const { content: mentions, allowed } = mentionsOf(msg);
   const head =
     msg.kind === 'refusal' ? `✗ ${msg.text}` : msg.kind === 'error' ? `⚠ ${msg.text}` : msg.kind === 'decision' ? `✓ ${msg.text}` : msg.text;
+  const { content: mentions, allowed } = mentionsOf(msg, head);
   const parts = [mentions ? `${mentions} ${head}` : head, ...(msg.lines ?? [])];
   if (msg.ref) parts.push(`Reference: \`${msg.ref}\``);
   const full = parts.join('\n');
@@ -152,7 +165,11 @@ function plainMessage(msg: OutMessage): DiscordPayload {
 const FIELD_BUDGET = 2000;
 
 function cardMessage(msg: OutMessage): DiscordPayload {
-  const { content, allowed } = mentionsOf(msg);
+  // Discord shows <@id> in an embed title as typed, not as a name: a heading that names someone
+  // goes above the card, in the content, where the mention reads (and pings) as it should.
+  const headingInContent = USER_MENTION.test(msg.text) && msg.text.length <= DISCORD_LIMITS.content - 200;
+  const { content: pings, allowed } = mentionsOf(msg, headingInContent ? msg.text : undefined);
+  const content = headingInContent ? [pings, msg.text].filter(Boolean).join(' ') : pings;
   const files: DiscordFile[] = [];
   const fileBase = msg.planId ? `plan-${msg.planId}` : msg.kind;
   const detailsFile = `${fileBase}-details.txt`;
@@ -160,8 +177,8 @@ function cardMessage(msg: OutMessage): DiscordPayload {
   const details: string[] = [];
   const notes: string[] = [];
 
-  const title = clip(msg.text, DISCORD_LIMITS.title);
-  if (title !== msg.text) details.push(msg.text);
+  const title = headingInContent ? '' : clip(msg.text, DISCORD_LIMITS.title);
+  if (!headingInContent && title !== msg.text) details.push(msg.text);
   const fields: APIEmbedField[] = [];
   let fieldChars = 0;
   let fieldsShortened = false;
@@ -219,16 +236,18 @@ function cardMessage(msg: OutMessage): DiscordPayload {
   if (details.length) files.push(textFile(detailsFile, details.join('\n\n') + '\n'));
   const description = clip([prose, tailOf()].filter(Boolean).join('\n\n'), descriptionRoom);
   const embed: APIEmbed = {
-    title,
+    ...(title ? { title } : {}),
     color: colourOf(msg),
     ...(description ? { description } : {}),
     ...(fields.length ? { fields } : {}),
     ...(footer ? { footer } : {}),
   };
 
+  // A heading moved to the content may leave nothing for the card to show.
+  const empty = !embed.title && !embed.description && !embed.fields && !embed.footer;
   return {
     content,
-    embeds: [embed],
+    embeds: empty ? [] : [embed],
     components: buttonRows(msg.buttons),
     allowed_mentions: allowed,
     ...(msg.private ? { flags: MessageFlags.Ephemeral } : {}),

@@ -105,6 +105,21 @@ const cases: Record<string, OutMessage> = {
     table: { columns: ['when', 'who', 'action', 'outcome'], rows: Array.from({ length: 120 }, (_, i) => [`2026-01-10T12:${String(i % 60).padStart(2, '0')}:00Z`, 'discord:alice(1250000000000000004)', 'approve', `approved p-${String(i).padStart(6, '0')}`]) },
   },
   help: { kind: 'help', text: 'labgate commands', lines: ['/expose service:<service> namespace:<namespace> port:<number> host:<host> auth:<auth> — Publish a Kubernetes Service', '    e.g. /expose service:immich namespace:media port:2283 host:photos auth:tailscale-only'], private: true },
+  // What the expiry scan posts for one owner when many certificates reach a threshold at once.
+  'alert-expiry-digest': {
+    kind: 'alert',
+    text: `<@${bob.id}>: 40 of your device certificates expire within 30d, the first in 2 days (2026-01-12T13:00:00Z)`,
+    lines: [
+      ...Array.from({ length: 15 }, (_, i) => {
+        const serial = Array.from({ length: 20 }, (_, j) => ((i * 7 + j * 13) % 256).toString(16).padStart(2, '0')).join(':');
+        return `sensor-${String(i + 1).padStart(2, '0')}: serial ${serial}, expires in ${i + 2} days (2026-01-${String(12 + i).padStart(2, '0')}T13:00:00Z); alert at ${i < 6 ? '7d' : '30d'}`;
+      }),
+      `…and 25 more; /cert list for:<@${bob.id}> shows them all.`,
+      'Renew plans a replacement (approved as usual), revoking the old certificate once the new one is delivered. The buttons are for the 5 soonest with a key labgate delivered; /cert issue device:NAME replace:true renews any other.',
+    ],
+    mentions: [bob.id],
+    buttons: Array.from({ length: 5 }, (_, i) => ({ id: `s-0000000${i}`, label: `Renew sensor-0${i + 1}`, style: 'secondary' as const, command: `/cert issue device:sensor-0${i + 1} for:${bob.id} replace:true profile:modern` })),
+  },
   dm: { kind: 'dm', text: 'Your device certificate for alice-phone', lines: ['Import alice-phone.p12 with the passphrase shown once below, then delete this message.'] },
 };
 
@@ -155,6 +170,23 @@ describe('Discord rendering rules', () => {
     const long = renderDiscordMessage({ kind: 'refusal', text: 'z'.repeat(5000), private: true });
     expectDiscordAccepts(long);
     expect(long.files[0]!.data.toString('utf8')).toBe(`✗ ${'z'.repeat(5000)}`);
+  });
+
+  it('GIVEN an alert whose heading names its owner THEN the heading is the content, where Discord shows the mention as a name (a card title would show <@id> as typed), and the owner is pinged once', () => {
+    const single = renderDiscordMessage({ kind: 'alert', text: `<@${bob.id}>: the certificate for your pixel-8 expires in 6 days (2026-01-16T13:00:00Z)`, lines: ['Serial 0a:0b; alert at 7d before expiry.'], mentions: [bob.id, alice.id] });
+    expect(single.content).toBe(`<@${alice.id}> <@${bob.id}>: the certificate for your pixel-8 expires in 6 days (2026-01-16T13:00:00Z)`);
+    expect(single.embeds[0]).not.toHaveProperty('title');
+    expect(single.embeds[0]!.description).toBe('Serial 0a:0b; alert at 7d before expiry.');
+    expect(single.allowed_mentions).toEqual({ parse: [], users: [bob.id, alice.id] });
+    expectDiscordAccepts(single);
+    // Nothing left for a card: no empty embed.
+    const bare = renderDiscordMessage({ kind: 'alert', text: `<@${bob.id}>: your tablet certificate expires within a day`, mentions: [bob.id] });
+    expect(bare.embeds).toEqual([]);
+    expect(bare.content).toBe(`<@${bob.id}>: your tablet certificate expires within a day`);
+    expectDiscordAccepts(bare);
+    // A plain notice that names its owner does not ping-prefix them a second time.
+    const notice = renderDiscordMessage({ kind: 'info', text: `Issued serial 0a:0b for <@${bob.id}>'s pixel-8`, mentions: [bob.id] });
+    expect(notice.content).toBe(`Issued serial 0a:0b for <@${bob.id}>'s pixel-8`);
   });
 
   it('GIVEN rendered text with @everyone THEN no one is pinged except the users the message names', () => {
