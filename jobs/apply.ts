@@ -79,8 +79,12 @@ export function applyProcessor(s: Services) {
       const states = await liveStates(changes);
       const changed = changes.filter((_, i) => states[i] === 'changed');
       if (changed.length) throw new StaleError(`${STALE_MESSAGE} (${changed.map((c) => displayTarget(c.target)).join(', ')} changed)`);
-      if (states.every((st) => st === 'todo')) {
-        // Nothing applied yet: everything the plan depended on must still hold, not only its targets.
+      if (!(rec.progress > 0)) {
+        // This plan has written nothing yet: everything it depended on must still hold, not only
+        // its targets. A target already in its planned state counts as stale here (another plan
+        // got there first, e.g. a shared client-CA Secret): the re-plan no longer matches the
+        // hash, so the approval is refused rather than applied next to what changed around it.
+        // Only a retry of this same plan, after some of its own writes, skips the re-plan.
         const cmd = s.commands.get(rec.plan.command.name)!;
         try {
           const draft = await cmd.plan!(validateOptions(cmd, rec.plan.command.options), commandContext(s, rec.plan.requester));

@@ -111,6 +111,27 @@ describe('approvals: who may decide, once, in time, on unchanged state', () => {
     expect(lab.kubeWrites().length).toBe(writes);
   });
 
+  it('GIVEN an mtls-strict plan WHEN, before its approval, one plan takes its host and another creates the client-CA Secret it shares THEN apply refuses: nothing of it is written', async () => {
+    // The Secret already matching the plan is no reason to skip re-checking what the plan
+    // depended on: applied, photos would be served with and without client certificates.
+    const strict = await lab.run('/expose service:immich namespace:media port:2283 host:photos auth:mtls-strict', 'carol');
+    const bypass = await lab.run('/expose service:grafana namespace:monitoring port:3000 host:photos auth:tailscale-bypass', 'carol');
+    const shares = await lab.run('/expose service:jellyfin namespace:media port:8096 host:videos auth:mtls-strict', 'carol');
+    const strictPlan = lab.printed.find((m) => m.kind === 'plan' && !m.edit && m.planId === strict.planId);
+    expect(JSON.stringify(strictPlan)).toContain('labgate-client-ca');
+    for (const { planId } of [bypass, shares]) {
+      await lab.run(`approve ${planId}`, 'alice');
+      expect((await lab.app.services.store.get(planId!))?.status).toBe('applied');
+    }
+    const writes = lab.kubeWrites().length;
+    await lab.run(`approve ${strict.planId}`, 'alice');
+    const result = lab.printed.filter((m) => m.kind === 'result' && m.planId === strict.planId).pop();
+    expect(result?.result?.status).toBe('refused');
+    expect(result?.text).toMatch(/state changed since the plan; run it again \(photos\.home\.example\.com is already exposed by labgate/);
+    expect(lab.kubeWrites().length).toBe(writes);
+    expect(lab.sandbox.kubernetes.objects.get({ apiVersion: TRAEFIK, kind: 'IngressRoute', namespace: 'media', name: 'photos-public' })).toBeUndefined();
+  });
+
   it('GIVEN a user with no rights THEN every command and every decision is refused', async () => {
     const { planId } = await lab.run('/expose service:jellyfin namespace:media port:8096 host:films auth:tailscale-only', 'carol');
     const out = await lab.run(`approve ${planId}`, 'mallory');
