@@ -101,6 +101,29 @@ describe('refusals: a clear message, and nothing changes anywhere', () => {
     await expectRefused('/route mode host:grafana mode:mtls-strict', /grafana\.home\.example\.com cannot be mtls-strict: IngressRoute traefik\/catch-all also serves it on websecure with TLS options "default".*drop the client-certificate check/);
   });
 
+  it('reads foreign routes as Traefik does: a double-quoted Host is a taken host, a wildcard Host a TLS-options clash', async () => {
+    lab.sandbox.kubernetes.objects.put({
+      apiVersion: TRAEFIK,
+      kind: 'IngressRoute',
+      metadata: { name: 'legacy-dq', namespace: 'monitoring' },
+      spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: 'Host("music.home.example.com")', services: [{ name: 'grafana', port: 3000 }] }] },
+    });
+    await expectRefused(
+      '/expose service:jellyfin namespace:media port:8096 host:music auth:mtls-strict',
+      /music\.home\.example\.com is already served by IngressRoute monitoring\/legacy-dq, which labgate does not manage/,
+    );
+    lab.sandbox.kubernetes.objects.put({
+      apiVersion: TRAEFIK,
+      kind: 'IngressRoute',
+      metadata: { name: 'wildcard', namespace: 'traefik' },
+      spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: 'Host(`*.lab.example.net`)', services: [{ name: 'oauth2-proxy', namespace: 'auth', port: 4180 }] }] },
+    });
+    await expectRefused(
+      '/expose service:jellyfin namespace:media port:8096 host:films.lab.example.net auth:mtls-strict',
+      /films\.lab\.example\.net cannot be mtls-strict: IngressRoute traefik\/wildcard also serves it on websecure/,
+    );
+  });
+
   it('refuses a user without permission before anything is queued', async () => {
     await expectRefused('/expose service:immich namespace:media port:2283 host:pics auth:tailscale-only', /you may not run \/expose \(allowed: operators\)/, 'mallory');
     await expectRefused('/route list', /you may not run \/route list/, 'mallory');
