@@ -15,7 +15,7 @@ import { AuditLog } from './queue/audit.js';
 import { TargetLocks } from './queue/locks.js';
 import { PlanStore } from './queue/plan-store.js';
 import { Producer } from './queue/producer.js';
-import { createRedis, redisKeys, waitReady } from './queue/redis.js';
+import { createRedis, redisKeys, safeRedisUrl, waitReady } from './queue/redis.js';
 import { startWorkers, type Workers } from './queue/workers.js';
 import { RouterApplier } from './router/applier.js';
 import { routerFromEnv } from './router/routeros-client-adapter.js';
@@ -74,7 +74,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     await waitReady(redis, 3000);
   } catch {
     redisReady = false;
-    logger.warn({ redis: url.replace(/\/\/[^@/]*@/, '//[redacted]@') }, 'Redis is not reachable yet; commands will fail until it is');
+    logger.warn({ redis: safeRedisUrl(url) }, 'Redis is not reachable yet; commands will fail until it is');
   }
   const keys = redisKeys(config.redis.prefix);
   const ports = buildPorts(config, opts.ports, opts.now);

@@ -1,3 +1,4 @@
+import { redactUrlCredentials } from '../redact.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -65,7 +66,7 @@ export function redactConfig(config: Config): unknown {
   const walk = (v: unknown, key = ''): unknown => {
     if (typeof v === 'string') {
       if (SECRET_KEY_RE.test(key) && !/(name|path|file|secretName|clientCaSecret)$/i.test(key)) return '[redacted]';
-      return v.replace(/(\w+:\/\/)([^@/\s]*)@/, (_m, scheme: string) => `${scheme}[redacted]@`);
+      return redactUrlCredentials(v);
     }
     if (Array.isArray(v)) return v.map((x) => walk(x, key));
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));

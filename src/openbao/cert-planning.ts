@@ -1,3 +1,4 @@
+import { untrusted } from '../chat/untrusted.js';
 import type { CommandContext, PlanDraft } from '../commands/types.js';
 import type { Config } from '../config/load.js';
 import { AccessPolicy } from '../core/access.js';
@@ -231,7 +232,7 @@ export async function planSign(opts: SignOptions, ctx: CommandContext, command =
     summary: [`Sign ${displayOwner(owner)}'s CSR for ${opts.device} (${csr.key}, key sha256 ${csr.keySha256.slice(0, 16)}…): CN=${opts.device}, valid ${spec.lifetime}`, ...changes.map((c) => c.summary)],
     changes,
     notes: [
-      `The CSR's own subject (${csr.subject}) and names are not used: labgate names the certificate CN=${opts.device} with the owner URI ${deviceUrn(owner, opts.device)}.`,
+      `The CSR's own subject (${untrusted(csr.subject, 200)}) and names are not used: labgate names the certificate CN=${opts.device} with the owner URI ${deviceUrn(owner, opts.device)}.`,
       ...(autoApprove ? [`No approval needed: ${autoApprove.reason}.`] : []),
     ],
     ...(autoApprove ? { autoApprove } : {}),

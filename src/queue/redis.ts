@@ -1,3 +1,4 @@
+import { redactUrlCredentials } from '../redact.js';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** Keys of labgate's own records; BullMQ's keys live under `<prefix>:q`. */
@@ -62,10 +63,14 @@ export async function waitReady(redis: Redis, timeoutMs = 3000): Promise<void> {
   });
 }
 
-/** redis://user:pass@host → redis://[redacted]@host, for messages and logs. */
+/**
+ * redis://user:pass@host → redis://[redacted]@host, for messages and logs. Up to the last '@'
+ * before the host: clients accept a raw '@' in the password (redis://u:p@ss@host).
+ */
 export function safeRedisUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//[redacted]@');
+  return redactUrlCredentials(url);
 }
+
 
 /** Deletes every key under `<prefix>:` (a test's or a benchmark's footprint; also `labgate`'s own, on purpose only). */
 export async function dropPrefix(url: string, prefix: string): Promise<void> {

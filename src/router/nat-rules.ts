@@ -1,3 +1,4 @@
+import { untrusted } from '../chat/untrusted.js';
 import type { NatRule } from './port.js';
 
 /** Every rule labgate creates carries a comment starting with this; it never touches another. */
@@ -80,6 +81,6 @@ export function forwardsUdpTo(rule: NatRule, target: { ip: string; port: number 
 export function describeRule(rule: NatRule): string {
   const f = rule.fields;
   const to = `${f['to-addresses'] ?? '?'}${f['to-ports'] ? `:${f['to-ports']}` : ''}`;
-  const comment = f.comment ? ` (comment "${f.comment}")` : ' (no comment)';
+  const comment = f.comment ? ` (comment "${untrusted(f.comment, 80)}")` : ' (no comment)';
   return `${rule.id} ${f.protocol ?? 'any'} ${f['dst-port'] ?? '*'} → ${to}${isEnabled(rule) ? '' : ', disabled'}${comment}`;
 }

@@ -1,3 +1,4 @@
+import { untrusted } from '../chat/untrusted.js';
 import type { PeerStatus, TailscaleStatus } from './status-schema.js';
 
 export type PeerPathKind = 'direct' | 'peer-relay' | 'derp' | 'idle';
@@ -16,11 +17,12 @@ export interface PeerPath {
  * peer's home DERP) does not mean relayed.
  */
 export function peerPath(ps: PeerStatus): PeerPath {
-  const host = ps.HostName || ps.DNSName.split('.')[0] || ps.ID;
+  // Every peer names itself: shown in tables and alerts, so made inert first.
+  const host = untrusted(ps.HostName || ps.DNSName.split('.')[0] || ps.ID, 64);
   if (!ps.Active) return { host, kind: 'idle', via: '' };
-  if (ps.CurAddr === '' && ps.PeerRelay === '') return { host, kind: 'derp', via: ps.Relay };
-  if (ps.CurAddr !== '') return { host, kind: 'direct', via: ps.CurAddr };
-  return { host, kind: 'peer-relay', via: ps.PeerRelay };
+  if (ps.CurAddr === '' && ps.PeerRelay === '') return { host, kind: 'derp', via: untrusted(ps.Relay, 32) };
+  if (ps.CurAddr !== '') return { host, kind: 'direct', via: untrusted(ps.CurAddr, 64) };
+  return { host, kind: 'peer-relay', via: untrusted(ps.PeerRelay, 64) };
 }
 
 /** Every peer's path, sorted by name. */

@@ -1,3 +1,4 @@
+import { untrusted } from '../chat/untrusted.js';
 import type { z } from 'zod';
 import { AdapterError } from '../errors.js';
 import type { KubernetesPort } from '../kubernetes/port.js';
@@ -21,7 +22,7 @@ export class PodExecTailscale implements TailscalePort {
     const shown = command.join(' ');
     const res = await this.kube.exec({ ...where, command, timeoutMs: this.timeoutMs });
     if (res.exitCode !== 0) {
-      const why = res.stderr.trim().split('\n')[0] || res.stdout.trim().split('\n')[0] || 'no output';
+      const why = untrusted(res.stderr.trim().split('\n')[0] || res.stdout.trim().split('\n')[0] || 'no output', 200);
       // The command ran and said no: another try now would say the same.
       throw new AdapterError('tailscale', shown, target, 400, `\`${shown}\` in ${target} exited ${res.exitCode}: ${why}`);
     }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, redactConfig } from '../../src/config/load.js';
+import { safeRedisUrl } from '../../src/queue/redis.js';
 
 describe('configuration', () => {
   it('fills defaults for a minimal file', () => {
@@ -60,6 +61,18 @@ describe('configuration', () => {
     expect(printed).not.toContain('"pw"');
     expect(printed).toContain('redis://[redacted]@redis.lan:6379');
     expect(printed).toContain('labgate-client-ca');
+  });
+
+  it('redacts a password that holds a raw @ (ioredis accepts it) in printed config, messages and logs', () => {
+    const url = 'redis://default:s3cr@t-pw@redis.lan:6379/2';
+    expect(safeRedisUrl(url)).toBe('redis://[redacted]@redis.lan:6379/2');
+    expect(safeRedisUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    expect(safeRedisUrl('rediss://user@redis.lan')).toBe('rediss://[redacted]@redis.lan');
+    const res = parseConfig({ domain: 'home.example.com' }, { REDIS_URL: url }, 'test');
+    if (!res.ok) throw new Error(res.problems.join());
+    const printed = JSON.stringify(redactConfig(res.config));
+    expect(printed).not.toContain('t-pw');
+    expect(printed).toContain('redis://[redacted]@redis.lan:6379/2');
   });
 
   it('names an unreadable file and invalid YAML', () => {

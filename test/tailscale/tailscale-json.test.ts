@@ -33,6 +33,16 @@ describe('tailscale status --json and netcheck --format=json, as labgate reads t
     expect(peerPath(peer({ Relay: '' }))).toEqual({ host: 'p', kind: 'derp', via: '' });
   });
 
+  it('GIVEN a peer that names itself with markdown and newlines THEN its name reaches tables and alerts as inert text on one line', () => {
+    const p = peerPath(peer({ HostName: 'x)\n**Safe**\n[ok](https://evil.example) <@1250000000000000004>', Relay: 'fra' }));
+    expect(p.kind).toBe('derp');
+    expect(p.host).toBe('x\\) \\*\\*Safe\\*\\* \\[ok\\]\\(https://evil.example\\) \\<@1250000000000000004\\>');
+    // And bounded: a name cannot fill a message.
+    expect([...peerPath(peer({ HostName: 'n'.repeat(500), Relay: 'fra' })).host]).toHaveLength(64);
+    // An ordinary name is unchanged.
+    expect(peerPath(peer({ HostName: 'alice-phone.tail-1', Relay: 'fra' })).host).toBe('alice-phone.tail-1');
+  });
+
   it('accepts what older or narrower outputs send: no PeerRelay field (before 1.86), no Peer map (--peers=false), null slices', () => {
     const old = PeerStatus.parse({ HostName: 'old', CurAddr: '', Relay: 'ams', Active: true, TailscaleIPs: null });
     expect(old.PeerRelay).toBe('');

@@ -1,3 +1,4 @@
+import { safeRedisUrl } from '../../queue/redis.js';
 import { commandModules } from '../../../commands/index.js';
 import { createApp, type App } from '../../app.js';
 import { CommandRegistry } from '../../commands/registry.js';
@@ -61,7 +62,7 @@ export async function runDiscordChat(o: { config: Config; logger: Logger; worker
     if (!bot) return 1;
     if (bot.registration) o.say(`${describeRegistration(bot.registration)}\n`);
     o.say(`labgate is on Discord as ${bot.client.user?.tag ?? '?'}: plans go to channel ${discord.channels.ops} of guild ${discord.guildId}${o.workers ? '; workers run here too' : ''}. Ctrl-C stops.\n`);
-    if (!app.redisReady) o.say(`warning: Redis at ${o.config.env.REDIS_URL.replace(/\/\/[^@/]*@/, '//[redacted]@')} is not reachable; commands will say so until it is.\n`);
+    if (!app.redisReady) o.say(`warning: Redis at ${safeRedisUrl(o.config.env.REDIS_URL)} is not reachable; commands will say so until it is.\n`);
     await o.until;
     await bot.close();
     return 0;
