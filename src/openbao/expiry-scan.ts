@@ -143,13 +143,13 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
       if (b) buttons.push(b);
     }
     const more = group.length - shown.length;
-    const listCommand = owner.platform === 'discord' ? `/cert list for:<@${owner.id}>` : `/cert list for:@${owner.id}`;
     return {
       kind: 'alert',
       text: `${displayOwner(owner)}: ${group.length} of your device certificates expire within ${formatDuration(Math.max(...group.map((d) => d.level)))}, the first ${inDays(group[0]!.c.notAfter - now)} (${iso(group[0]!.c.notAfter)})`,
       lines: [
         ...shown.map(({ c, level }) => `${c.device}: serial ${c.serial}, expires ${inDays(c.notAfter - now)} (${iso(c.notAfter)}); alert at ${formatDuration(level)}${c.profile === 'csr' ? '; from a CSR: make a new one on the device' : ''}`),
-        ...(more > 0 ? [`…and ${more} more; ${listCommand} shows them all.`] : []),
+        // Addressed to the owner, whose own /cert list shows them all.
+        ...(more > 0 ? [`…and ${more} more; /cert list shows them all.`] : []),
         buttons.length
           ? `Renew plans a replacement (approved as usual), revoking the old certificate once the new one is delivered. The buttons are for the ${buttons.length} soonest with a key labgate delivered; /cert issue device:NAME replace:true renews any other.`
           : 'All of these came from CSRs: make a new CSR on each device and run /cert sign device:NAME replace:true.',

@@ -63,7 +63,7 @@ describe('expiry alerts: many certificates at once are grouped into one alert pe
     expect(digest.lines![0]).toBe(`sensor-01: serial ${bobSerials[0]}, expires in 2 days (${isoSeconds(t0 + 2 * DAY + HOUR)}); alert at 7d`);
     expect(digest.lines![1]).toBe(`sensor-02: serial ${bobSerials[1]}, expires in 3 days (${isoSeconds(t0 + 3 * DAY + HOUR)}); alert at 7d; from a CSR: make a new one on the device`);
     expect(digest.lines![14]).toMatch(/^sensor-15: serial .*; alert at 30d$/);
-    expect(digest.lines![15]).toBe('…and 3 more; /cert list for:@bob shows them all.');
+    expect(digest.lines![15]).toBe('…and 3 more; /cert list shows them all.');
     expect(digest.lines![16]).toBe(
       'Renew plans a replacement (approved as usual), revoking the old certificate once the new one is delivered. The buttons are for the 5 soonest with a key labgate delivered; /cert issue device:NAME replace:true renews any other.',
     );

@@ -114,7 +114,7 @@ const cases: Record<string, OutMessage> = {
         const serial = Array.from({ length: 20 }, (_, j) => ((i * 7 + j * 13) % 256).toString(16).padStart(2, '0')).join(':');
         return `sensor-${String(i + 1).padStart(2, '0')}: serial ${serial}, expires in ${i + 2} days (2026-01-${String(12 + i).padStart(2, '0')}T13:00:00Z); alert at ${i < 6 ? '7d' : '30d'}`;
       }),
-      `…and 25 more; /cert list for:<@${bob.id}> shows them all.`,
+      '…and 25 more; /cert list shows them all.',
       'Renew plans a replacement (approved as usual), revoking the old certificate once the new one is delivered. The buttons are for the 5 soonest with a key labgate delivered; /cert issue device:NAME replace:true renews any other.',
     ],
     mentions: [bob.id],
