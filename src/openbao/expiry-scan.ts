@@ -93,10 +93,10 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
     });
   }
 
-  /** Posts; if that fails, gives the alert keys back so the next scan retries. */
-  async function postOrRelease(message: OutMessage, keys: string[]): Promise<boolean> {
+  /** Builds and posts; if either fails, gives the alert keys back so the next scan retries. */
+  async function postOrRelease(build: () => Promise<OutMessage>, keys: string[]): Promise<boolean> {
     try {
-      await s.notifier.post(to, message);
+      await s.notifier.post(to, await build());
       return true;
     } catch (err) {
       await s.redis.del(...keys.map((k) => s.keys.alert(k))).catch(() => {});
@@ -107,7 +107,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
 
   /** Takes one alert key, posts, and gives the key back if the post failed. */
   const alertOnce = async (key: string, expiresAt: number, build: () => Promise<OutMessage>): Promise<boolean> =>
-    (await claimAll([{ key, c: { notAfter: expiresAt } }])).length > 0 && postOrRelease(await build(), [key]);
+    (await claimAll([{ key, c: { notAfter: expiresAt } }])).length > 0 && postOrRelease(build, [key]);
 
   const renewButton = async (c: DeviceCertificate, label: string): Promise<Button | undefined> => {
     if (c.profile === 'csr') return undefined;
@@ -188,11 +188,10 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   );
   // Many certificates crossing a threshold at once (a batch issued on one day a year ago):
   // one alert per owner instead of a flood the chat's rate limits would stretch over hours.
-  const groups: Due[][] =
-    due.length > cfg.expiry.digestOver ? byOwner(due) : due.map((d) => [d]);
+  const groups: Due[][] = due.length > cfg.expiry.digestOver ? byOwner(due) : due.map((d) => [d]);
   await mapLimit(groups, ALERT_CONCURRENCY, async (group) => {
-    const message = group.length === 1 ? await certAlert(group[0]!) : await digestAlert(group);
-    if (await postOrRelease(message, group.map((d) => d.key))) {
+    const build = () => (group.length === 1 ? certAlert(group[0]!) : digestAlert(group));
+    if (await postOrRelease(build, group.map((d) => d.key))) {
       alerts += group.length;
       messages++;
     }
