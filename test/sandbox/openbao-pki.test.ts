@@ -1,3 +1,4 @@
+import { pemBlock } from '../support/pem.js';
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,7 +90,7 @@ describe('POST pki/issue/<role>', () => {
     expect(res.data.issuing_ca).toBe(sb.state.pki.issuers[sb.state.pki.defaultIssuerId]!.certificatePem);
     expect(res.data.ca_chain).toEqual([res.data.issuing_ca]);
     expect(res.data.private_key_type).toBe('rsa');
-    expect(res.data.private_key).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n[\s\S]+-----END RSA PRIVATE KEY-----$/);
+    expect(res.data.private_key).toMatch(pemBlock('RSA PRIVATE KEY', { whole: true }));
 
     const fromKey = createPublicKey(createPrivateKey(res.data.private_key)).export({ type: 'spki', format: 'der' });
     expect(Buffer.from(cert.publicKey.rawData).equals(fromKey)).toBe(true);
@@ -105,13 +106,13 @@ describe('POST pki/issue/<role>', () => {
 
   it('GIVEN private_key_format pkcs8 THEN the key is a PKCS#8 "PRIVATE KEY" PEM', async () => {
     const res = await client.write('pki/issue/device', { common_name: 'carol', private_key_format: 'pkcs8' });
-    expect(res.data.private_key).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(res.data.private_key).toMatch(pemBlock('PRIVATE KEY'));
   });
 
   it('GIVEN the server role THEN the certificate is EC P-256 with serverAuth, and a name outside the homelab domain is refused', async () => {
     const res = await client.write('pki/issue/server', { common_name: 'photos.home.example.com' });
     const cert = new x509.X509Certificate(res.data.certificate);
-    expect(res.data.private_key).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
+    expect(res.data.private_key).toMatch(pemBlock('EC PRIVATE KEY'));
     expect(res.data.private_key_type).toBe('ec');
     expect(ekus(cert)).toEqual([x509.ExtendedKeyUsage.serverAuth]);
     expect(verifies((await client.read('pki/ca/pem')) as unknown as string, res.data.certificate, 'sslserver')).toBe(true);
