@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDerpMonitor } from '../../jobs/derp-monitor.js';
 import type { StoredMessage } from '../harness/discord/discord-harness.js';
 import { startDiscordFixture, waitFor, type DiscordFixture } from '../chat/discord/discord-fixture.js';
+import { buttonsOf } from '../chat/discord/plan-helpers.js';
 
 type Embed = { title?: string; description?: string };
 const embedOf = (m: StoredMessage) => (m.embeds[0] ?? {}) as Embed;
-const buttonsOf = (m: StoredMessage) => m.components.flatMap((row) => (row.components as { custom_id: string; label: string; disabled?: boolean }[]) ?? []);
 
 describe('Discord: /derp-check, its fix button, and relay-fallback alerts', () => {
   let f: DiscordFixture;
