@@ -1,3 +1,4 @@
+import { clip as clipTo } from '../chat/text.js';
 import type { z } from 'zod';
 import { optionMeta } from '../commands/options.js';
 import type { CommandRegistry } from '../commands/registry.js';
@@ -8,6 +9,9 @@ import type { Identity } from '../plan/model.js';
 import { readTraefikNodes, type DaemonSetRef } from '../tailscale/traefik-nodes.js';
 import { groupExposures, readManagedTraefikObjects } from '../traefik/exposures.js';
 import type { AccessPolicy } from './access.js';
+
+// Discord takes at most 100 characters for command choice names.
+const clip = (s: string) => clipTo(s, 100);
 
 /** One offered value: what the person sees, and what the option gets. */
 export interface Suggestion {
@@ -46,7 +50,6 @@ function rank(all: Suggestion[], typed: string): Suggestion[] {
   return scored.slice(0, MAX_SUGGESTIONS).map((x) => x.s);
 }
 
-const clip = (s: string) => (s.length <= 100 ? s : `${s.slice(0, 99)}…`);
 const byName = (a: Suggestion, b: Suggestion) => a.name.localeCompare(b.name);
 
 /**

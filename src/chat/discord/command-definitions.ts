@@ -1,3 +1,4 @@
+import { clip as clipTo } from '../text.js';
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
@@ -10,6 +11,9 @@ import { optionMeta, type OptionMeta } from '../../commands/options.js';
 import type { CommandRegistry } from '../../commands/registry.js';
 import type { CommandModule } from '../../commands/types.js';
 
+// Discord takes at most 100 characters for command descriptions.
+const clip = (s: string) => clipTo(s, 100);
+
 export type CommandDefinition = RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 const WIRE_TYPE: Record<OptionMeta['type'], ApplicationCommandOptionType> = {
@@ -20,7 +24,6 @@ const WIRE_TYPE: Record<OptionMeta['type'], ApplicationCommandOptionType> = {
   attachment: ApplicationCommandOptionType.Attachment,
 };
 
-const clip = (s: string, max = 100) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 
 /** The Discord options of one command module, from its zod options and their OptionMeta. */
 function optionsOf(cmd: CommandModule): APIApplicationCommandBasicOption[] {

@@ -1,3 +1,4 @@
+import { clip } from '../text.js';
 import {
   ButtonStyle,
   ComponentType,
@@ -57,10 +58,6 @@ const STYLE: Record<Button['style'], APIButtonComponentWithCustomId['style']> = 
 
 // Short kinds read best as one line of text; the rest become a card (embed).
 const PLAIN_KINDS: readonly MessageKind[] = ['refusal', 'error', 'info', 'decision'];
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 /** A code block that cannot be closed early by what it shows. */
 function codeBlock(lang: string, body: string): string {

@@ -1,3 +1,4 @@
+import { isPlainObject } from './json-patches.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -28,10 +29,6 @@ const CEL_RULES: Record<string, (self: unknown) => boolean> = {
 /** The folder holding the CRDs, found from the package root so it works from src/ and dist/. */
 export function crdFolder(): string {
   return join(projectRoot(), 'src', 'sandbox', 'kubernetes', 'crds');
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Kubernetes' extensions become plain JSON Schema ajv understands; int-or-string becomes an anyOf. */

@@ -7,16 +7,12 @@
  * without a field removes it, and another manager's differing value conflicts.
  */
 import { KubeApiError } from './api-status.js';
-import { cloneJson, jsonEqual } from './json-patches.js';
+import { cloneJson, jsonEqual, isPlainObject } from './json-patches.js';
 import type { FieldsV1, KubeObject, ManagedFieldsEntry } from './kubernetes-state.js';
 
 type FieldPath = string[];
 
 const UNOWNED_TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'status']);
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** The fields an object sets, at the grain ownership is tracked. */
 export function fieldPaths(obj: Record<string, unknown>): FieldPath[] {

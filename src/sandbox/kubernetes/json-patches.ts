@@ -2,7 +2,8 @@
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

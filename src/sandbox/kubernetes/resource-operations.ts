@@ -15,7 +15,7 @@ import {
 import { validateCoreObject, validateMetadata } from './core-validation.js';
 import type { CrdSchemas } from './crd-schemas.js';
 import { recordUpdate, serverSideApply } from './field-ownership.js';
-import { applyJsonPatch, applyMergePatch, cloneJson, jsonEqual, JsonPatchError } from './json-patches.js';
+import { applyJsonPatch, applyMergePatch, cloneJson, jsonEqual, JsonPatchError, isPlainObject } from './json-patches.js';
 import type { KubeObject, ObjectMeta } from './kubernetes-state.js';
 import { apiTimestamp, type ObjectStore } from './object-store.js';
 import { findByKind, groupVersion, RESOURCE_TYPES, type ResourceType } from './resource-catalog.js';
@@ -60,10 +60,6 @@ const APPLY = 'application/apply-patch+yaml';
 const JSON_PATCH = 'application/json-patch+json';
 const MERGE_PATCH = 'application/merge-patch+json';
 const STRATEGIC = 'application/strategic-merge-patch+json';
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function randomSuffix(): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
