@@ -84,7 +84,9 @@ export class PlanStore {
         hash: plan.hash,
         progress: '0',
       })
-      .expireat(key, Math.ceil(plan.expiresAt / 1000) + KEEP_AFTER_EXPIRY_S)
+      // Relative to the plan's own lifetime, never to a wall clock: labgate's clock (a test's,
+      // or a host's that drifts) and Redis's need not agree.
+      .pexpire(key, plan.expiresAt - plan.createdAt + KEEP_AFTER_EXPIRY_S * 1000)
       .zadd(this.keys.pending, plan.createdAt, plan.id)
       .exec()
       .then(throwOnMultiError);
