@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { hostOption, modeOption, namespaceOption, portOption, serviceOption } from '../src/commands/options.js';
 import type { CommandContext, PlanDraft } from '../src/commands/types.js';
 import { ACCESS_MODE_HELP } from '../src/traefik/access-modes.js';
-import { checkHostFree, checkServicePort, desiredObjects, exposureChanges, qualifyHost, readRouting } from '../src/traefik/planning.js';
+import { checkExposureAllowed, checkHostFree, checkServicePort, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from '../src/traefik/planning.js';
 
 export const name = 'expose';
 export const description = 'Publish a Kubernetes Service through Traefik under a hostname';
@@ -20,14 +20,17 @@ export const options = z.object({
 export async function plan(opts: z.output<typeof options>, ctx: CommandContext): Promise<PlanDraft> {
   const kube = ctx.ports.kubernetes;
   const host = qualifyHost(opts.host, ctx.config.domain);
+  const exposure = { host, namespace: opts.namespace, service: opts.service, port: opts.port, mode: opts.auth };
+  // Before anything is read: a denied namespace's Services are not even looked up.
+  await checkExposureAllowed(kube, ctx.policy, exposure);
   const [state] = await Promise.all([readRouting(kube), checkServicePort(kube, opts.namespace, opts.service, opts.port)]);
   checkHostFree(state, host);
-  const exposure = { host, namespace: opts.namespace, service: opts.service, port: opts.port, mode: opts.auth };
   const { objects, notes } = await desiredObjects(kube, ctx.config, state, exposure, ctx.ports.openbao);
   const changes = await exposureChanges(kube, host, [], objects);
   return {
     summary: [`Expose ${opts.namespace}/${opts.service}:${opts.port} at https://${host} as ${opts.auth} (${ACCESS_MODE_HELP[opts.auth]})`, ...changes.map((c) => c.summary)],
     changes,
     notes,
+    warnings: downgradeWarnings(state, exposure),
   };
 }

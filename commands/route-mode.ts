@@ -4,7 +4,7 @@ import type { CommandContext, PlanDraft } from '../src/commands/types.js';
 import { UserError, UserErrorCode } from '../src/errors.js';
 import { isManaged } from '../src/kubernetes/objects.js';
 import { ACCESS_MODE_HELP } from '../src/traefik/access-modes.js';
-import { desiredObjects, exposureChanges, qualifyHost, readRouting } from '../src/traefik/planning.js';
+import { checkExposureAllowed, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from '../src/traefik/planning.js';
 import { describeRoute, routeServesHost } from '../src/traefik/routes.js';
 
 export const name = 'route mode';
@@ -34,17 +34,14 @@ export async function plan(opts: z.output<typeof options>, ctx: CommandContext):
   if (!current.service || !current.port)
     throw new UserError(UserErrorCode.Conflict, `labgate's objects for ${host} have no IngressRoute to take the Service from; /unexpose it and expose it again`);
   if (current.mode === opts.mode) throw new UserError(UserErrorCode.NothingToDo, `${host} is already ${opts.mode}; nothing to change`);
-  const { objects, notes } = await desiredObjects(kube, ctx.config, state, {
-    host,
-    namespace: current.namespace,
-    service: current.service,
-    port: current.port,
-    mode: opts.mode,
-  }, ctx.ports.openbao);
+  const exposure = { host, namespace: current.namespace, service: current.service, port: current.port, mode: opts.mode };
+  await checkExposureAllowed(kube, ctx.policy, exposure);
+  const { objects, notes } = await desiredObjects(kube, ctx.config, state, exposure, ctx.ports.openbao);
   const changes = await exposureChanges(kube, host, current.objects, objects);
   return {
     summary: [`Switch https://${host} from ${current.mode} to ${opts.mode} (${ACCESS_MODE_HELP[opts.mode]})`, ...changes.map((c) => c.summary)],
     changes,
     notes,
+    warnings: downgradeWarnings(state, exposure, current.mode),
   };
 }

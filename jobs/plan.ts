@@ -1,19 +1,34 @@
 import { UnrecoverableError, type Job } from 'bullmq';
+import { TamperError } from '../src/approval/binding.js';
+import { reportTamper } from '../src/approval/tamper-report.js';
 import { planMessage } from '../src/chat/plan-messages.js';
 import { validateOptions } from '../src/commands/validate.js';
 import { actor, commandContext, type Services } from '../src/core/services.js';
 import { encodeUserError, isUserError, UserError, UserErrorCode } from '../src/errors.js';
 import { faultRef } from '../src/log.js';
 import { buildPlan } from '../src/plan/model.js';
-import { encodeFault, type PlanJobData, type PlanJobResult, type ReportJobData } from '../src/queue/jobs.js';
+import { encodeFault, type PlanJobData, type PlanJobResult, type ReportJobData, type ReportJobResult } from '../src/queue/jobs.js';
+import type { PlanRecord } from '../src/queue/plan-store.js';
 
 /**
- * The "plan" queue: `plan` jobs read live state and post a plan for approval; `report` jobs
- * (read-only commands) post a report. Idempotent: a retried plan job finds its plan and only
- * posts it if the first attempt could not.
+ * The "plan" queue: `plan` jobs read live state, seal a plan and post it for approval; `report`
+ * jobs (read-only commands) post a report, or hand a private one back to the asker alone.
+ * Idempotent: a retried plan job finds its plan and only posts it if the first attempt could not.
  */
 export function planProcessor(s: Services) {
-  return async (job: Job<PlanJobData | ReportJobData>): Promise<PlanJobResult | { posted: true }> => {
+  /** Self-service: the worker that planned it approves it, sealed as its own decision, and queues the apply. */
+  const selfApprove = async (rec: PlanRecord): Promise<boolean> => {
+    const { plan } = rec;
+    const decision = s.binding.selfApprove(plan, s.now());
+    const res = await s.store.decide(rec, decision, s.now());
+    if (!res.ok) return res.reason === 'decided' && res.status !== 'rejected' && res.status !== 'expired';
+    await s.audit.append({ at: decision.at, actor: actor(plan.requester), action: 'approve', planId: plan.id, command: plan.command.text, hash: plan.hash, outcome: `approved: ${decision.reason}` });
+    if (rec.message) await s.notifier.edit(rec.message, planMessage({ ...rec, status: 'approved', decision, decidedBy: decision.by, decidedAt: decision.at })).catch(() => {});
+    await s.applyQueue.enqueue({ planId: plan.id, hash: plan.hash });
+    return true;
+  };
+
+  return async (job: Job<PlanJobData | ReportJobData>): Promise<PlanJobResult | ReportJobResult> => {
     const { command, requester, conversation } = job.data;
     try {
       const cmd = s.commands.get(command.name);
@@ -26,27 +41,37 @@ export function planProcessor(s: Services) {
 
       if (job.name === 'report') {
         if (!cmd.report) throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} is not a report`);
-        await s.notifier.post(conversation, await cmd.report(opts, ctx));
+        const msg = await cmd.report(opts, ctx);
+        if (msg.private) return { private: msg };
+        await s.notifier.post(conversation, msg);
         return { posted: true };
       }
 
       const { planId } = job.data as PlanJobData;
-      const existing = await s.store.get(planId);
-      if (existing) {
-        if (!existing.message) await s.store.setMessage(planId, await s.notifier.post(conversation, planMessage(existing)));
-        return { planId, hash: existing.plan.hash, changes: existing.plan.changes.length, ...(existing.plan.autoApprove ? { autoApprove: true } : {}) };
+      let rec = await s.store.get(planId);
+      if (rec && !s.binding.planIntact(rec.plan)) throw new TamperError(planId, 'a plan job was retried, and the plan record it finds does not match its seal');
+      if (!rec) {
+        if (!cmd.plan) throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} does not change anything`);
+        const draft = await cmd.plan(opts, ctx);
+        if (draft.changes.length === 0) throw new UserError(UserErrorCode.NothingToDo, `nothing to change for ${command.text}`);
+        const plan = s.binding.sealPlan({ ...buildPlan({ command, requester, conversation, now: s.now(), ttlMs: s.config.plans.ttl, ...draft }), id: planId });
+        await s.store.create(plan);
+        await s.audit.append({ at: plan.createdAt, actor: actor(requester), action: 'plan', planId, command: command.text, hash: plan.hash, outcome: `${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'}` });
+        s.logger.info({ planId, command: command.text, requester: actor(requester), changes: plan.changes.length, hash: plan.hash }, 'plan posted');
+        rec = (await s.store.get(planId))!;
       }
-      if (!cmd.plan) throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} does not change anything`);
-      const draft = await cmd.plan(opts, ctx);
-      if (draft.changes.length === 0) throw new UserError(UserErrorCode.NothingToDo, `nothing to change for ${command.text}`);
-      const plan = { ...buildPlan({ command, requester, now: s.now(), ttlMs: s.config.plans.ttl, ...draft }), id: planId };
-      await s.store.create(plan, conversation);
-      await s.audit.append({ at: plan.createdAt, actor: actor(requester), action: 'plan', planId, command: command.text, hash: plan.hash, outcome: `${plan.changes.length} changes` });
-      const rec = (await s.store.get(planId))!;
-      await s.store.setMessage(planId, await s.notifier.post(conversation, planMessage(rec)));
-      s.logger.info({ planId, command: command.text, requester: actor(requester), changes: plan.changes.length, hash: plan.hash }, 'plan posted');
-      return { planId, hash: plan.hash, changes: plan.changes.length, ...(plan.autoApprove ? { autoApprove: true } : {}) };
+      if (!rec.message) {
+        const message = await s.notifier.post(rec.plan.conversation, planMessage(rec));
+        await s.store.setMessage(planId, message);
+        rec = { ...rec, message };
+      }
+      const autoApproved = rec.plan.autoApprove && rec.status === 'pending' ? await selfApprove(rec) : false;
+      return { planId, hash: rec.plan.hash, changes: rec.plan.changes.length, ...(autoApproved ? { autoApproved } : {}) };
     } catch (err) {
+      if (err instanceof TamperError) {
+        await reportTamper(s, err, { plan: { conversation, command } });
+        throw new UnrecoverableError(encodeUserError(new UserError(UserErrorCode.Tampered, err.message)));
+      }
       if (isUserError(err)) {
         await s.audit
           .append({ at: s.now(), actor: actor(requester), action: err.code === UserErrorCode.Denied ? 'deny' : 'refuse', command: command.text, outcome: err.message })

@@ -1,9 +1,12 @@
 import type { Redis } from 'ioredis';
 import { commandModules } from '../commands/index.js';
+import { ApprovalBinding } from './approval/binding.js';
+import { Signer } from './approval/signing.js';
 import type { ChatNotifier } from './chat/notifier.js';
 import type { Ports } from './commands/types.js';
 import { CommandRegistry } from './commands/registry.js';
 import type { Config } from './config/load.js';
+import { signingKeyProblem } from './config/schema.js';
 import { AccessPolicy } from './core/access.js';
 import { Dispatcher } from './core/dispatcher.js';
 import type { Services } from './core/services.js';
@@ -13,6 +16,8 @@ import { ClientNodeKubernetes, loadKubeConfig } from './kubernetes/client-node-a
 import type { Logger } from './log.js';
 import { AuditLog } from './queue/audit.js';
 import { TargetLocks } from './queue/locks.js';
+import { ExposurePolicy } from './policy/exposure-policy.js';
+import { ApplyQueue } from './queue/apply-queue.js';
 import { PlanStore } from './queue/plan-store.js';
 import { Producer } from './queue/producer.js';
 import { createRedis, redisKeys, safeRedisUrl, waitReady } from './queue/redis.js';
@@ -78,6 +83,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   }
   const keys = redisKeys(config.redis.prefix);
   const ports = buildPorts(config, opts.ports, opts.now);
+  const access = new AccessPolicy(config);
+  const policy = new ExposurePolicy(config);
+  const problem = signingKeyProblem(config.env);
+  if (problem) throw new Error(problem);
+  const signer = Signer.fromText(config.env.LABGATE_SIGNING_KEY!, config.env.LABGATE_SIGNING_KEY_PREVIOUS?.split(',') ?? []);
+  const applyQueue = new ApplyQueue(redis, keys.bullPrefix, config.apply);
   const services: Services = {
     config,
     logger,
@@ -86,11 +97,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
     store: new PlanStore(redis, keys),
     locks: new TargetLocks(redis, keys),
     audit: new AuditLog(redis, keys),
-    access: new AccessPolicy(config),
+    access,
+    binding: new ApprovalBinding({ signer, access, applyWindowMs: config.apply.window }),
+    policy,
+    applyQueue,
     commands: new CommandRegistry(commandModules),
     ports,
     appliers: {
-      kubernetes: new KubernetesApplier(ports.kubernetes),
+      kubernetes: new KubernetesApplier(ports.kubernetes, { policy, clientCaSecret: config.traefik.mtls.clientCaSecret }),
       ...(ports.router ? { router: new RouterApplier(ports.router) } : {}),
       ...(ports.openbao ? { openbao: new OpenBaoApplier({ bao: ports.openbao, notifier: opts.notifier, config, redis, keys, logger, now: opts.now ?? Date.now }) } : {}),
     },
@@ -101,7 +115,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   let producer: Producer | undefined;
   let dispatcher: Dispatcher | undefined;
   if (opts.chat) {
-    producer = new Producer(redis, () => connect('blocking'), keys.bullPrefix, config.apply);
+    producer = new Producer(redis, () => connect('blocking'), keys.bullPrefix, applyQueue);
     dispatcher = new Dispatcher(services, producer);
     if (redisReady) await producer.ready();
   }
@@ -122,6 +136,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     close: async () => {
       await workers?.close().catch(() => {});
       await producer?.close();
+      await applyQueue.close().catch(() => {});
       await ports.router?.close().catch(() => {});
       await Promise.allSettled(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },

@@ -15,6 +15,10 @@ export const UserErrorCode = {
   AlreadyDecided: 'already-decided',
   SelfApproval: 'self-approval',
   Unavailable: 'unavailable',
+  /** The exposure policy or an applier's own guard refused it. */
+  Policy: 'policy',
+  /** A record or job in Redis failed verification against the signing key. */
+  Tampered: 'tampered',
 } as const;
 export type UserErrorCode = (typeof UserErrorCode)[keyof typeof UserErrorCode];
 

@@ -18,7 +18,8 @@ export type DmResult = { delivered: true; files: { name: string; path?: string }
 export interface ChatNotifier {
   post(to: ConversationRef, msg: OutMessage): Promise<MessageRef>;
   edit(ref: MessageRef, msg: OutMessage): Promise<void>;
-  dm(to: Identity, msgs: OutMessage[], files?: OutgoingFile[]): Promise<DmResult>;
+  /** `via`: the conversation the DM belongs to (a plan's); a shell uses it to reach the right terminal. */
+  dm(to: Identity, msgs: OutMessage[], files?: OutgoingFile[], via?: ConversationRef): Promise<DmResult>;
 }
 
 /** Sends each message to the notifier of its conversation's platform. */
@@ -37,7 +38,7 @@ export class PlatformNotifier implements ChatNotifier {
   edit(ref: MessageRef, msg: OutMessage) {
     return this.pick(ref.conversation.platform).edit(ref, msg);
   }
-  dm(to: Identity, msgs: OutMessage[], files?: OutgoingFile[]) {
-    return this.pick(to.platform).dm(to, msgs, files);
+  dm(to: Identity, msgs: OutMessage[], files?: OutgoingFile[], via?: ConversationRef) {
+    return this.pick(to.platform).dm(to, msgs, files, via);
   }
 }

@@ -59,7 +59,7 @@ export function planMessage(rec: PlanRecord): OutMessage {
       { name: 'Changes', value: String(plan.changes.length) },
       ...(status ? [{ name: 'Status', value: status }] : []),
     ],
-    lines: [...plan.summary.map((s) => `• ${s}`), ...plan.notes.map((n) => `Note: ${n}`)],
+    lines: [...(plan.warnings ?? []).map((w) => `⚠ Warning: ${w}`), ...plan.summary.map((s) => `• ${s}`), ...plan.notes.map((n) => `Note: ${n}`)],
     diff: planDiff(plan.changes),
     buttons,
   };

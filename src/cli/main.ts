@@ -5,10 +5,12 @@ import { stringify } from 'yaml';
 import { createApp } from '../app.js';
 import { PlatformNotifier } from '../chat/notifier.js';
 import { ShellNotifier, ShellOutput } from '../chat/shell/shell-notifier.js';
-import { ShellRelayNotifier, ShellRelayReader } from '../chat/shell/shell-relay.js';
+import { SHELL_CONVERSATION } from '../chat/conversations.js';
+import { ShellRelay, ShellRelayNotifier, ShellRelayReader } from '../chat/shell/shell-relay.js';
 import { createRedis, redisKeys } from '../queue/redis.js';
 import { runShell } from '../chat/shell/shell.js';
-import { loadConfig, redactConfig, type Config } from '../config/load.js';
+import { loadConfig, redactConfig, type Config, type ConfigResult } from '../config/load.js';
+import { signingKeyProblem } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { planOnce } from './plan-once.js';
@@ -33,6 +35,13 @@ DISCORD_TOKEN (with it, start/bot run the Discord bot instead of the shell; work
 With no LABGATE_CONFIG, start/shell/plan run against the built-in sandbox homelab.
 `;
 
+/** A real homelab's configuration also needs the signing key; its absence is one more problem, listed with the rest. */
+function withSigningKey(res: ConfigResult): ConfigResult {
+  const problem = signingKeyProblem(process.env);
+  if (!problem) return res;
+  return { ok: false, problems: [...(res.ok ? [] : res.problems), problem] };
+}
+
 interface Resolved {
   config: Config;
   sandbox?: Sandbox;
@@ -40,7 +49,7 @@ interface Resolved {
 
 async function resolveConfig(stderr: (s: string) => void, quiet = false): Promise<Resolved> {
   if (process.env.LABGATE_CONFIG) {
-    const res = loadConfig(process.env);
+    const res = withSigningKey(loadConfig(process.env));
     if (!res.ok) {
       stderr(`labgate: configuration problems:\n${res.problems.map((p) => `  - ${p}`).join('\n')}\n`);
       process.exit(2);
@@ -52,6 +61,9 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false): Promis
   const sandbox = await startSandbox({ stateFile: '.labgate/sandbox/state.json' });
   const res = loadConfig({ ...process.env, ...sandbox.env });
   if (!res.ok) throw new Error(`sandbox configuration is invalid: ${res.problems.join('; ')}`);
+  // This sandbox lives in this process only: its queues must never be shared with another
+  // process's sandbox on the same Redis (a worker there would apply to the wrong cluster).
+  res.config.redis.prefix = `${res.config.redis.prefix}-${process.pid}-${Date.now().toString(36)}`;
   if (!quiet)
     stderr(
       `labgate: no LABGATE_CONFIG set, so this runs against the built-in sandbox homelab (simulated Kubernetes at ${sandbox.kubernetes.url}, state in ${sandbox.files.stateFile}).\n`,
@@ -82,12 +94,14 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
   }
   const out = new ShellOutput((line) => process.stdout.write(line + '\n'), Boolean(values.json), Boolean(process.stdout.isTTY) && !values.json);
   const logger = makeLogger('chat');
-  const notifier = new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder) });
+  // What workers elsewhere do for this shell, and alerts, arrive through Redis; what this
+  // process's workers do for other shells goes back the same way.
+  const keys = redisKeys(config.redis.prefix);
+  const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
+  const channel = SHELL_CONVERSATION.platform === 'shell' ? SHELL_CONVERSATION.channel : 'shell';
+  const notifier = new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder, { channel, relay: new ShellRelay(relayRedis, keys.shellOutbox, config.shell.dmFolder, channel) }) });
   const app = await createApp({ config, logger, notifier, chat: true, workers: opts.workers });
-  // Without workers here (labgate bot), what the workers post arrives through Redis.
-  const relay = opts.workers
-    ? undefined
-    : await ShellRelayReader.start(createRedis(config.env.REDIS_URL, 'blocking'), app.services.redis, app.services.keys.shellOutbox, out);
+  const relay = await ShellRelayReader.start(createRedis(config.env.REDIS_URL, 'blocking'), app.services.redis, { channel, streamOf: keys.shellOutbox, out });
   if (interactive) out.note(`labgate shell — you are ${user}; /help lists commands, "@bob /cmd …" acts as bob, Ctrl-D quits.`);
   if (!app.redisReady) out.note(`warning: Redis at ${config.env.REDIS_URL} is not reachable; commands will fail until it is.`);
   try {
@@ -100,11 +114,12 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
       input: process.stdin,
       output: process.stdout,
       interactive,
-      ...(relay ? { settled: () => relay.caughtUp() } : {}),
+      settled: () => relay.caughtUp(),
     });
   } finally {
-    await relay?.close();
+    await relay.close();
     await app.close();
+    relayRedis.disconnect();
     await sandbox?.close();
   }
 }
@@ -114,7 +129,7 @@ async function worker(): Promise<number> {
   const logger = makeLogger('service');
   // Shell conversations are relayed to `labgate bot` through Redis (DM texts and files stay on disk).
   const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
-  const shellRelay = new ShellRelayNotifier(relayRedis, redisKeys(config.redis.prefix).shellOutbox, config.shell.dmFolder);
+  const shellRelay = new ShellRelayNotifier(new ShellRelay(relayRedis, redisKeys(config.redis.prefix).shellOutbox, config.shell.dmFolder));
   // discord.js is loaded only when a token is configured: a shell-only labgate stays small.
   const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
   const notifier = new PlatformNotifier({ shell: shellRelay, ...(discord ? { discord } : {}) });
@@ -161,7 +176,8 @@ async function sandboxCmd(args: string[]): Promise<number> {
 
 async function configCheck(args: string[]): Promise<number> {
   const file = args[0] ?? process.env.LABGATE_CONFIG;
-  const res = loadConfig(process.env, file);
+  // Checked with the environment it will run with: outside the sandbox, a signing key is required.
+  const res = withSigningKey(loadConfig(process.env, file));
   if (!res.ok) {
     process.stderr.write(`${file ?? 'configuration'}: ${res.problems.length} problem${res.problems.length === 1 ? '' : 's'}\n${res.problems.map((p) => `  - ${p}`).join('\n')}\n`);
     return 1;

@@ -9,6 +9,8 @@ import type { Config } from '../config/load.js';
 import { isUserError } from '../errors.js';
 import { planDiff } from '../plan/diff.js';
 import { buildPlan } from '../plan/model.js';
+import { ExposurePolicy } from '../policy/exposure-policy.js';
+import { SHELL_CONVERSATION } from '../chat/conversations.js';
 
 /** `labgate plan "<command>"`: the plan against live state, printed; no queue, no change. */
 export async function planOnce(config: Config, line: string, write: (s: string) => void, colour: boolean): Promise<number> {
@@ -24,11 +26,11 @@ export async function planOnce(config: Config, line: string, write: (s: string) 
   const requester = shellIdentity(config.shell.defaultUser ?? 'operator');
   try {
     const options = validateOptions(cmd, parsed.options);
-    const draft = await cmd.plan(options, { config, ports: buildPorts(config), requester, now: Date.now });
-    const plan = buildPlan({ command: { name: cmd.name, options, text: parsed.text }, requester, now: Date.now(), ttlMs: config.plans.ttl, ...draft });
+    const draft = await cmd.plan(options, { config, ports: buildPorts(config), policy: new ExposurePolicy(config), requester, now: Date.now });
+    const plan = buildPlan({ command: { name: cmd.name, options, text: parsed.text }, requester, conversation: SHELL_CONVERSATION, now: Date.now(), ttlMs: config.plans.ttl, ...draft });
     write(
       renderShellMessage(
-        { kind: 'plan', text: `Plan (dry run): ${parsed.text}`, lines: [...plan.summary.map((s) => `• ${s}`), ...plan.notes.map((n) => `Note: ${n}`)], diff: planDiff(plan.changes) || '(no changes)' },
+        { kind: 'plan', text: `Plan (dry run): ${parsed.text}`, lines: [...plan.warnings.map((w) => `⚠ Warning: ${w}`), ...plan.summary.map((s) => `• ${s}`), ...plan.notes.map((n) => `Note: ${n}`)], diff: planDiff(plan.changes) || '(no changes)' },
         { colour },
       ) + '\n',
     );

@@ -9,6 +9,7 @@ import type { TailscalePort } from '../tailscale/port.js';
 import type { OpenBaoPort } from '../openbao/port.js';
 import type { CsrSource } from '../openbao/csr-source.js';
 import type { Button } from '../chat/message.js';
+import type { ExposurePolicy } from '../policy/exposure-policy.js';
 
 /** Every outside system, each behind its port. Later systems are optional until configured. */
 export interface Ports {
@@ -26,6 +27,8 @@ export interface Ports {
 export interface CommandContext {
   config: Config;
   ports: Ports;
+  /** What may be exposed at all (labgate.yaml exposure). */
+  policy: ExposurePolicy;
   requester: Identity;
   now: () => number;
   /** A button that starts a command as whoever clicks it ("Fix: /router sync"); absent where buttons cannot be made. */
@@ -37,6 +40,8 @@ export interface PlanDraft {
   summary: string[];
   changes: Change[];
   notes?: string[];
+  /** Shown above everything else: what the approver must not miss (a downgrade of a Service's protection). */
+  warnings?: string[];
   /**
    * Set when the configuration lets this plan go ahead without an approver (self-service
    * certificates for one's own device): why, for the plan message and the audit.

@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
+import { decodeSigningKey, SIGNING_KEY_HOWTO } from '../approval/signing.js';
+
+/** The problem with running without a signing key, in the words config problems use; undefined when there is one. */
+export function signingKeyProblem(env: { LABGATE_SIGNING_KEY?: string }): string | undefined {
+  return env.LABGATE_SIGNING_KEY ? undefined : `env.LABGATE_SIGNING_KEY: not set; labgate seals plans and decisions with a key kept outside Redis: ${SIGNING_KEY_HOWTO}`;
+}
 import { dnsLabel, hostname } from './validators.js';
 
 const duration = (fallback: string) =>
@@ -135,6 +141,38 @@ const RouterConfig = z
   })
   .strict();
 
+const namespacePattern = z
+  .string()
+  .trim()
+  .regex(/^(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/, { error: 'must be a namespace name or "*"' });
+const servicePattern = z
+  .string()
+  .trim()
+  .regex(/^(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\/(\*|[a-z]([a-z0-9-]{0,61}[a-z0-9])?))$/, { error: 'must be namespace/service, namespace/* or "*"' });
+
+/**
+ * What may be exposed at all, checked when planning and again by the applier. On top of these
+ * lists, kube-system, kube-public, kube-node-lease, the default/kubernetes Service, labgate's own
+ * namespace and OpenBao's are never exposed.
+ */
+const ExposureConfig = z
+  .object({
+    namespaces: z
+      .object({ allow: z.array(namespacePattern).default(['*']), deny: z.array(namespacePattern).default([]) })
+      .strict()
+      .prefault({}),
+    services: z
+      .object({ allow: z.array(servicePattern).default(['*']), deny: z.array(servicePattern).default([]) })
+      .strict()
+      .prefault({}),
+    /** Hosts must be under `domain` or one of these. */
+    extraDomains: z.array(hostname('a domain name')).default([]),
+    /** The namespace labgate runs in, and OpenBao's: never exposed. */
+    labgateNamespace: dnsLabel('a namespace').default('labgate'),
+    openbaoNamespace: dnsLabel('a namespace').default('openbao'),
+  })
+  .strict();
+
 /** Where the Tailscale containers run and how their ports are chosen. */
 const TailscaleConfig = z
   .object({
@@ -160,9 +198,15 @@ export const ConfigFile = z
     plans: z.object({ ttl: duration('15m') }).strict().prefault({}),
     /** Retries of an apply for network faults: attempts in all, first backoff (exponential, with jitter). */
     apply: z
-      .object({ attempts: z.number().int().min(1).max(20).default(5), backoff: duration('500ms') })
+      .object({
+        attempts: z.number().int().min(1).max(20).default(5),
+        backoff: duration('500ms'),
+        /** How long after its approval a plan may still start (or resume) writing. */
+        window: duration('1h'),
+      })
       .strict()
       .prefault({}),
+    exposure: ExposureConfig.prefault({}),
     redis: z
       .object({ prefix: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { error: 'must be letters, digits, _ . -' }).default('labgate') })
       .strict()
@@ -233,6 +277,17 @@ export const Env = z.object({
   REDIS_URL: z.string().url({ error: 'must be a URL like redis://127.0.0.1:6379' }).default('redis://127.0.0.1:6379'),
   KUBECONFIG: z.string().optional(),
   LABGATE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seals plans and decisions (src/approval): kept outside Redis, so Redis cannot approve anything. */
+  // Required to run (see signingKeyProblem); optional here so a config file can be checked on its own.
+  LABGATE_SIGNING_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || decodeSigningKey(v) !== undefined, { error: `must be at least 32 random bytes in base64 or hex; ${SIGNING_KEY_HOWTO}` }),
+  /** Keys being rotated out, comma-separated: seals they made are still accepted. */
+  LABGATE_SIGNING_KEY_PREVIOUS: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.split(',').every((k) => decodeSigningKey(k) !== undefined), { error: 'must be comma-separated keys of at least 32 random bytes in base64 or hex' }),
   /** The bot token; a secret: redacted when printed, never logged. Set it to run the Discord chat. */
   BAO_ADDR: z.string().url({ error: 'must be a URL like https://openbao.lan:8200' }).optional(),
   BAO_TOKEN: z.string().optional(),

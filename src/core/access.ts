@@ -3,7 +3,7 @@ import type { Identity } from '../plan/model.js';
 
 /** A refusal as a value: which check said no, and what to tell the person. */
 export interface Denial {
-  id: 'access.request' | 'access.approve' | 'access.self-approval' | 'access.unknown-user';
+  id: 'access.request' | 'access.approve' | 'access.self-approval' | 'access.unknown-user' | 'binding.hash' | 'binding.conversation' | 'binding.expired';
   message: string;
 }
 

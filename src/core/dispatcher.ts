@@ -1,5 +1,7 @@
 import type { ConversationRef, OutMessage } from '../chat/message.js';
 import { planMessage } from '../chat/plan-messages.js';
+import { reportTamper } from '../approval/tamper-report.js';
+import { sameConversation } from '../approval/binding.js';
 import { validateOptions } from '../commands/validate.js';
 import { isUserError } from '../errors.js';
 import { faultRef } from '../log.js';
@@ -27,17 +29,22 @@ export interface Outcome {
 
 export interface DecideRequest {
   action: 'approve' | 'reject';
-  /** Explicit plan id; without one, the newest pending plan in the conversation. */
+  /** Explicit plan id; without one, the only plan pending in the conversation. */
   planId?: string;
   /** From a button: the decision is bound to this hash. */
   hashPrefix?: string;
 }
 
 const refusal = (text: string): OutMessage => ({ kind: 'refusal', text, private: true });
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Pending plans are looked up among this many, newest first. */
+const PENDING_SCAN = 200;
 
 /**
  * The chat-facing core: validates, authorizes, queues and waits. Chats (shell, Discord) call
- * it and render what it returns; workers post plans and results through the notifier.
+ * it and render what it returns; workers post plans and results through the notifier. Whether
+ * a plan may be decided is the binding's call (src/approval/binding.ts), not this file's.
  */
 export class Dispatcher {
   constructor(
@@ -55,13 +62,17 @@ export class Dispatcher {
     return { replies: [{ kind: 'error', text, ref, private: true }], fault: true };
   }
 
+  private async deny(who: Identity, text: string, extra: { planId?: string; hash?: string; command?: string } = {}): Promise<void> {
+    await this.s.audit.append({ at: this.s.now(), actor: actor(who), action: 'deny', outcome: text, ...extra }).catch(() => {});
+  }
+
   /** `waitForApply`: when the plan goes ahead without an approver (self-service), wait for its result too (the shell does). */
   async command(req: CommandRequest, who: Identity, conversation: ConversationRef, opts: { waitForApply?: boolean } = {}): Promise<Outcome> {
     const cmd = this.s.commands.get(req.name);
     if (!cmd) return { replies: [refusal(`unknown command /${req.name}; /help lists what exists`)] };
     const denial = this.s.access.mayRequest(cmd.name, who);
     if (denial) {
-      await this.s.audit.append({ at: this.s.now(), actor: actor(who), action: 'deny', command: req.text, outcome: denial.message }).catch(() => {});
+      await this.deny(who, denial.message, { command: req.text });
       return { replies: [refusal(denial.message)] };
     }
     let options: Record<string, unknown>;
@@ -85,13 +96,16 @@ export class Dispatcher {
       }
       if (cmd.kind === 'read') {
         const job = await this.producer.requestReport({ command: invocation, requester: who, conversation });
-        await this.producer.waitPlan(job);
-        return { replies: [] };
+        const res = await this.producer.waitReport(job);
+        return { replies: 'private' in res ? [{ ...res.private, private: true }] : [] };
       }
       const planId = newPlanId();
       const job = await this.producer.requestPlan({ planId, command: invocation, requester: who, conversation });
       const res = await this.producer.waitPlan(job);
-      if ('autoApprove' in res && res.autoApprove) return await this.selfApprove(planId, who, conversation, opts);
+      if (res.autoApproved && opts.waitForApply) {
+        const applyJob = await this.producer.findApply({ planId, hash: res.hash });
+        if (applyJob) return (await this.awaitApply(applyJob, planId)) ?? { replies: [], planId };
+      }
       return { replies: [], planId };
     } catch (err) {
       if (isUserError(err)) return { replies: [refusal(err.message)] };
@@ -100,19 +114,7 @@ export class Dispatcher {
     }
   }
 
-  /** A plan the configuration lets through without an approver: approved as the requester, audited with the reason. */
-  private async selfApprove(planId: string, who: Identity, conversation: ConversationRef, opts: { waitForApply?: boolean }): Promise<Outcome> {
-    const rec = await this.s.store.get(planId);
-    if (!rec?.plan.autoApprove || rec.status !== 'pending') return { replies: [], planId };
-    const res = await this.s.store.decide(planId, 'approved', who, this.s.now(), rec.plan.hash);
-    if (!res.ok) return { replies: [], planId };
-    await this.s.audit.append({ at: this.s.now(), actor: actor(who), action: 'approve', planId, command: rec.plan.command.text, hash: rec.plan.hash, outcome: `approved: ${rec.plan.autoApprove.reason}` });
-    if (rec.message) await this.s.notifier.edit(rec.message, planMessage({ ...rec, status: 'approved', decidedBy: who, decidedAt: this.s.now() })).catch(() => {});
-    const job = await this.producer.enqueueApply({ planId, hash: rec.plan.hash });
-    return (opts.waitForApply && (await this.awaitApply(job, planId))) || { replies: [], planId };
-  }
-
-  /** Waits for an apply; its outcome is posted by the worker where the plan is. True on a fault. */
+  /** Waits for an apply; its outcome is posted by the worker where the plan is. */
   private async awaitApply(job: Awaited<ReturnType<Producer['enqueueApply']>>, planId: string): Promise<Outcome | undefined> {
     try {
       await this.producer.waitApply(job);
@@ -137,21 +139,38 @@ export class Dispatcher {
     }
   }
 
-  /** The newest plan still pending in this conversation. */
-  private async newestPending(conversation: ConversationRef): Promise<PlanRecord | undefined> {
-    for (const id of await this.s.store.pending(50)) {
+  /**
+   * The plan a bare `approve`/`reject` means: the only one pending in this conversation. With
+   * several, none is picked (the person names one); the newest having expired is never a reason
+   * to pick an older one.
+   */
+  private async onlyPending(conversation: ConversationRef, action: string): Promise<PlanRecord | OutMessage> {
+    const open: PlanRecord[] = [];
+    let newestExpired: PlanRecord | undefined;
+    for (const id of await this.s.store.pending(PENDING_SCAN)) {
       const rec = await this.s.store.get(id);
       if (!rec) {
         // Its record aged out of Redis: drop the stale index entry.
         await this.s.store.forgetPending(id);
         continue;
       }
-      if (rec.status === 'pending' && JSON.stringify(rec.conversation) === JSON.stringify(conversation)) {
-        if (rec.plan.expiresAt > this.s.now()) return rec;
+      if (rec.status !== 'pending' || !rec.plan.conversation || !sameConversation(rec.plan.conversation, conversation)) continue;
+      if (rec.plan.expiresAt > this.s.now()) open.push(rec);
+      else {
+        if (!newestExpired && !open.length) newestExpired = rec;
         await this.expire(rec);
       }
     }
-    return undefined;
+    if (newestExpired)
+      return refusal(`plan ${newestExpired.plan.id} expired at ${iso(newestExpired.plan.expiresAt)}; run ${newestExpired.plan.command.text} again${open.length ? `, or name an older plan: ${action} ${open[0]!.plan.id}` : ''}`);
+    if (open.length === 1) return open[0]!;
+    if (!open.length) return refusal('no pending plan here to decide');
+    return {
+      kind: 'refusal',
+      private: true,
+      text: `${open.length} plans are pending here; say which: ${action} <plan id>`,
+      table: { columns: ['plan', 'requested by', 'command'], rows: open.map((r) => [r.plan.id, r.plan.requester.name, r.plan.command.text]) },
+    };
   }
 
   private async expire(rec: PlanRecord): Promise<void> {
@@ -165,40 +184,47 @@ export class Dispatcher {
   }
 
   /**
-   * Approve or reject. The transition is atomic in Redis and only from pending, before expiry,
-   * for the plan's hash; an approval queues the apply job whose id is derived from the hash.
+   * Approve or reject. The binding checks the plan's seal, the button's hash, the conversation,
+   * access and expiry; the decision is sealed and recorded atomically (only from pending, only
+   * for the plan as verified); an approval queues the apply job whose id is derived from the hash.
    */
   async decide(req: DecideRequest, who: Identity, conversation: ConversationRef, opts: { waitForApply?: boolean } = {}): Promise<Outcome> {
     try {
-      const rec = req.planId ? await this.s.store.get(req.planId) : await this.newestPending(conversation);
-      if (!rec) return { replies: [refusal(req.planId ? `no plan ${req.planId}` : 'no pending plan here to decide')] };
-      const { plan } = rec;
-      if (req.hashPrefix && !plan.hash.startsWith(req.hashPrefix)) return { replies: [refusal(`that button does not belong to plan ${plan.id}; nothing was changed`)] };
-      if (rec.conversation.platform !== conversation.platform || (conversation.platform === 'discord' && rec.conversation.platform === 'discord' && rec.conversation.guildId !== conversation.guildId))
-        return { replies: [refusal(`plan ${plan.id} belongs to another conversation; nothing was changed`)] };
-      const denial = req.action === 'approve' ? this.s.access.mayApprove(plan.command.name, who, plan.requester) : this.s.access.mayReject(plan.command.name, who, plan.requester);
-      if (denial) {
-        await this.s.audit.append({ at: this.s.now(), actor: actor(who), action: 'deny', planId: plan.id, command: plan.command.text, hash: plan.hash, outcome: `${req.action}: ${denial.message}` });
+      const found = req.planId ? await this.s.store.get(req.planId) : await this.onlyPending(conversation, req.action);
+      if (!found) return { replies: [refusal(`no plan ${req.planId}`)] };
+      if (!('plan' in found)) return { replies: [found] };
+      const rec = found;
+      const check = this.s.binding.checkDecision(rec, req, who, conversation, this.s.now());
+      if (!check.ok) {
+        if ('tamper' in check) {
+          await reportTamper(this.s, check.tamper, rec);
+          return { replies: [refusal(check.tamper.message)] };
+        }
+        const { denial } = check;
+        if (denial.id === 'binding.expired' && rec.status === 'pending') await this.expire(rec);
+        else if (denial.id.startsWith('access.')) await this.deny(who, `${req.action}: ${denial.message}`, { planId: rec.plan.id, command: rec.plan.command.text, hash: rec.plan.hash });
         return { replies: [refusal(denial.message)] };
       }
-      const to = req.action === 'approve' ? 'approved' : 'rejected';
-      const res = await this.s.store.decide(plan.id, to, who, this.s.now(), plan.hash);
+      const { plan } = check;
+      const decision = this.s.binding.decide(plan, req.action, who, this.s.now());
+      const res = await this.s.store.decide(rec, decision, this.s.now());
       if (!res.ok) {
         if (res.reason === 'expired') {
           await this.announceExpiry(rec);
-          return { replies: [refusal(`plan ${plan.id} expired at ${new Date(plan.expiresAt).toISOString()}; run ${plan.command.text} again`)] };
+          return { replies: [refusal(`plan ${plan.id} expired at ${iso(plan.expiresAt)}; run ${plan.command.text} again`)] };
         }
         if (res.reason === 'decided') {
           const by = rec.decidedBy ? ` by ${rec.decidedBy.name}` : '';
           return { replies: [refusal(`plan ${plan.id} is already ${res.status}${by}; nothing was changed`)] };
         }
+        if (res.reason === 'changed') return { replies: [refusal(`plan ${plan.id} changed in Redis while it was being decided; nothing was changed`)] };
         return { replies: [refusal(`no plan ${plan.id}`)] };
       }
-      const decided: PlanRecord = { ...rec, status: to, decidedBy: who, decidedAt: this.s.now() };
-      await this.s.audit.append({ at: this.s.now(), actor: actor(who), action: req.action === 'approve' ? 'approve' : 'reject', planId: plan.id, command: plan.command.text, hash: plan.hash, outcome: to });
+      const decided: PlanRecord = { ...rec, status: decision.action, decision, decidedBy: who, decidedAt: decision.at };
+      await this.s.audit.append({ at: decision.at, actor: actor(who), action: req.action, planId: plan.id, command: plan.command.text, hash: plan.hash, outcome: decision.action });
       if (rec.message) await this.s.notifier.edit(rec.message, planMessage(decided)).catch((err) => this.s.logger.warn({ err, planId: plan.id }, 'could not update the plan message'));
-      if (to === 'rejected') return { replies: [{ kind: 'decision', planId: plan.id, text: `Rejected ${plan.id}; nothing will change`, private: true }] };
-      // Approved and recorded first: if this enqueue fails, the worker's start-up recovery queues it.
+      if (decision.action === 'rejected') return { replies: [{ kind: 'decision', planId: plan.id, text: `Rejected ${plan.id}; nothing will change`, private: true }] };
+      // Approved and recorded first: if this enqueue fails, the workers' recovery queues it.
       const job = await this.producer.enqueueApply({ planId: plan.id, hash: plan.hash });
       if (!opts.waitForApply) return { replies: [], planId: plan.id };
       return (await this.awaitApply(job, plan.id)) ?? { replies: [], planId: plan.id };

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ApprovalBinding } from '../approval/binding.js';
 import type { ChatNotifier } from '../chat/notifier.js';
 import type { Config } from '../config/load.js';
 import type { CommandRegistry } from '../commands/registry.js';
@@ -6,6 +7,8 @@ import type { CommandContext, Ports } from '../commands/types.js';
 import type { Logger } from '../log.js';
 import type { Appliers } from '../plan/applier.js';
 import type { Identity } from '../plan/model.js';
+import type { ExposurePolicy } from '../policy/exposure-policy.js';
+import type { ApplyQueue } from '../queue/apply-queue.js';
 import type { AuditLog } from '../queue/audit.js';
 import type { TargetLocks } from '../queue/locks.js';
 import type { PlanStore } from '../queue/plan-store.js';
@@ -23,6 +26,11 @@ export interface Services {
   locks: TargetLocks;
   audit: AuditLog;
   access: AccessPolicy;
+  /** Seals and verifies plans and decisions: the one place "may this be applied" is decided. */
+  binding: ApprovalBinding;
+  policy: ExposurePolicy;
+  /** Where approved plans are queued for apply (the chat side after an approval, the worker for self-service). */
+  applyQueue: ApplyQueue;
   commands: CommandRegistry;
   ports: Ports;
   appliers: Appliers;
@@ -32,7 +40,7 @@ export interface Services {
 }
 
 export function commandContext(s: Services, requester: Identity): CommandContext {
-  return { config: s.config, ports: s.ports, requester, now: s.now, suggest: (label, command) => s.suggestions.button(label, command) };
+  return { config: s.config, ports: s.ports, policy: s.policy, requester, now: s.now, suggest: (label, command) => s.suggestions.button(label, command) };
 }
 
 export function actor(who: Identity): string {

@@ -1,19 +1,19 @@
 import type { Redis } from 'ioredis';
-import { opsConversation } from '../chat/conversations.js';
-import type { OutMessage } from '../chat/message.js';
+import type { ConversationRef, OutMessage } from '../chat/message.js';
 import type { ChatNotifier, DmResult, OutgoingFile } from '../chat/notifier.js';
 import type { Config } from '../config/load.js';
-import { AdapterError } from '../errors.js';
+import { AdapterError, UserError, UserErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { SystemApplier } from '../plan/applier.js';
+import type { ApplyContext, SystemApplier } from '../plan/applier.js';
 import type { Change, Identity } from '../plan/model.js';
+import { clientCertificateProblems } from '../pki/issued-certificate-check.js';
 import { generatePassphrase } from '../pki/passphrase.js';
 import { buildPkcs12 } from '../pki/pkcs12-bundle.js';
 import type { Pkcs12Profile } from '../pki/pkcs12-profile.js';
 import type { RedisKeys } from '../queue/redis.js';
-import { iso, liveOf, type DeviceCertificateSpec, type LiveDeviceCertificate } from './cert-planning.js';
+import { certTarget, deviceTarget, iso, liveOf, type DeviceCertificateSpec, type LiveDeviceCertificate } from './cert-planning.js';
 import { bundleDm, certificateDm } from './device-delivery.js';
-import { displayOwner, type DeviceOwner } from './device-identity.js';
+import { deviceUrn, displayOwner, profileUrn, sameOwner, type DeviceOwner } from './device-identity.js';
 import { DeviceInventory } from './device-inventory.js';
 import type { OpenBaoPort } from './port.js';
 
@@ -33,6 +33,8 @@ export class DeliveryError extends AdapterError {
     return false;
   }
 }
+
+const refuse = (message: string) => new UserError(UserErrorCode.Policy, message);
 
 /** What the journal holds for a device target while a certificate is on its way: no secret, a serial at most. */
 interface Journal {
@@ -78,14 +80,41 @@ export class OpenBaoApplier implements SystemApplier {
     }
   }
 
-  async apply(change: Change): Promise<void> {
+  /**
+   * Its own guard, whatever the plan says: a certificate only for the owner and device the
+   * signed change names, with labgate's URNs for them, on the device role; a revocation only of
+   * a labgate device certificate.
+   */
+  check(change: Change): void {
+    if (change.action === 'issue' || change.action === 'sign') {
+      const spec = change.after as DeviceCertificateSpec;
+      if (!spec?.owner || !spec.device) throw refuse(`change ${change.target} names no device owner`);
+      if (change.target !== deviceTarget(spec.owner, spec.device)) throw refuse(`change ${change.target} would issue for ${displayOwner(spec.owner)}'s ${spec.device}`);
+      const allowed = [deviceUrn(spec.owner, spec.device), profileUrn(spec.profile)];
+      if (spec.uriSans.length !== 2 || !spec.uriSans.every((u) => allowed.includes(u))) throw refuse(`the certificate for ${displayOwner(spec.owner)}'s ${spec.device} would carry names other than its owner's (${spec.uriSans.join(', ')})`);
+      if (spec.role !== this.d.config.openbao?.roles.device) throw refuse(`device certificates come only from the role ${this.d.config.openbao?.roles.device}; refused role ${spec.role}`);
+      return;
+    }
+    if (change.action === 'revoke') {
+      const before = change.before as LiveDeviceCertificate;
+      if (!before?.serial || change.target !== certTarget(before.serial)) throw refuse(`change ${change.target} names no certificate to revoke`);
+      return;
+    }
+    throw refuse(`the OpenBao applier cannot ${change.action} ${change.target}`);
+  }
+
+  async apply(change: Change, ctx?: ApplyContext): Promise<void> {
+    this.check(change);
     switch (change.action) {
       case 'issue':
       case 'sign':
-        return this.deliverNew(change);
+        return this.deliverNew(change, ctx?.plan.conversation);
       case 'revoke': {
-        const { serial } = change.before as LiveDeviceCertificate;
-        await this.d.bao.revoke(serial);
+        const before = change.before as LiveDeviceCertificate;
+        const cert = await this.inventory().bySerial(before.serial);
+        // Only labgate's device certificates, and only the one whose owner the plan named.
+        if (!cert || !sameOwner(cert.owner, before.owner)) throw refuse(`certificate ${before.serial} is not ${displayOwner(before.owner)}'s labgate device certificate; labgate will not revoke it`);
+        await this.d.bao.revoke(before.serial);
         await this.d.bao.rotateCrl();
         return;
       }
@@ -137,7 +166,19 @@ export class OpenBaoApplier implements SystemApplier {
     await this.d.redis.del(this.d.keys.certDelivery(target));
   }
 
-  private async deliverNew(change: Change): Promise<void> {
+  /** What OpenBao returned must be exactly what was asked for; otherwise it is revoked and refused. */
+  private async checkReturned(change: Change, serial: string, certificatePem: string, via: ConversationRef | undefined): Promise<void> {
+    const spec = change.after as DeviceCertificateSpec;
+    const problems = clientCertificateProblems(certificatePem, { commonName: spec.device, uriSans: spec.uriSans, ...(spec.csr ? { keySha256: spec.csr.keySha256 } : {}) });
+    if (!problems.length) return;
+    await this.undo(change, serial, `OpenBao returned a certificate other than the one asked for: ${problems.join('; ')}`, via);
+    throw new UserError(
+      UserErrorCode.Policy,
+      `OpenBao returned a certificate for ${spec.device} that labgate did not ask for (${problems.join('; ')}); labgate revoked it (serial ${serial}). Check the ${spec.role} role (use_csr_sans, ext_key_usage, basic constraints)`,
+    );
+  }
+
+  private async deliverNew(change: Change, via?: ConversationRef): Promise<void> {
     const spec = change.after as DeviceCertificateSpec;
     await this.revokeOrphans(change.target, spec);
     await this.writeJournal(change.target, { state: 'issuing', at: this.d.now() });
@@ -150,6 +191,7 @@ export class OpenBaoApplier implements SystemApplier {
       const issued = await this.d.bao.issue(role, { commonName: spec.device, uriSans: spec.uriSans, ttlSeconds: spec.ttlSeconds, keyType: type, keyBits: Number(bits) });
       ({ serial, expiresAt } = issued);
       await this.writeJournal(change.target, { state: 'issued', at: this.d.now(), serial });
+      await this.checkReturned(change, serial, issued.certificatePem, via);
       try {
         const passphrase = generatePassphrase();
         // An issue change always carries a bundle profile; 'csr' belongs to sign changes.
@@ -164,30 +206,32 @@ export class OpenBaoApplier implements SystemApplier {
         });
         dm = bundleDm({ device: spec.device, serial, expiresAt, profile, bundle, passphrase, caChainPem: issued.caChainPem });
       } catch (err) {
-        await this.undo(change, serial, `the bundle could not be built: ${(err as Error).message}`);
+        await this.undo(change, serial, `the bundle could not be built: ${(err as Error).message}`, via);
         throw err;
       }
     } else {
       const signed = await this.d.bao.sign(role, { csrPem: spec.csr!.pem, commonName: spec.device, uriSans: spec.uriSans, ttlSeconds: spec.ttlSeconds });
       ({ serial, expiresAt } = signed);
       await this.writeJournal(change.target, { state: 'issued', at: this.d.now(), serial });
+      await this.checkReturned(change, serial, signed.certificatePem, via);
       dm = certificateDm({ device: spec.device, serial, expiresAt, certificatePem: signed.certificatePem, caChainPem: signed.caChainPem });
     }
 
     let result: DmResult;
     try {
-      result = await this.d.notifier.dm(identityOf(spec.owner), dm.msgs, dm.files);
+      result = await this.d.notifier.dm(identityOf(spec.owner), dm.msgs, dm.files, via);
     } catch (err) {
       result = { delivered: false, reason: 'failed', detail: (err as Error).message };
     }
     if (!result.delivered) {
-      await this.undo(change, serial, result.detail);
+      await this.undo(change, serial, result.detail, via);
       throw new DeliveryError('discord', 'DM', displayOwner(spec.owner), 403, `could not deliver ${spec.device}'s certificate to ${displayOwner(spec.owner)}: ${result.detail}; certificate ${serial} was revoked`);
     }
     await this.d.redis.del(this.d.keys.certDelivery(change.target));
     this.d.logger.info({ target: change.target, serial, expires: iso(expiresAt) }, 'device certificate delivered');
-    await this.d.notifier
-      .post(opsConversation(this.d.config), {
+    if (via)
+      await this.d.notifier
+      .post(via, {
         kind: 'info',
         text: `Issued serial ${serial} for ${displayOwner(spec.owner)}'s ${spec.device}, expires ${iso(expiresAt)}`,
         lines: [`Delivered by DM${spec.profile === 'csr' ? '' : `; ${spec.profile} bundle, passphrase sent separately`}.`],
@@ -197,7 +241,7 @@ export class OpenBaoApplier implements SystemApplier {
   }
 
   /** Revokes a certificate that will not reach its owner and tells the requester why. */
-  private async undo(change: Change, serial: string, why: string): Promise<void> {
+  private async undo(change: Change, serial: string, why: string, via: ConversationRef | undefined): Promise<void> {
     const spec = change.after as DeviceCertificateSpec;
     await this.d.bao.revoke(serial);
     await this.d.bao.rotateCrl().catch((err) => this.d.logger.warn({ err: (err as Error).message }, 'CRL not rebuilt after revoking an undelivered certificate'));
@@ -209,6 +253,6 @@ export class OpenBaoApplier implements SystemApplier {
       lines: [`labgate revoked it (serial ${serial}), so no valid certificate is left whose key nobody holds. Fix the cause and run the command again.`],
       mentions: mentionIds(spec.requestedBy, spec.owner),
     };
-    await this.d.notifier.post(opsConversation(this.d.config), notice).catch((err) => this.d.logger.warn({ err: (err as Error).message }, 'could not tell the requester'));
+    if (via) await this.d.notifier.post(via, notice).catch((err) => this.d.logger.warn({ err: (err as Error).message }, 'could not tell the requester'));
   }
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { Seal } from '../approval/signing.js';
+import type { ConversationRef } from '../chat/message.js';
 import { canonicalJson, sha256 } from './canonical.js';
 
 export type System = 'kubernetes' | 'openbao' | 'router';
@@ -40,14 +42,32 @@ export interface Plan {
   id: string;
   command: CommandInvocation;
   requester: Identity;
+  /** Where it was asked and where its messages go. */
+  conversation: ConversationRef;
   createdAt: number;
   expiresAt: number;
   changes: Change[];
   summary: string[];
   notes: string[];
+  /** Shown above everything else, for the approver's eye: a downgrade of a Service's protection. */
+  warnings: string[];
   hash: string;
   /** Set when the configuration lets this plan through without an approver (not hashed: it follows from config and changes). */
   autoApprove?: { reason: string };
+  /** The planner's seal over everything above (src/approval/binding.ts); Redis cannot make one. */
+  seal?: Seal;
+}
+
+/** An approval or rejection, sealed by whoever recorded it: bound to one plan id and hash. */
+export interface Decision {
+  planId: string;
+  hash: string;
+  action: 'approved' | 'rejected';
+  by: Identity;
+  at: number;
+  /** Why it went ahead without an approver (self-service); absent for a person's decision. */
+  reason?: string;
+  seal?: Seal;
 }
 
 /** The hash binds an approval to exactly these changes computed from exactly this state. */
@@ -68,22 +88,26 @@ export function newPlanId(): string {
 export function buildPlan(args: {
   command: CommandInvocation;
   requester: Identity;
+  conversation: ConversationRef;
   now: number;
   ttlMs: number;
   changes: Change[];
   summary: string[];
   notes?: string[];
+  warnings?: string[];
   autoApprove?: { reason: string };
 }): Plan {
   return {
     id: newPlanId(),
     command: args.command,
     requester: args.requester,
+    conversation: args.conversation,
     createdAt: args.now,
     expiresAt: args.now + args.ttlMs,
     changes: args.changes,
     summary: args.summary,
     notes: args.notes ?? [],
+    warnings: args.warnings ?? [],
     hash: planHash(args.command, args.changes),
     ...(args.autoApprove ? { autoApprove: args.autoApprove } : {}),
   };

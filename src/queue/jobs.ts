@@ -1,5 +1,5 @@
 import type { JobsOptions } from 'bullmq';
-import type { ConversationRef } from '../chat/message.js';
+import type { ConversationRef, OutMessage } from '../chat/message.js';
 import type { CommandInvocation, Identity } from '../plan/model.js';
 
 export const QUEUES = { plan: 'plan', apply: 'apply' } as const;
@@ -27,9 +27,12 @@ export interface PlanJobResult {
   planId: string;
   hash: string;
   changes: number;
-  /** The plan may go ahead without an approver (self-service). */
-  autoApprove?: boolean;
+  /** The planning worker approved it itself (self-service) and queued its apply. */
+  autoApproved?: boolean;
 }
+
+/** A report meant for the asker alone comes back here, never into the channel; a public one is posted. */
+export type ReportJobResult = { posted: true } | { private: OutMessage };
 
 /** Derived from the plan and its hash: a second approval click adds nothing. */
 export function applyJobId(planId: string, hash: string): string {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
+import type { Seal } from '../approval/signing.js';
 import type { ConversationRef, MessageRef } from '../chat/message.js';
-import type { Identity, Plan } from '../plan/model.js';
+import type { Decision, Identity, Plan } from '../plan/model.js';
 import type { RedisKeys } from './redis.js';
 
 export type PlanStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'applying' | 'applied' | 'failed';
@@ -14,37 +15,54 @@ export interface PlanResult {
   ref?: string;
 }
 
+/** One step of an apply, written before the write it announces ('intent') and after it ('done'). */
+export interface JournalEntry {
+  planId: string;
+  hash: string;
+  index: number;
+  phase: 'intent' | 'done';
+  at: number;
+  seal?: Seal;
+}
+
+/**
+ * A plan as Redis holds it. Only `plan` and `decision` carry seals; everything else here is
+ * bookkeeping that Redis may lie about, so src/approval/binding.ts decides nothing from it alone.
+ */
 export interface PlanRecord {
   plan: Plan;
   conversation: ConversationRef;
   status: PlanStatus;
   message?: MessageRef;
+  decision?: Decision;
   decidedBy?: Identity;
   decidedAt?: number;
-  progress: number;
   result?: PlanResult;
+  /** The plan as stored, byte for byte: what a decision is bound to in the decide script. */
+  raw: string;
 }
 
 export type DecideOutcome =
   | { ok: true }
-  | { ok: false; reason: 'missing' | 'expired' | 'hash-mismatch' }
+  | { ok: false; reason: 'missing' | 'expired' | 'changed' }
   | { ok: false; reason: 'decided'; status: PlanStatus };
 
 // Plans are kept this long after they expire, so late clicks get a precise answer and /audit can link them.
 const KEEP_AFTER_EXPIRY_S = 7 * 24 * 3600;
 
-// Status changes are single Lua scripts on scalar hash fields: the plan body itself never changes.
+// The decision is recorded only if the plan is still exactly the one that was verified and shown
+// (ARGV[3]): a record edited between the check and the click is not approved.
 const DECIDE_LUA = `
-local st = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'hash')
+local st = redis.call('HMGET', KEYS[1], 'status', 'plan')
 if not st[1] then return {'missing'} end
+if st[2] ~= ARGV[3] then return {'changed'} end
 if st[1] ~= 'pending' then return {'decided', st[1]} end
-if tonumber(ARGV[2]) >= tonumber(st[2]) then
+if tonumber(ARGV[2]) >= tonumber(ARGV[6]) then
   redis.call('HSET', KEYS[1], 'status', 'expired')
   redis.call('ZREM', KEYS[2], ARGV[5])
   return {'expired'}
 end
-if ARGV[3] ~= '' and string.sub(st[3], 1, string.len(ARGV[3])) ~= ARGV[3] then return {'hash-mismatch'} end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'decidedBy', ARGV[4], 'decidedAt', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'decision', ARGV[4])
 redis.call('ZREM', KEYS[2], ARGV[5])
 if ARGV[1] == 'approved' then redis.call('SADD', KEYS[3], ARGV[5]) end
 return {'ok'}
@@ -72,21 +90,15 @@ export class PlanStore {
     private readonly keys: RedisKeys,
   ) {}
 
-  async create(plan: Plan, conversation: ConversationRef): Promise<void> {
+  async create(plan: Plan): Promise<void> {
     const key = this.keys.plan(plan.id);
+    // Relative to the plan's own lifetime, never to a wall clock: labgate's clock (a test's, or a
+    // host's that drifts) and Redis's need not agree.
+    const keepMs = plan.expiresAt - plan.createdAt + KEEP_AFTER_EXPIRY_S * 1000;
     await this.redis
       .multi()
-      .hset(key, {
-        plan: JSON.stringify(plan),
-        conversation: JSON.stringify(conversation),
-        status: 'pending',
-        expiresAt: String(plan.expiresAt),
-        hash: plan.hash,
-        progress: '0',
-      })
-      // Relative to the plan's own lifetime, never to a wall clock: labgate's clock (a test's,
-      // or a host's that drifts) and Redis's need not agree.
-      .pexpire(key, plan.expiresAt - plan.createdAt + KEEP_AFTER_EXPIRY_S * 1000)
+      .hset(key, { plan: JSON.stringify(plan), status: 'pending', expiresAt: String(plan.expiresAt), hash: plan.hash })
+      .pexpire(key, keepMs)
       .zadd(this.keys.pending, plan.createdAt, plan.id)
       .exec()
       .then(throwOnMultiError);
@@ -95,32 +107,45 @@ export class PlanStore {
   async get(id: string): Promise<PlanRecord | undefined> {
     const h = await this.redis.hgetall(this.keys.plan(id));
     if (!h.plan) return undefined;
+    const plan = parseOr(h.plan, undefined) as Plan | undefined;
+    if (!plan || typeof plan !== 'object') return undefined;
+    const decision = h.decision ? (parseOr(h.decision, undefined) as Decision | undefined) : undefined;
     return {
-      plan: JSON.parse(h.plan) as Plan,
-      conversation: JSON.parse(h.conversation!) as ConversationRef,
+      plan,
+      conversation: plan.conversation,
       status: h.status as PlanStatus,
-      message: h.message ? (JSON.parse(h.message) as MessageRef) : undefined,
-      decidedBy: h.decidedBy ? (JSON.parse(h.decidedBy) as Identity) : undefined,
-      decidedAt: h.decidedAt ? Number(h.decidedAt) : undefined,
-      progress: Number(h.progress ?? 0),
-      result: h.result ? (JSON.parse(h.result) as PlanResult) : undefined,
+      message: h.message ? (parseOr(h.message, undefined) as MessageRef | undefined) : undefined,
+      decision,
+      decidedBy: decision?.by,
+      decidedAt: decision?.at,
+      result: h.result ? (parseOr(h.result, undefined) as PlanResult | undefined) : undefined,
+      raw: h.plan,
     };
-  }
-
-  async exists(id: string): Promise<boolean> {
-    return (await this.redis.exists(this.keys.plan(id))) === 1;
   }
 
   async setMessage(id: string, ref: MessageRef): Promise<void> {
     await this.redis.hset(this.keys.plan(id), 'message', JSON.stringify(ref));
   }
 
-  /** pending → approved|rejected, atomically, only before expiry and for the plan's hash. */
-  async decide(id: string, to: 'approved' | 'rejected', by: Identity, now: number, hashPrefix = ''): Promise<DecideOutcome> {
-    const res = (await this.redis.eval(DECIDE_LUA, 3, this.keys.plan(id), this.keys.pending, this.keys.approved, to, String(now), hashPrefix, JSON.stringify(by), id)) as string[];
+  /** pending → approved|rejected, atomically, before `expiresAt`, and only while the record still holds `raw`. */
+  async decide(rec: Pick<PlanRecord, 'raw' | 'plan'>, decision: Decision, now: number): Promise<DecideOutcome> {
+    const id = rec.plan.id;
+    const res = (await this.redis.eval(
+      DECIDE_LUA,
+      3,
+      this.keys.plan(id),
+      this.keys.pending,
+      this.keys.approved,
+      decision.action,
+      String(now),
+      rec.raw,
+      JSON.stringify(decision),
+      id,
+      String(rec.plan.expiresAt),
+    )) as string[];
     if (res[0] === 'ok') return { ok: true };
     if (res[0] === 'decided') return { ok: false, reason: 'decided', status: res[1] as PlanStatus };
-    return { ok: false, reason: res[0] as 'missing' | 'expired' | 'hash-mismatch' };
+    return { ok: false, reason: res[0] as 'missing' | 'expired' | 'changed' };
   }
 
   /** Moves to `to` only from one of `from`; returns the status found when it did not. */
@@ -128,8 +153,15 @@ export class PlanStore {
     return (await this.redis.eval(TRANSITION_LUA, 1, this.keys.plan(id), to, ...from)) as 'ok' | PlanStatus | 'missing';
   }
 
-  async setProgress(id: string, progress: number): Promise<void> {
-    await this.redis.hset(this.keys.plan(id), 'progress', String(progress));
+  /** Appends one sealed step of the apply journal. */
+  async journal(entry: JournalEntry): Promise<void> {
+    const key = this.keys.journal(entry.planId);
+    await this.redis.multi().rpush(key, JSON.stringify(entry)).pexpire(key, KEEP_AFTER_EXPIRY_S * 1000).exec().then(throwOnMultiError);
+  }
+
+  /** The apply journal as stored (seals unchecked; the binding checks them). */
+  async journalOf(id: string): Promise<unknown[]> {
+    return (await this.redis.lrange(this.keys.journal(id), 0, -1)).map((l) => parseOr(l, l));
   }
 
   async finish(id: string, status: 'applied' | 'failed', result: PlanResult): Promise<void> {
@@ -158,6 +190,14 @@ export class PlanStore {
   /** Approved plans not yet finished: the apply queue must hold a job for each (recovery after a crash). */
   async approvedUnfinished(): Promise<string[]> {
     return await this.redis.smembers(this.keys.approved);
+  }
+}
+
+function parseOr(text: string, fallback: unknown): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return fallback;
   }
 }
 

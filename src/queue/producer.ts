@@ -1,7 +1,8 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodeUserError, UserError } from '../errors.js';
-import { applyJobId, decodeFault, JOB_OPTIONS, QUEUES, type ApplyJobData, type PlanJobData, type PlanJobResult, type ReportJobData } from './jobs.js';
+import type { ApplyQueue } from './apply-queue.js';
+import { decodeFault, JOB_OPTIONS, QUEUES, type ApplyJobData, type PlanJobData, type PlanJobResult, type ReportJobData, type ReportJobResult } from './jobs.js';
 import type { PlanResult } from './plan-store.js';
 
 /** A job that ended in a fault: a short message and the log reference. */
@@ -26,7 +27,6 @@ export class JobTimeout extends Error {
  */
 export class Producer {
   readonly planQueue: Queue;
-  readonly applyQueue: Queue;
   private readonly planEvents: QueueEvents;
   private readonly applyEvents: QueueEvents;
 
@@ -34,14 +34,13 @@ export class Producer {
     client: Redis,
     eventsConnection: () => Redis,
     bullPrefix: string,
-    private readonly applyRetry: { attempts: number; backoff: number } = { attempts: 5, backoff: 500 },
+    private readonly applyQueue: ApplyQueue,
   ) {
     this.planQueue = new Queue(QUEUES.plan, { connection: client, prefix: bullPrefix, skipWaitingForReady: true });
-    this.applyQueue = new Queue(QUEUES.apply, { connection: client, prefix: bullPrefix, skipWaitingForReady: true });
     this.planEvents = new QueueEvents(QUEUES.plan, { connection: eventsConnection(), prefix: bullPrefix });
     this.applyEvents = new QueueEvents(QUEUES.apply, { connection: eventsConnection(), prefix: bullPrefix });
     // Connection trouble surfaces on the calls that fail; an unhandled 'error' must not kill the process.
-    for (const q of [this.planQueue, this.applyQueue]) q.on('error', () => {});
+    this.planQueue.on('error', () => {});
     for (const e of [this.planEvents, this.applyEvents]) e.on('error', () => {});
   }
 
@@ -58,15 +57,19 @@ export class Producer {
   }
 
   enqueueApply(data: ApplyJobData): Promise<Job<ApplyJobData>> {
-    return this.applyQueue.add('apply', data, {
-      ...JOB_OPTIONS.apply,
-      attempts: this.applyRetry.attempts,
-      backoff: { type: 'exponential', delay: this.applyRetry.backoff, jitter: 0.5 },
-      jobId: applyJobId(data.planId, data.hash),
-    });
+    return this.applyQueue.enqueue(data);
   }
 
-  waitPlan(job: Job, timeoutMs = 30_000): Promise<PlanJobResult | { posted: true }> {
+  /** The apply job of a plan someone else queued (self-service: the planning worker did). */
+  findApply(data: ApplyJobData): Promise<Job<ApplyJobData> | undefined> {
+    return this.applyQueue.find(data);
+  }
+
+  waitPlan(job: Job, timeoutMs = 30_000): Promise<PlanJobResult> {
+    return this.wait(job, this.planEvents, timeoutMs);
+  }
+
+  waitReport(job: Job, timeoutMs = 30_000): Promise<ReportJobResult> {
     return this.wait(job, this.planEvents, timeoutMs);
   }
 
@@ -92,7 +95,7 @@ export class Producer {
   /** Closes; with Redis unreachable BullMQ's close never settles, so give up after `ms`. */
   async close(ms = 3000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const all = Promise.allSettled([this.planEvents.close(), this.applyEvents.close(), this.planQueue.close(), this.applyQueue.close()]);
+    const all = Promise.allSettled([this.planEvents.close(), this.applyEvents.close(), this.planQueue.close()]);
     await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
     clearTimeout(timer);
   }

@@ -6,13 +6,17 @@ export function redisKeys(prefix: string) {
   return {
     bullPrefix: `${prefix}:q`,
     plan: (id: string) => `${prefix}:plan:${id}`,
+    /** The sealed write-ahead journal of a plan's apply. */
+    journal: (id: string) => `${prefix}:journal:${id}`,
     pending: `${prefix}:plans:pending`,
     approved: `${prefix}:plans:approved`,
     lock: (target: string) => `${prefix}:lock:${target}`,
     audit: `${prefix}:audit`,
+    /** Denials apart, capped on their own: a user with no rights cannot flush the audit. */
+    auditDenials: `${prefix}:audit:denials`,
     suggestion: (id: string) => `${prefix}:suggestion:${id}`,
-    /** What workers post for a shell chat running in another process (labgate bot). */
-    shellOutbox: `${prefix}:shell:outbox`,
+    /** What workers post for a shell conversation (or broadcast channel) of another process. */
+    shellOutbox: (channel: string) => `${prefix}:shell:outbox:${channel}`,
     /** Alert deduplication: one key per thing alerted about and level (SET NX). */
     alert: (id: string) => `${prefix}:alert:${id}`,
     /** A device certificate issued but not yet delivered (serial only): a crashed apply's orphan to revoke. */

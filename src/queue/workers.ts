@@ -5,8 +5,7 @@ import { planProcessor } from '../../jobs/plan.js';
 import { scheduledJobs } from '../../jobs/scheduled.js';
 import { startScheduled } from './scheduled.js';
 import type { Services } from '../core/services.js';
-import { applyJobId, JOB_OPTIONS, QUEUES } from './jobs.js';
-import { Queue } from 'bullmq';
+import { QUEUES } from './jobs.js';
 
 export interface Workers {
   close(): Promise<void>;
@@ -26,7 +25,7 @@ export async function startWorkers(s: Services, connection: () => Redis, opts: {
     w.on('failed', (job, err) => s.logger.debug({ job: job?.id, queue: w.name, reason: err.message }, 'job attempt failed'));
   }
   await Promise.all([plan.waitUntilReady(), apply.waitUntilReady()]);
-  await requeueApproved(s, connection);
+  await requeueApproved(s);
   const scheduled = await startScheduled(s, scheduledJobs, connection);
   return {
     close: async () => {
@@ -35,22 +34,16 @@ export async function startWorkers(s: Services, connection: () => Redis, opts: {
   };
 }
 
-async function requeueApproved(s: Services, connection: () => Redis): Promise<void> {
-  const ids = await s.store.approvedUnfinished();
-  if (!ids.length) return;
-  const queue = new Queue(QUEUES.apply, { connection: connection(), prefix: s.keys.bullPrefix });
-  try {
-    for (const id of ids) {
-      const rec = await s.store.get(id);
-      if (!rec || (rec.status !== 'approved' && rec.status !== 'applying')) continue;
-      const jobId = applyJobId(id, rec.plan.hash);
-      const existing = await queue.getJob(jobId);
-      if (existing && !(await existing.isFailed())) continue;
-      if (existing) await existing.remove();
-      await queue.add('apply', { planId: id, hash: rec.plan.hash }, { ...JOB_OPTIONS.apply, attempts: s.config.apply.attempts, backoff: { type: 'exponential', delay: s.config.apply.backoff, jitter: 0.5 }, jobId });
-      s.logger.warn({ planId: id }, 'approved plan had no apply job; queued it again');
-    }
-  } finally {
-    await queue.close();
+/** Queues an apply for approved plans that have none; the apply job itself verifies each before anything. */
+async function requeueApproved(s: Services): Promise<void> {
+  for (const id of await s.store.approvedUnfinished()) {
+    const rec = await s.store.get(id);
+    if (!rec || (rec.status !== 'approved' && rec.status !== 'applying')) continue;
+    const data = { planId: id, hash: rec.plan.hash };
+    const existing = await s.applyQueue.find(data);
+    if (existing && !(await existing.isFailed())) continue;
+    if (existing) await existing.remove();
+    await s.applyQueue.enqueue(data);
+    s.logger.warn({ planId: id }, 'approved plan had no apply job; queued it again');
   }
 }

@@ -1,3 +1,4 @@
+import { UserError, UserErrorCode } from '../errors.js';
 import type { SystemApplier } from '../plan/applier.js';
 import type { Change } from '../plan/model.js';
 import { managedView, MANAGED_FIELDS } from './nat-rules.js';
@@ -20,7 +21,15 @@ export class RouterApplier implements SystemApplier {
     return { duplicates: rules.map((r) => ({ id: r.id, ...managedView(r) })) };
   }
 
+  /** Refuses any change to a rule without labgate's comment tag, whatever the plan says. */
+  check(change: Change): void {
+    const comment = commentOfTarget(change.target);
+    const after = change.after as Record<string, string> | null;
+    if (after && after.comment !== comment) throw new UserError(UserErrorCode.Policy, `change ${change.target} would write a rule with comment ${after.comment}`);
+  }
+
   async apply(change: Change): Promise<void> {
+    this.check(change);
     const comment = commentOfTarget(change.target);
     const live = await this.router.natRulesByComment(comment);
     if (change.after == null) {
@@ -28,7 +37,6 @@ export class RouterApplier implements SystemApplier {
       return;
     }
     const after = change.after as Record<string, string>;
-    if (after.comment !== comment) throw new Error(`change ${change.target} would write a rule with comment ${after.comment}`);
     if (live.length > 1) throw new Error(`${live.length} rules carry the comment ${comment}; remove all but one`);
     const current = live[0];
     if (!current) {

@@ -3,7 +3,7 @@ import type { PlanDraft } from '../commands/types.js';
 import { sameState } from '../plan/canonical.js';
 import type { Change } from '../plan/model.js';
 import type { TraefikNode } from '../tailscale/traefik-nodes.js';
-import { catchesUdpPort, describeRule, forwardsUdpTo, isLabgateRule, managedView, tailscaleRuleComment, tailscaleRuleNode } from './nat-rules.js';
+import { catchesUdpPort, describeRule, LABGATE_COMMENT_PREFIX, forwardsUdpTo, isLabgateRule, managedView, tailscaleRuleComment, tailscaleRuleNode } from './nat-rules.js';
 import type { NatRule } from './port.js';
 import { desiredRule, nodePorts, type RuleInterface } from './tailscale-forwarding.js';
 
@@ -18,7 +18,8 @@ export function routerRuleTarget(comment: string): string {
 export function commentOfTarget(target: string): string {
   if (!target.startsWith(TARGET_PREFIX)) throw new Error(`${target} is not a router NAT target`);
   const comment = target.slice(TARGET_PREFIX.length);
-  if (!comment.startsWith('labgate:')) throw new Error(`${target} is not a rule labgate owns`);
+  // The router applier's guard rests on this: no target names a rule without labgate's tag.
+  if (!comment.startsWith(LABGATE_COMMENT_PREFIX)) throw new UserError(UserErrorCode.Policy, `labgate changes only router rules whose comment starts with ${LABGATE_COMMENT_PREFIX}; refused ${target}`);
   return comment;
 }
 

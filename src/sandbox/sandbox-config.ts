@@ -34,6 +34,11 @@ openbao:
   # true: a certificate for one's own device needs no approver.
   selfService: false
   expiry: { thresholds: [30d, 7d, 1d], scanEvery: 1h }
+exposure:
+  # What may be exposed at all (checked when planning and again when applying). kube-system,
+  # kube-public, kube-node-lease, default/kubernetes, labgate's and OpenBao's namespaces never are.
+  namespaces:
+    allow: [${[...new Set(homelab.services.map((s) => s.namespace))].sort().join(', ')}]
 router:
   inInterface: ether1
 tailscale:

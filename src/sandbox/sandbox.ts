@@ -8,6 +8,7 @@ import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox, type OpenBa
 import { forwardsUdpPort } from './routeros/port-forwarding.js';
 import { seedRouterState, type RouterState } from './routeros/router-state.js';
 import { startRouterOsSandbox, type RouterOsSandbox } from './routeros/routeros-sandbox.js';
+import { newSigningKey } from '../approval/signing.js';
 import { sandboxConfigYaml } from './sandbox-config.js';
 import { tailscaleExecHandler } from './tailscale/tailscale-exec-handler.js';
 import { TailscaleSimulator } from './tailscale/tailscale-simulator.js';
@@ -22,6 +23,8 @@ export interface SandboxState {
   tailscale: TailscaleState;
   /** The OpenBao token written to the env file, kept so it stays valid across restarts. */
   sandboxBaoToken?: string;
+  /** labgate's signing key for this sandbox (LABGATE_SIGNING_KEY), kept so pending plans stay valid across restarts. */
+  signingKey?: string;
 }
 
 export interface SandboxOptions {
@@ -141,6 +144,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     ROUTEROS_PORT: String(opts.routerTls ? router.tlsPort : router.port),
     ROUTEROS_USER: router.user,
     ROUTEROS_PASSWORD: router.password,
+    LABGATE_SIGNING_KEY: state.signingKey ?? (state.signingKey = newSigningKey()),
     ...(opts.routerTls ? { ROUTEROS_TLS: 'true', ROUTEROS_CA: writeCa(dir, router.tlsCertificatePem!) } : {}),
   };
   const envFile = opts.envFile ? resolve(opts.envFile) : undefined;

@@ -4,6 +4,7 @@ import { displayName, isManaged, kubeTarget, normalize, refOf } from '../kuberne
 import type { KubeObject, KubernetesPort } from '../kubernetes/port.js';
 import { sameState } from '../plan/canonical.js';
 import type { Change } from '../plan/model.js';
+import type { ExposurePolicy } from '../policy/exposure-policy.js';
 import type { AccessMode } from './access-modes.js';
 import { groupExposures, readManagedTraefikObjects, type LiveExposure } from './exposures.js';
 import { CLIENT_CA_LABEL, HOST_ANNOTATION, TRAEFIK_API, renderClientCaSecret, renderExposure, type Exposure } from './render.js';
@@ -33,6 +34,43 @@ export async function readRouting(kube: KubernetesPort): Promise<RoutingState> {
 }
 
 const belongsTo = (host: string) => (r: KubeObject) => isManaged(r) && r.metadata.annotations?.[HOST_ANNOTATION] === host;
+
+/**
+ * Refuses, naming the rule, an exposure the policy does not allow: the host's domain, the
+ * namespace, the Service. Checked before anything of the Service is read, so a denied namespace's
+ * Service names never reach a message; only a namespace that merely is not on the allow list is
+ * looked up, so that a typo still hears "not found" and the namespaces it may use.
+ */
+export async function checkExposureAllowed(kube: KubernetesPort, policy: ExposurePolicy, e: Pick<Exposure, 'host' | 'namespace' | 'service'>): Promise<void> {
+  const denial = policy.checkHost(e.host) ?? policy.checkService(e.namespace, e.service);
+  if (!denial) return;
+  if (denial.rule === 'exposure.namespaces.allow' && !(await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: e.namespace }))) {
+    const allowed = (await kube.list('v1', 'Namespace')).map((n) => n.metadata.name).filter((ns) => !policy.checkNamespace(ns)).sort();
+    throw new UserError(UserErrorCode.NotFound, `namespace ${e.namespace} not found; namespaces you may expose from: ${allowed.join(', ') || '(none)'}`);
+  }
+  throw new UserError(UserErrorCode.Policy, denial.message);
+}
+
+/** Modes a Service is reachable from the internet with, weakest first (tailscale-only is not on the internet). */
+const INTERNET_STRENGTH: Partial<Record<AccessMode, number>> = { 'tailscale-bypass': 1, 'mtls-strict': 2 };
+
+/**
+ * A warning for the approver when this exposure would make a Service reachable from the internet
+ * with weaker protection than it has now (under another host, or this host before the switch).
+ */
+export function downgradeWarnings(state: RoutingState, e: Exposure, previous?: AccessMode | 'unknown'): string[] {
+  const strength = INTERNET_STRENGTH[e.mode];
+  if (strength === undefined) return [];
+  const warnings: string[] = [];
+  if (previous && previous !== 'unknown' && (INTERNET_STRENGTH[previous] ?? 0) > strength)
+    warnings.push(`${e.host} is ${previous} now; after this it is ${e.mode}, a weaker check for everyone on the internet`);
+  for (const other of state.exposures.values()) {
+    if (other.host === e.host || other.namespace !== e.namespace || other.service !== e.service || other.mode === 'unknown') continue;
+    if ((INTERNET_STRENGTH[other.mode] ?? 0) > strength)
+      warnings.push(`Service ${e.namespace}/${e.service} is ${other.mode} at ${other.host}; exposing it as ${e.mode} at ${e.host} lets the internet reach it with a weaker check`);
+  }
+  return warnings;
+}
 
 /** Refuses a host another route already serves (any owner). */
 export function checkHostFree(state: RoutingState, host: string): void {
@@ -198,6 +236,3 @@ export async function desiredObjects(
   return { objects, notes };
 }
 
-export function modeOf(state: RoutingState, host: string): AccessMode | 'unknown' | undefined {
-  return state.exposures.get(host)?.mode;
-}

@@ -39,7 +39,7 @@ describe('the labgate command line, as a child process', () => {
     sandbox = await startSandbox({ dir });
     const config = join(dir, 'labgate-test.yaml');
     writeFileSync(config, readFileSync(sandbox.files.config, 'utf8').replace('prefix: labgate-sandbox', `prefix: ${prefix}`));
-    env = { KUBECONFIG: sandbox.env.KUBECONFIG!, LABGATE_CONFIG: config, LABGATE_LOG_FILE: join(dir, 'labgate.log'), REDIS_URL: 'redis://127.0.0.1:6379' };
+    env = { KUBECONFIG: sandbox.env.KUBECONFIG!, LABGATE_SIGNING_KEY: sandbox.env.LABGATE_SIGNING_KEY!, LABGATE_CONFIG: config, LABGATE_LOG_FILE: join(dir, 'labgate.log'), REDIS_URL: 'redis://127.0.0.1:6379' };
   });
   afterAll(async () => {
     await sandbox.close();

@@ -8,7 +8,7 @@ describe('faults during apply: retried, never lost, never half-applied silently'
   beforeAll(async () => {
     lab = await startLab({
       configure: (c) => {
-        c.apply = { attempts: 3, backoff: 50 };
+        c.apply = { ...c.apply, attempts: 3, backoff: 50 };
       },
     });
   });

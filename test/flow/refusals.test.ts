@@ -6,7 +6,7 @@ const TRAEFIK = 'traefik.io/v1alpha1';
 describe('refusals: a clear message, and nothing changes anywhere', () => {
   let lab: Lab;
   beforeAll(async () => {
-    lab = await startLab();
+    lab = await startLab({ configure: (c) => (c.exposure.extraDomains = ['lab.example.net']) });
     // A hand-made route that happens to use the name labgate would pick for host "photos".
     lab.sandbox.kubernetes.objects.put({
       apiVersion: TRAEFIK,
@@ -59,7 +59,7 @@ describe('refusals: a clear message, and nothing changes anywhere', () => {
   });
 
   it('refuses an unknown namespace and lists the namespaces', async () => {
-    await expectRefused('/expose service:immich namespace:medai port:2283 host:pics auth:tailscale-only', /namespace medai not found; namespaces: .*media.*monitoring/);
+    await expectRefused('/expose service:immich namespace:medai port:2283 host:pics auth:tailscale-only', /namespace medai not found; namespaces you may expose from: argocd, auth, media, monitoring$/);
   });
 
   it('refuses a port the Service does not have and lists its ports', async () => {

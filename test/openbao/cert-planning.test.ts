@@ -1,3 +1,4 @@
+import { ExposurePolicy } from '../../src/policy/exposure-policy.js';
 import { describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../src/commands/types.js';
 import { parseConfig, type Config } from '../../src/config/load.js';
@@ -43,6 +44,7 @@ const shell = (name: string): Identity => ({ platform: 'shell', id: name, name, 
 const ctx = (who: Identity, cfg = config(), bao: OpenBaoPort | null = emptyBao): CommandContext => ({
   config: cfg,
   ports: { kubernetes: {} as never, ...(bao ? { openbao: bao } : {}) },
+  policy: new ExposurePolicy(cfg),
   requester: who,
   now: () => Date.UTC(2031, 0, 1),
 });

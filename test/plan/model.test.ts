@@ -23,7 +23,7 @@ describe('plan model', () => {
   });
 
   it('builds plans with ids people can type and an expiry', () => {
-    const p = buildPlan({ command: cmd, requester: { platform: 'shell', id: 'bob', name: 'bob', roles: [] }, now: 1000, ttlMs: 60_000, changes: [], summary: [] });
+    const p = buildPlan({ command: cmd, requester: { platform: 'shell', id: 'bob', name: 'bob', roles: [] }, conversation: { platform: 'shell', channel: 'shell-test' }, now: 1000, ttlMs: 60_000, changes: [], summary: [] });
     expect(p.id).toMatch(/^p-[a-z2-9]{6}$/);
     expect(p.expiresAt).toBe(61_000);
     expect(p.hash).toMatch(/^[0-9a-f]{64}$/);

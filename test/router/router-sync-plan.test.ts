@@ -121,7 +121,7 @@ describe('router sync planning', () => {
 
   it('targets only comments labgate owns', () => {
     expect(commentOfTarget(routerRuleTarget('labgate:tailscale:node-1'))).toBe('labgate:tailscale:node-1');
-    expect(() => commentOfTarget('router:/ip/firewall/nat/web-https')).toThrow('not a rule labgate owns');
+    expect(() => commentOfTarget('router:/ip/firewall/nat/web-https')).toThrow('labgate changes only router rules whose comment starts with labgate:');
     expect(() => commentOfTarget('kubernetes:v1/Secret/x/y')).toThrow('not a router NAT target');
   });
 });

@@ -1,9 +1,11 @@
 import { mkdir, writeFile, chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Identity } from '../../plan/model.js';
+import { isBroadcast } from '../conversations.js';
 import type { ConversationRef, MessageRef, OutMessage } from '../message.js';
 import type { ChatNotifier, DmResult, OutgoingFile } from '../notifier.js';
 import { renderShellMessage } from './render.js';
+import type { ShellRelay } from './shell-relay.js';
 
 /** Where shell output goes: text for people, or one JSON object per line for programs. */
 export class ShellOutput {
@@ -23,9 +25,26 @@ export class ShellOutput {
   }
 }
 
+/** Writes a DM's files under the DM folder (mode 0600): the only copy outside memory. */
+export async function writeDmFiles(dmFolder: string, to: Identity, files: OutgoingFile[]): Promise<{ dir: string; written: { name: string; path: string }[] }> {
+  const dir = resolve(dmFolder, to.id.replace(/[^a-zA-Z0-9._-]/g, '_'));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const written: { name: string; path: string }[] = [];
+  for (const f of files) {
+    const path = join(dir, f.name.replace(/[/\\]/g, '_'));
+    await writeFile(path, f.data, { mode: 0o600 });
+    await chmod(path, 0o600);
+    written.push({ name: f.name, path });
+  }
+  return { dir, written };
+}
+
 /**
- * The shell chat's notifier: prints what workers post; DMs are printed to the terminal and
- * their files written under the DM folder (mode 0600), as the only copy outside memory.
+ * The shell chat's notifier in a process that has a terminal. What belongs to this process's
+ * conversation is printed here; what a worker in this process does for another shell's
+ * conversation is relayed to that shell through Redis (with `relay`), and broadcasts (alerts)
+ * are printed here and relayed to every other shell. Without a relay (tests, a lone shell),
+ * everything is printed here.
  */
 export class ShellNotifier implements ChatNotifier {
   private next = 1;
@@ -33,28 +52,28 @@ export class ShellNotifier implements ChatNotifier {
   constructor(
     private readonly out: ShellOutput,
     private readonly dmFolder: string,
+    private readonly opts: { channel?: string; relay?: ShellRelay } = {},
   ) {}
 
+  private mine(to: ConversationRef): boolean {
+    return !this.opts.relay || (to.platform === 'shell' && to.channel === this.opts.channel);
+  }
+
   async post(to: ConversationRef, msg: OutMessage): Promise<MessageRef> {
-    const messageId = `m${this.next++}`;
-    this.out.message(msg, { messageId });
+    const messageId = `m${process.pid}-${this.next++}`;
+    if (this.mine(to) || isBroadcast(to)) this.out.message(msg, { messageId });
+    if (!this.mine(to)) await this.opts.relay!.send(to, { msg, messageId });
     return { conversation: to, messageId };
   }
 
   async edit(ref: MessageRef, msg: OutMessage): Promise<void> {
-    this.out.message(msg, { messageId: ref.messageId, edit: true });
+    if (this.mine(ref.conversation) || isBroadcast(ref.conversation)) this.out.message(msg, { messageId: ref.messageId, edit: true });
+    if (!this.mine(ref.conversation)) await this.opts.relay!.send(ref.conversation, { msg, messageId: ref.messageId, edit: true });
   }
 
-  async dm(to: Identity, msgs: OutMessage[], files: OutgoingFile[] = []): Promise<DmResult> {
-    const dir = resolve(this.dmFolder, to.id.replace(/[^a-zA-Z0-9._-]/g, '_'));
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const written: { name: string; path: string }[] = [];
-    for (const f of files) {
-      const path = join(dir, f.name.replace(/[/\\]/g, '_'));
-      await writeFile(path, f.data, { mode: 0o600 });
-      await chmod(path, 0o600);
-      written.push({ name: f.name, path });
-    }
+  async dm(to: Identity, msgs: OutMessage[], files: OutgoingFile[] = [], via?: ConversationRef): Promise<DmResult> {
+    if (via && !this.mine(via)) return this.opts.relay!.dm(via, to, msgs, files);
+    const { written } = await writeDmFiles(this.dmFolder, to, files);
     for (const [i, msg] of msgs.entries()) {
       // Files travel with the first message, as a Discord DM would carry them.
       const withFiles = i === 0 && written.length ? { ...msg, files: written.map((w) => ({ name: w.name, path: w.path })) } : msg;

@@ -61,9 +61,11 @@ describe('Discord: who may click what, and what a click changes', () => {
     expect(privateAnswer(wrongHash)).toBe(`✗ that button does not belong to plan ${plan.planId}; nothing was changed`);
 
     // A plan posted in another guild: the click names it correctly, but from the wrong server.
-    const foreign: Plan = { ...(await f.app.services.store.get(plan.planId))!.plan, id: newPlanId() };
-    foreign.hash = planHash(foreign.command, foreign.changes);
-    await f.app.services.store.create(foreign, { platform: 'discord', guildId: '1999999999999999999', channelId: '1999999999999999998' });
+    // (Sealed by labgate itself: a genuine plan, so what refuses the click is the conversation, not its seal.)
+    const unsealed: Plan = { ...(await f.app.services.store.get(plan.planId))!.plan, id: newPlanId(), conversation: { platform: 'discord', guildId: '1999999999999999999', channelId: '1999999999999999998' } };
+    unsealed.hash = planHash(unsealed.command, unsealed.changes);
+    const foreign = f.app.services.binding.sealPlan(unsealed);
+    await f.app.services.store.create(foreign);
     const crossGuild = await forgedClick(f, 'alice', plan.message, `approve:${foreign.id}:${foreign.hash.slice(0, 12)}`);
     expect(privateAnswer(crossGuild)).toBe(`✗ plan ${foreign.id} belongs to another conversation; nothing was changed`);
 

@@ -38,14 +38,16 @@ function record(changes: Change[], over: Partial<PlanRecord> = {}): PlanRecord {
     id: 'p-7kq2mx',
     command: { name: 'expose', options: {}, text: '/expose service:immich namespace:media port:2283 host:photos auth:tailscale-only' },
     requester: bob,
+    conversation,
     createdAt: NOW,
     expiresAt: NOW + 15 * 60_000,
     changes,
     summary: ['Expose media/immich:2283 at https://photos.home.example.com as tailscale-only (tailnet only, no login)', ...changes.map((c) => c.summary)],
     notes: [],
+    warnings: [],
     hash: '3f9a1c0b7e2d4a6f8b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6',
   };
-  return { plan, conversation, status: 'pending', progress: 0, ...over };
+  return { plan, conversation, status: 'pending', raw: JSON.stringify(plan), ...over };
 }
 
 const small = record([create('photos-ts', 'photos.home.example.com')]);
