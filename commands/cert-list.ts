@@ -30,13 +30,15 @@ export async function report(opts: z.output<typeof options>, ctx: CommandContext
     .filter((c) => opts.all || c.status === 'valid')
     .sort((a, b) => a.owner.id.localeCompare(b.owner.id) || a.device.localeCompare(b.device) || b.notAfter - a.notAfter);
   const whose = owner ? `${displayOwner(owner)}'s` : "everyone's";
+  // Whose devices someone has is for them (and approvers) alone: the answer is private (ephemeral on Discord).
   if (!certs.length) {
-    return { kind: 'report', text: `No ${opts.all ? '' : 'valid '}device certificates for ${whose} devices; /cert issue device:<name> gets one` };
+    return { kind: 'report', private: true, text: `No ${opts.all ? '' : 'valid '}device certificates for ${whose} devices; /cert issue device:<name> gets one` };
   }
   const columns = [...(owner ? [] : ['owner']), 'device', 'serial', 'profile', 'expires', ...(opts.all ? ['status'] : [])];
   const rows = certs.map((c) => [...(owner ? [] : [displayOwner(c.owner)]), c.device, c.serial, c.profile ?? '?', iso(c.notAfter), ...(opts.all ? [c.status] : [])]);
   return {
     kind: 'report',
+    private: true,
     text: `${certs.length} ${opts.all ? '' : 'valid '}device certificate${certs.length === 1 ? '' : 's'} for ${whose} devices`,
     table: { columns, rows },
   };

@@ -36,7 +36,7 @@ export class KubernetesApplier implements SystemApplier {
   check(change: Change): void {
     const obj = objectOf(change);
     const name = displayName(refOf(obj));
-    if (!WRITABLE_KINDS.has(`${obj.apiVersion}/${obj.kind}`)) throw refuse(`labgate writes only IngressRoutes, Middlewares, TLSOptions and its client-CA Secret; refused ${obj.kind} ${name}`);
+    if (!WRITABLE_KINDS.has(`${obj.apiVersion}/${obj.kind}`)) throw refuse(`labgate writes only IngressRoutes, Middlewares, TLSOptions and its client-CA Secret; refused ${name}`);
     if (change.target !== kubeTarget(refOf(obj))) throw refuse(`change ${change.target} would write ${name}`);
     const ns = obj.metadata.namespace;
     if (!ns) throw refuse(`${name} has no namespace; labgate writes only namespaced objects`);

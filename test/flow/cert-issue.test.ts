@@ -109,7 +109,9 @@ describe('/cert issue → approve → DM with a .p12 and a separate passphrase, 
 
   it('GIVEN an approver WHEN she issues for:bob with replace:true THEN the plan issues a new one and revokes the old serial after delivery; bob holds only the new one', async () => {
     const before = await lab.run('/cert list', 'bob');
-    const oldRow = before.replies.length ? undefined : lab.printed.filter((m) => m.kind === 'report').pop()!.table!.rows.find((r) => r[0] === 'pixel-8');
+    // The list is bob's alone: it comes back to him privately, not into the conversation.
+    expect(before.replies[0]?.private).toBe(true);
+    const oldRow = before.replies[0]!.table!.rows.find((r) => r[0] === 'pixel-8');
     const oldSerial = oldRow![1]!;
     await lab.run('/cert issue device:pixel-8 for:bob replace:true', 'alice');
     const plan = lastPlan(lab);

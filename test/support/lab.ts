@@ -45,7 +45,7 @@ export interface Lab {
   app: App;
   logs: LogCapture;
   /** Every message the shell chat printed, in order (posts, edits, DMs). */
-  printed: (OutMessage & { messageId?: string; edit?: boolean; to?: string })[];
+  printed: (OutMessage & { messageId?: string; edit?: boolean; to?: string; reply?: boolean })[];
   /** Runs one shell line as `as` (default alice); returns the dispatcher's outcome. */
   run(line: string, as?: string): Promise<Outcome>;
   /** The client-node object API on the sandbox, for reading back independently of labgate. */
@@ -107,9 +107,13 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     run: async (line, as = 'alice') => {
       const parsed = parseShellLine(line, isGroup);
       const who = shellIdentity(parsed.kind !== 'empty' && parsed.as ? parsed.as : as);
-      if (parsed.kind === 'command') return app.dispatcher!.command({ name: parsed.name, options: parsed.options, text: parsed.text }, who, SHELL_CONVERSATION, { waitForApply: true });
-      if (parsed.kind === 'decide') return app.dispatcher!.decide({ action: parsed.action, planId: parsed.planId }, who, SHELL_CONVERSATION, { waitForApply: true });
-      throw new Error(`not a command: ${line}`);
+      let outcome: Outcome;
+      if (parsed.kind === 'command') outcome = await app.dispatcher!.command({ name: parsed.name, options: parsed.options, text: parsed.text }, who, SHELL_CONVERSATION, { waitForApply: true });
+      else if (parsed.kind === 'decide') outcome = await app.dispatcher!.decide({ action: parsed.action, planId: parsed.planId }, who, SHELL_CONVERSATION, { waitForApply: true });
+      else throw new Error(`not a command: ${line}`);
+      // The shell prints the replies after what the line's jobs posted; so does this.
+      for (const r of outcome.replies) out.message(r, { reply: true });
+      return outcome;
     },
     close: async () => {
       await app.close();

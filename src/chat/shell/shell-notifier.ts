@@ -15,7 +15,7 @@ export class ShellOutput {
     readonly colour: boolean,
   ) {}
 
-  message(msg: OutMessage, extra: { messageId?: string; edit?: boolean; to?: string } = {}): void {
+  message(msg: OutMessage, extra: { messageId?: string; edit?: boolean; to?: string; reply?: boolean } = {}): void {
     if (this.json) this.write(JSON.stringify({ ...msg, ...extra }));
     else this.write((extra.to ? `DM to ${extra.to}: ` : '') + renderShellMessage(msg, { colour: this.colour, edit: extra.edit }));
   }
