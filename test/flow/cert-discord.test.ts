@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../harness/discord/discord-harness.js';
 import { startDiscordFixture, waitFor, type DiscordFixture } from '../chat/discord/discord-fixture.js';
-import { buttonsOf, privateAnswer, titleOf } from '../chat/discord/plan-helpers.js';
+import { buttonsOf, EPHEMERAL, privateAnswer, titleOf } from '../chat/discord/plan-helpers.js';
 import { openssl } from '../pki/openssl.js';
 import { findingsIn, needlesFor, redisFindings, type KnownSecrets } from '../support/secret-scan.js';
 import { pemBlocks, uriSans, verifyClientCert } from './cert-helpers.js';
@@ -120,12 +120,23 @@ describe('/cert on Discord: DM delivery, closed DMs and OpenBao outages, through
     expect(f.harness.dms('bob').slice(before)).toHaveLength(1);
   });
 
-  it('GIVEN the user option WHEN alice (an approver) lists for:@bob THEN the report shows bob’s devices; bob may not list alice’s', async () => {
+  it('GIVEN the user option WHEN alice (an approver) lists for:@bob or everyone:true THEN the report reaches her alone (ephemeral), never #ops; bob may not list alice’s', async () => {
+    const opsBefore = f.harness.messages('ops').length;
     const handle = await f.harness.chatInput('alice', 'cert', { for: { user: 'bob' } }, { subcommand: 'list' });
     await handle.firstResponse;
     await f.bot.idle();
-    const report = await waitFor(() => f.harness.messages('ops').find((m) => JSON.stringify(m).includes(`valid device certificates for <@${f.harness.users.bob.id}>'s devices`)), 'the report');
+    const report = await waitFor(() => (handle.originalMessage()?.embeds.length ? handle.originalMessage() : undefined), 'the private report');
+    expect(report.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(JSON.stringify(report)).toContain(`valid device certificates for <@${f.harness.users.bob.id}>'s devices`);
     expect(JSON.stringify(report)).toContain('pixel-8');
+    const everyone = await f.harness.chatInput('alice', 'cert', { everyone: true }, { subcommand: 'list' });
+    await everyone.firstResponse;
+    await f.bot.idle();
+    const all = await waitFor(() => (everyone.originalMessage()?.embeds.length ? everyone.originalMessage() : undefined), 'the private everyone report');
+    expect(all.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(JSON.stringify(all)).toContain("everyone's devices");
+    const publicReports = f.harness.messages('ops').slice(opsBefore).filter((m) => !(m.flags & EPHEMERAL) && JSON.stringify(m).includes('device certificates for'));
+    expect(publicReports).toEqual([]);
     const denied = await f.harness.chatInput('bob', 'cert', { for: { user: 'alice' } }, { subcommand: 'list' });
     await denied.firstResponse;
     await f.bot.idle();

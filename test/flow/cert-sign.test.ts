@@ -67,6 +67,28 @@ describe('/cert sign: a CSR made on the device is signed; its key never leaves i
     expect(lab.sandbox.openbao.requests.filter((r) => r.path.startsWith('/v1/pki/sign/'))).toHaveLength(1);
   });
 
+  it('GIVEN a device role that copies the CSR\'s names (use_csr_sans) WHEN OpenBao returns a certificate with an extra SAN THEN labgate revokes it, delivers nothing and refuses', async () => {
+    const role = lab.sandbox.openbao.state.pki.roles.device!;
+    role.use_csr_sans = true;
+    try {
+      const csr = join(dir, 'sneaky.csr');
+      const r = await openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'sneaky.key'), '-subj', '/CN=sneaky', '-addext', 'subjectAltName=DNS:photos.home.example.com', '-out', csr]);
+      expect(r.code).toBe(0);
+      const dmsBefore = dmsTo(lab, 'bob').length;
+      await lab.run(`/cert sign device:sneaky csr:${csr}`, 'bob');
+      await lab.run('approve', 'alice');
+      const result = lab.printed.filter((m) => m.kind === 'result').pop()!;
+      expect(result.result?.status).toBe('refused');
+      // With use_csr_sans, OpenBao takes the CSR's names instead of the URIs labgate asked for.
+      expect(result.text).toMatch(/OpenBao returned a certificate for sneaky that labgate did not ask for \(it carries names labgate did not ask for \(dns:photos\.home\.example\.com\); it lacks the URIs urn:labgate:device:shell:bob:sneaky, urn:labgate:device:profile:csr\); labgate revoked it \(serial ([0-9a-f:]+)\)/);
+      const serial = /serial ([0-9a-f:]+)\)/.exec(result.text)![1]!;
+      expect(lab.sandbox.openbao.state.pki.certs[serial.replace(/:/g, '-')]?.revokedAt).toBeGreaterThan(0);
+      expect(dmsTo(lab, 'bob')).toHaveLength(dmsBefore);
+    } finally {
+      role.use_csr_sans = false;
+    }
+  });
+
   it('GIVEN a valid certificate for the device WHEN a second CSR is signed without replace THEN it is refused; with replace:true the old one is revoked after delivery', async () => {
     const { csr } = await makeCsr('second');
     const refused = await lab.run(`/cert sign device:work-laptop csr:${csr}`, 'bob');
