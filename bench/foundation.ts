@@ -107,7 +107,7 @@ async function idleRss(sandbox: Sandbox, configPath: string): Promise<number> {
   const bin = fileURLToPath(new URL('../../bin/labgate.js', import.meta.url));
   // Run as a user runs it (the bin's shebang carries labgate's Node flags).
   const child = spawn(bin, ['start'], {
-    env: { PATH: process.env.PATH!, KUBECONFIG: sandbox.env.KUBECONFIG!, LABGATE_CONFIG: configPath, LABGATE_LOG_FILE: join(tmpdir(), `labgate-bench-${process.pid}.log`) },
+    env: { PATH: process.env.PATH!, KUBECONFIG: sandbox.env.KUBECONFIG!, LABGATE_SIGNING_KEY: sandbox.env.LABGATE_SIGNING_KEY!, LABGATE_CONFIG: configPath, LABGATE_LOG_FILE: join(tmpdir(), `labgate-bench-${process.pid}.log`) },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdout.resume();
@@ -124,6 +124,29 @@ async function idleRss(sandbox: Sandbox, configPath: string): Promise<number> {
   child.stdin.end();
   await new Promise((r) => child.on('close', r));
   return rss;
+}
+
+/**
+ * The signing work one approve → applied does, on a real plan: the decision checks the plan's
+ * seal and seals the decision; apply verifies both, and seals and checks two journal entries per
+ * change. The median of 1,000 rounds.
+ */
+async function sealingCost(app: Awaited<ReturnType<typeof createApp>>, planId: string): Promise<number> {
+  const { binding, store } = app.services;
+  const rec = (await store.get(planId))!;
+  const who = rec.decision!.by;
+  const samples: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const t = performance.now();
+    const check = binding.checkDecision({ ...rec, status: 'pending' }, { action: 'approve' }, who, rec.plan.conversation, rec.plan.createdAt + 1);
+    if (!check.ok) throw new Error('the bench plan does not verify');
+    const decision = binding.decide(rec.plan, 'approve', who, rec.plan.createdAt + 1);
+    binding.permitApply({ ...rec, decision }, { planId, hash: rec.plan.hash }, rec.plan.createdAt + 2);
+    const journal = rec.plan.changes.flatMap((_, j) => [binding.journalEntry(rec.plan, j, 'intent', 1), binding.journalEntry(rec.plan, j, 'done', 2)]);
+    binding.verifyJournal(rec.plan, journal);
+    samples.push(performance.now() - t);
+  }
+  return percentile(samples, 50);
 }
 
 export const foundationScenarios: Scenario[] = [
@@ -145,6 +168,7 @@ export const foundationScenarios: Scenario[] = [
       const conv = { platform: 'shell' as const, channel: 'shell' };
       const toDiff: number[] = [];
       const toApplied: number[] = [];
+      let toAppliedLastPlan = '';
       for (let i = 0; i < runs + 5; i++) {
         const text = `/expose service:jellyfin namespace:media port:8096 host:bench-${i} auth:tailscale-only`;
         const shown = notifier.waitFor((m) => m.kind === 'plan');
@@ -156,12 +180,14 @@ export const foundationScenarios: Scenario[] = [
         const t2 = performance.now();
         await app.dispatcher!.decide({ action: 'approve', planId: out.planId }, who, conv);
         const appliedAt = await applied;
+        toAppliedLastPlan = out.planId;
         if (i >= 5) {
           toDiff.push(diffAt - t);
           toApplied.push(appliedAt - t2);
         }
         t = 0;
       }
+      const sealing = await sealingCost(app, toAppliedLastPlan);
       await app.close();
       const bull = await bullRoundTrip(200);
       const reads = await directReads(sandbox, runs);
@@ -182,6 +208,7 @@ export const foundationScenarios: Scenario[] = [
         { scenario: 'floor', metric: 'BullMQ job round trip p50', value: round(percentile(bull, 50), 2), unit: 'ms', note: `p95 ${round(percentile(bull, 95), 2)} ms, 200 jobs` },
         { scenario: 'floor', metric: 'plan reads, direct client p50', value: round(percentile(reads.plan, 50)), unit: 'ms', note: `p95 ${round(percentile(reads.plan, 95))} ms` },
         { scenario: 'floor', metric: 'apply read+SSA+read, direct client p50', value: round(percentile(reads.apply, 50)), unit: 'ms', note: `p95 ${round(percentile(reads.apply, 95))} ms` },
+        { scenario: s, metric: 'signing + verifying per approval p50', value: round(sealing, 3), unit: 'ms', note: `inside approve → applied p50 ${round(percentile(toApplied, 50))} ms; target < 1` },
         { scenario: 'labgate start', metric: 'idle RSS', value: round(rss), unit: 'MB', note: 'target ≤ 150' },
       ];
     },
