@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hostOption, modeOption, namespaceOption, portOption, serviceOption } from '../src/commands/options.js';
 import type { CommandContext, PlanDraft } from '../src/commands/types.js';
+import { clientCaSource } from '../src/openbao/client-ca.js';
 import { ACCESS_MODE_HELP } from '../src/traefik/access-modes.js';
 import { checkExposureAllowed, checkHostFree, checkServicePort, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from '../src/traefik/planning.js';
 
@@ -25,7 +26,7 @@ export async function plan(opts: z.output<typeof options>, ctx: CommandContext):
   await checkExposureAllowed(kube, ctx.policy, exposure);
   const [state] = await Promise.all([readRouting(kube), checkServicePort(kube, opts.namespace, opts.service, opts.port)]);
   checkHostFree(state, host);
-  const { objects, notes } = await desiredObjects(kube, ctx.config, state, exposure, ctx.ports.openbao);
+  const { objects, notes } = await desiredObjects(kube, ctx.config, state, exposure, clientCaSource(ctx));
   const changes = await exposureChanges(kube, host, [], objects);
   return {
     summary: [`Expose ${opts.namespace}/${opts.service}:${opts.port} at https://${host} as ${opts.auth} (${ACCESS_MODE_HELP[opts.auth]})`, ...changes.map((c) => c.summary)],

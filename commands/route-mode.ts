@@ -3,6 +3,7 @@ import { hostOption, modeOption } from '../src/commands/options.js';
 import type { CommandContext, PlanDraft } from '../src/commands/types.js';
 import { UserError, UserErrorCode } from '../src/errors.js';
 import { isManaged } from '../src/kubernetes/objects.js';
+import { clientCaSource } from '../src/openbao/client-ca.js';
 import { ACCESS_MODE_HELP } from '../src/traefik/access-modes.js';
 import { checkExposureAllowed, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from '../src/traefik/planning.js';
 import { describeRoute, routeServesHost } from '../src/traefik/routes.js';
@@ -36,7 +37,7 @@ export async function plan(opts: z.output<typeof options>, ctx: CommandContext):
   if (current.mode === opts.mode) throw new UserError(UserErrorCode.NothingToDo, `${host} is already ${opts.mode}; nothing to change`);
   const exposure = { host, namespace: current.namespace, service: current.service, port: current.port, mode: opts.mode };
   await checkExposureAllowed(kube, ctx.policy, exposure);
-  const { objects, notes } = await desiredObjects(kube, ctx.config, state, exposure, ctx.ports.openbao);
+  const { objects, notes } = await desiredObjects(kube, ctx.config, state, exposure, clientCaSource(ctx));
   const changes = await exposureChanges(kube, host, current.objects, objects);
   return {
     summary: [`Switch https://${host} from ${current.mode} to ${opts.mode} (${ACCESS_MODE_HELP[opts.mode]})`, ...changes.map((c) => c.summary)],

@@ -99,6 +99,12 @@ const OpenBaoConfig = z
       .object({ device: z.string().min(1).default('device'), server: z.string().min(1).default('server') })
       .strict()
       .prefault({}),
+    /**
+     * The issuer device certificates come from (the device role's issuer_ref): the client-CA
+     * Secret holds its certificate only, so nothing else the mount issues (a server certificate)
+     * passes mtls-strict.
+     */
+    deviceIssuer: z.string().min(1).default('devices'),
     /** Login when no BAO_TOKEN is set: AppRole (BAO_ROLE_ID/BAO_SECRET_ID), else Kubernetes service account. */
     kubernetesAuth: z
       .object({ role: z.string().min(1).default('labgate'), mount: z.string().min(1).default('kubernetes'), jwtPath: z.string().default('/var/run/secrets/kubernetes.io/serviceaccount/token') })

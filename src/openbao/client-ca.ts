@@ -3,8 +3,25 @@ import { isManaged, MANAGED_SELECTOR, normalize } from '../kubernetes/objects.js
 import type { KubeObject, KubernetesPort } from '../kubernetes/port.js';
 import { sameState } from '../plan/canonical.js';
 import type { Change } from '../plan/model.js';
+import type { OpenBaoPort } from './port.js';
 import { kubeChange, readRouting } from '../traefik/planning.js';
 import { CLIENT_CA_LABEL, renderClientCaSecret } from '../traefik/render.js';
+
+/**
+ * What the client-CA Secret holds: the device issuer's own certificate, not its chain. Traefik
+ * (Go) takes every certificate in the Secret as a trust anchor, so the root there would let any
+ * certificate of the mount in, a server certificate included.
+ */
+export async function deviceClientCa(bao: OpenBaoPort, config: Pick<Config, 'openbao'>): Promise<string[]> {
+  const chain = await bao.issuerChain(config.openbao?.deviceIssuer ?? 'devices');
+  return chain.slice(0, 1);
+}
+
+/** The client-CA source mtls-strict plans fill their Secret from; none without OpenBao. */
+export function clientCaSource(ctx: { ports: { openbao?: OpenBaoPort }; config: Pick<Config, 'openbao'> }): { caChain(): Promise<string[]> } | undefined {
+  const bao = ctx.ports.openbao;
+  return bao ? { caChain: () => deviceClientCa(bao, ctx.config) } : undefined;
+}
 
 export interface ClientCaDrift {
   /** Changes that bring every client-CA Secret to OpenBao's current chain (create or update). */

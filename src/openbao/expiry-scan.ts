@@ -5,7 +5,7 @@ import type { Services } from '../core/services.js';
 import { formatDuration } from '../duration.js';
 import { MANAGED_SELECTOR } from '../kubernetes/objects.js';
 import { iso } from './cert-planning.js';
-import { clientCaDrift } from './client-ca.js';
+import { clientCaDrift, deviceClientCa } from './client-ca.js';
 import { displayOwner, ownerKey } from './device-identity.js';
 import { DeviceInventory, mapLimit, type DeviceCertificate } from './device-inventory.js';
 
@@ -20,7 +20,7 @@ export interface ScanResult {
   alerts: number;
   /** Messages posted: fewer than alerts when a digest grouped them. */
   messages: number;
-  /** Client-CA Secrets that differ from OpenBao's CA chain. */
+  /** Client-CA Secrets that differ from OpenBao's device CA. */
   caDrift: number;
 }
 
@@ -248,14 +248,14 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   }
 
   // Client-CA Secrets that no longer hold OpenBao's chain (a CA rotation).
-  const drift = await clientCaDrift(s.ports.kubernetes, s.config, chain);
+  const drift = await clientCaDrift(s.ports.kubernetes, s.config, await deviceClientCa(bao, s.config));
   if (drift.changes.length) {
     const chainHash = createHash('sha256').update(chain.join('\n')).digest('hex').slice(0, 16);
     const farFuture = now + 30 * DAY;
     if (
       await alertOnce(`client-ca:${chainHash}`, farFuture, async () => ({
         kind: 'alert',
-        text: `OpenBao's CA chain differs from ${drift.changes.length} client-CA Secret${drift.changes.length === 1 ? '' : 's'} of mtls-strict services`,
+        text: `OpenBao's device CA differs from ${drift.changes.length} client-CA Secret${drift.changes.length === 1 ? '' : 's'} of mtls-strict services`,
         lines: [...drift.changes.map((c) => c.summary), 'Sync plans the update for approval; devices with certificates from the old CA need new ones.'],
         buttons: [await s.suggestions.button('Sync client CA', { name: 'cert ca-sync', options: {}, text: '/cert ca-sync' })],
       }))

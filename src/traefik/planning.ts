@@ -227,7 +227,7 @@ export async function desiredObjects(
     if (clientCa) {
       // First, so the TLSOption never references a Secret that is not there.
       objects.unshift(renderClientCaSecret(e.namespace, cfg.mtls.clientCaSecret, await clientCa.caChain()));
-      if (!ca) notes.push(`Secret ${e.namespace}/${cfg.mtls.clientCaSecret} with the client CA does not exist yet: this plan creates it from OpenBao's CA chain`);
+      if (!ca) notes.push(`Secret ${e.namespace}/${cfg.mtls.clientCaSecret} with the client CA does not exist yet: this plan creates it from OpenBao's device CA (issuer ${config.openbao?.deviceIssuer ?? 'devices'})`);
     } else if (!ca)
       notes.push(
         `Secret ${e.namespace}/${cfg.mtls.clientCaSecret} with the client CA does not exist yet: until it does, Traefik rejects every client certificate for ${e.host}`,

@@ -123,7 +123,7 @@ export function renderExposure(e: Exposure, cfg: TraefikConfig, domain: string):
 
 /**
  * The Secret a mtls-strict TLSOption reads its client CA from (`ca.crt`, as Traefik expects),
- * filled from OpenBao's CA chain. Annotations name each CA so a rotation reads as a diff.
+ * filled from OpenBao's device CA. Annotations name each CA so a rotation reads as a diff.
  */
 export function renderClientCaSecret(namespace: string, name: string, chainPems: string[]): KubeObject {
   const certs = chainPems.map((pem) => new X509Certificate(pem));

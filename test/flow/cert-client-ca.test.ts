@@ -14,7 +14,22 @@ interface SecretObject {
 
 describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its CA', () => {
   let lab: Lab;
-  const caPem = async () => (await (await fetch(`${lab.sandbox.openbao.url}/v1/pki/ca/pem`)).text()).trim();
+  // What mtls-strict trusts: the device issuer's certificate alone, not OpenBao's root.
+  const caPem = async () => (await (await fetch(`${lab.sandbox.openbao.url}/v1/pki/issuer/devices/pem`)).text()).trim();
+  /** As an operator rotates the device CA: a new intermediate signed by the root takes the name "devices". */
+  async function rotateDeviceIssuer(): Promise<void> {
+    const bao = async (path: string, body: unknown) => {
+      const res = await fetch(`${lab.sandbox.openbao.url}/v1/${path}`, { method: 'POST', headers: { 'X-Vault-Token': lab.sandbox.openbao.rootToken, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { data: Record<string, unknown> }).data;
+    };
+    const generated = await bao('pki/intermediate/generate/internal', { common_name: 'labgate devices CA 2', key_type: 'ec', key_bits: 256 });
+    const signed = await bao('pki/root/sign-intermediate', { csr: generated.csr, common_name: 'labgate devices CA 2', ttl: '8760h' });
+    const imported = await bao('pki/intermediate/set-signed', { certificate: signed.certificate });
+    const [id] = imported.imported_issuers as string[];
+    await bao('pki/issuer/devices', { issuer_name: 'devices-previous' });
+    await bao(`pki/issuer/${id}`, { issuer_name: 'devices' });
+  }
   const readSecret = async (namespace: string, name: string) => {
     try {
       return (await lab.kube.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace } })) as unknown as SecretObject;
@@ -37,7 +52,7 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
     await lab?.close();
   });
 
-  it('GIVEN a Service WHEN exposed mtls-strict THEN the plan creates the labgate-labelled client-CA Secret (ca.crt = OpenBao’s CA chain) before the TLSOption that reads it', async () => {
+  it('GIVEN a Service WHEN exposed mtls-strict THEN the plan creates the labgate-labelled client-CA Secret (ca.crt = the device issuer alone) before the TLSOption that reads it', async () => {
     await lab.run('/expose service:immich namespace:media port:2283 host:photos auth:mtls-strict', 'bob');
     const plan = lastPlan(lab);
     const diff = plan.diff!;
@@ -46,7 +61,7 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
     expect(diff).toContain(`+    app.kubernetes.io/managed-by: labgate`);
     expect(diff).toContain(`+    labgate.dev/client-ca: "true"`);
     expect(diff).toContain(`+  ca.crt: ${Buffer.from((await caPem()) + '\n').toString('base64')}`);
-    expect(plan.lines?.join('\n')).toMatch(/Secret media\/labgate-client-ca .* does not exist yet: this plan creates it from OpenBao's CA chain/);
+    expect(plan.lines?.join('\n')).toMatch(/Secret media\/labgate-client-ca .* does not exist yet: this plan creates it from OpenBao's device CA/);
 
     await lab.run('approve', 'alice');
     const secret = await readSecret('media', 'labgate-client-ca');
@@ -55,7 +70,7 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
     expect(secret?.metadata.annotations?.['labgate.dev/ca-sha256']).toBe(new X509Certificate(await caPem()).fingerprint256);
   });
 
-  it('GIVEN the Secret WHEN a device certificate is issued THEN openssl verifies it against the Secret’s ca.crt, as Traefik would', async () => {
+  it('GIVEN the Secret WHEN a device certificate is issued THEN openssl verifies it against the Secret’s ca.crt, as Traefik would; a server certificate from the same OpenBao mount does not', async () => {
     await lab.run('/cert issue device:pixel-8', 'bob');
     await lab.run('approve', 'alice');
     const d = delivered(dmsTo(lab, 'bob'));
@@ -63,18 +78,29 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
     const file = `/tmp/labgate-client-ca-${process.pid}.pem`;
     writeFileSync(file, caCrt(await readSecret('media', 'labgate-client-ca')));
     expect((await verifyClientCert(certPem, file)).code).toBe(0);
+
+    // A server certificate of the same mount (the server role, on the root issuer).
+    const res = await fetch(`${lab.sandbox.openbao.url}/v1/pki/issue/server`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': lab.sandbox.openbao.rootToken, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ common_name: 'photos.home.example.com' }),
+    });
+    const server = ((await res.json()) as { data: { certificate: string } }).data.certificate;
+    const refused = await verifyClientCert(server, file);
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toMatch(/unable to get local issuer certificate|unsupported certificate purpose/);
   });
 
   it('GIVEN the Secret is in sync THEN /cert ca-sync has nothing to do and a second mtls-strict host in the namespace adds no Secret change', async () => {
-    expect((await lab.run('/cert ca-sync', 'bob')).replies[0]?.text).toBe("the client-CA Secrets already hold OpenBao's CA chain; nothing to change");
+    expect((await lab.run('/cert ca-sync', 'bob')).replies[0]?.text).toBe("the client-CA Secrets already hold OpenBao's device CA; nothing to change");
     await lab.run('/expose service:immich namespace:media port:2283 host:photos2 auth:mtls-strict', 'bob');
     expect(lastPlan(lab).diff).not.toContain('Secret/');
     await lab.run('reject', 'bob');
   });
 
-  it('GIVEN OpenBao’s CA is rotated WHEN the scan runs THEN one alert offers a sync whose plan shows the Secret’s CA change as a diff; applied, the Secret holds the new CA', async () => {
+  it('GIVEN the device CA is rotated in OpenBao WHEN the scan runs THEN one alert offers a sync whose plan shows the Secret’s CA change as a diff; applied, the Secret holds the new CA', async () => {
     const oldPem = await caPem();
-    await lab.sandbox.openbao.rotateCa();
+    await rotateDeviceIssuer();
     const newPem = await caPem();
     expect(newPem).not.toBe(oldPem);
 
@@ -82,7 +108,7 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
     await certExpiryScan.run(lab.app.services, {} as Job);
     const alerts = lab.printed.filter((m) => m.kind === 'alert' && m.text.includes('client-CA'));
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.text).toBe("OpenBao's CA chain differs from 1 client-CA Secret of mtls-strict services");
+    expect(alerts[0]!.text).toBe("OpenBao's device CA differs from 1 client-CA Secret of mtls-strict services");
     expect(alerts[0]!.buttons?.map((b) => [b.label, b.command])).toEqual([['Sync client CA', '/cert ca-sync']]);
 
     const out = await lab.app.dispatcher!.runSuggestion(alerts[0]!.buttons![0]!.id, shellIdentity('bob'), SHELL_CONVERSATION);

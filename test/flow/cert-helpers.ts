@@ -54,7 +54,8 @@ export async function verifyClientCert(certPem: string, caPath: string): Promise
   const dir = mkdtempSync(join(tmpdir(), 'labgate-verify-'));
   const file = join(dir, 'leaf.pem');
   writeFileSync(file, certPem);
-  const r = await openssl(['verify', '-purpose', 'sslclient', '-CAfile', caPath, file]);
+  // The Secret holds the device issuer alone, as Traefik (Go) takes it: a trust anchor, not a chain to a root.
+  const r = await openssl(['verify', '-partial_chain', '-purpose', 'sslclient', '-CAfile', caPath, file]);
   return { code: r.code, out: r.stdout + r.stderr };
 }
 

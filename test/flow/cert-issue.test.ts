@@ -203,7 +203,8 @@ describe('/cert issue → approve → DM with a .p12 and a separate passphrase, 
     const res = await fetch(`${lab.sandbox.openbao.url}/v1/pki/cert/${serial}`);
     const body = (await res.json()) as { data: { revocation_time: number } };
     expect(body.data.revocation_time).toBeGreaterThan(0);
-    const crl = await (await fetch(`${lab.sandbox.openbao.url}/v1/pki/crl/pem`)).text();
+    // Device certificates come from the devices issuer: its CRL (not the root's, at pki/crl/pem) lists them.
+    const crl = await (await fetch(`${lab.sandbox.openbao.url}/v1/pki/issuer/devices/crl/pem`)).text();
     const file = `/tmp/labgate-crl-${process.pid}.pem`;
     writeFileSync(file, crl);
     const text = await openssl(['crl', '-in', file, '-noout', '-text']);
