@@ -1,29 +1,30 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { TamperError, type ApplyPermit } from '../src/approval/binding.js';
 import { reportTamper } from '../src/approval/tamper-report.js';
-import { planMessage, resultMessage } from '../src/chat/plan-messages.js';
 import { validateOptions } from '../src/commands/validate.js';
-import { actor, commandContext, type Services } from '../src/core/services.js';
+import { commandContext, type Services } from '../src/core/services.js';
 import { AdapterError, encodeUserError, isUserError, UserError, UserErrorCode } from '../src/errors.js';
 import { faultRef } from '../src/log.js';
-import type { SystemApplier } from '../src/plan/applier.js';
-import { sameState } from '../src/plan/canonical.js';
 import { displayTarget } from '../src/plan/diff.js';
-import { planHash, type Change, type Plan } from '../src/plan/model.js';
+import { planHash, type Plan } from '../src/plan/model.js';
 import { encodeFault, type ApplyJobData } from '../src/queue/jobs.js';
-import { LockBusyError } from '../src/queue/locks.js';
+import { LockBusyError, LockLostError, type HeldLocks } from '../src/queue/locks.js';
 import type { PlanRecord, PlanResult } from '../src/queue/plan-store.js';
+import { applierFor, describeChanges, finishPlan, inPlace, liveStates } from './apply-outcome.js';
 
 export const STALE_MESSAGE = 'state changed since the plan; run it again';
 
 class StaleError extends Error {}
 
-type ChangeState = 'done' | 'todo' | 'changed';
+/** Stop at the next safe point and give the job back to the queue (shutdown past its grace). */
+class HandBack extends Error {}
 
-function applierFor(s: Services, c: Change): SystemApplier {
-  const a = s.appliers[c.system];
-  if (!a) throw new Error(`no ${c.system} applier is configured in this worker`);
-  return a;
+/** How often an apply waits out a lock another apply holds before it gives up with a result. */
+const MAX_LOCK_WAITS = 30;
+
+export interface ApplyControl {
+  /** True once this worker should stop at the next safe point and hand the job back. */
+  handBack(): boolean;
 }
 
 /**
@@ -31,40 +32,16 @@ function applierFor(s: Services, c: Change): SystemApplier {
  * target, compare live state with the plan, apply in order, verify. Everything it writes comes
  * from the signed plan that `permitApply` returns, never from a field of the record.
  *
- * A retry resumes: a change whose target already equals its `after` is done; a target equal to
- * neither `before` nor `after` means someone else changed it. Each write is announced in the
- * sealed journal first, so a resumed apply knows it wrote something itself.
+ * Every exit ends in one true, posted result (applied, refused, failed with what is in place),
+ * except two, on purpose: a worker that lost its locks posts nothing (whoever holds them now
+ * finishes), and a worker handing the job back at shutdown leaves it to the next. A retry resumes:
+ * a target already at its `after` is done; each write is announced in the sealed journal first, so
+ * a resumed apply knows it wrote something itself, and a Kubernetes object names the plan that
+ * wrote it (labgate.dev/plan) in case the journal's last entry was lost.
  */
-export function applyProcessor(s: Services) {
-  const liveStates = async (changes: Change[]): Promise<ChangeState[]> => {
-    const live = await Promise.all(changes.map((c) => applierFor(s, c).read(c)));
-    return changes.map((c, i) => (sameState(live[i], c.after) ? 'done' : sameState(live[i], c.before) ? 'todo' : 'changed'));
-  };
-
-  const finish = async (rec: PlanRecord, plan: Plan, status: 'applied' | 'failed', result: PlanResult) => {
-    await s.store.finish(plan.id, status, result);
-    const done = { ...rec, plan, status, result };
-    await s.audit.append({ at: result.at, actor: actor(rec.decision?.by ?? plan.requester), action: status === 'applied' ? 'apply' : result.status === 'refused' ? 'refuse' : 'fail', planId: plan.id, command: plan.command.text, hash: plan.hash, outcome: result.text });
-    try {
-      if (rec.message) await s.notifier.edit(rec.message, planMessage(done));
-      await s.notifier.post(plan.conversation, resultMessage(done));
-    } catch (err) {
-      // The outcome is recorded and audited; a chat outage must not turn a done apply into a retry.
-      s.logger.error({ err, planId: plan.id }, 'could not post the apply result');
-    }
-  };
-
-  const describe = async (changes: Change[]): Promise<PlanResult['changes']> => {
-    try {
-      const states = await liveStates(changes);
-      return changes.map((c, i) => ({ summary: c.summary, state: states[i] === 'done' ? 'done' : states[i] === 'todo' ? 'not-done' : 'unknown' }));
-    } catch {
-      return changes.map((c) => ({ summary: c.summary, state: 'unknown' as const }));
-    }
-  };
-
+export function applyProcessor(s: Services, control: ApplyControl = { handBack: () => false }) {
   const refuse = async (rec: PlanRecord, plan: Plan, message: string, changes?: PlanResult['changes']): Promise<never> => {
-    await finish(rec, plan, 'failed', { status: 'refused', text: `Not applied ${plan.id}: ${message}`, at: s.now(), changes: changes ?? (await describe(plan.changes)) });
+    await finishPlan(s, rec, plan, 'failed', { status: 'refused', text: `Not applied ${plan.id}: ${message}`, at: s.now(), changes: changes ?? (await describeChanges(s, plan.changes)) });
     throw new UnrecoverableError(encodeUserError(new UserError(UserErrorCode.Stale, message)));
   };
 
@@ -80,8 +57,43 @@ export function applyProcessor(s: Services) {
     }
   };
 
-  return async (job: Job<ApplyJobData>): Promise<PlanResult> => {
-    const { planId, hash } = job.data;
+  /** Has this plan written anything itself? Its sealed journal says so, or an object it stamped. */
+  const wroteBefore = async (plan: Plan): Promise<boolean> => {
+    const journal = s.binding.verifyJournal(plan, await s.store.journalOf(plan.id));
+    if (journal.some((e) => e.phase === 'intent')) return true;
+    const stamps = await Promise.all(plan.changes.map((c) => applierFor(s, c).writtenBy?.(c)));
+    return stamps.includes(plan.id);
+  };
+
+  const apply = async (rec: PlanRecord, plan: Plan, locks: HeldLocks): Promise<PlanResult> => {
+    const { changes } = plan;
+    const ctx = { plan };
+    await s.store.transition(plan.id, 'applying', ['approved', 'applying']);
+    const own = await wroteBefore(plan);
+    const states = await liveStates(s, changes);
+    const changed = changes.filter((_, i) => states[i] === 'changed');
+    if (changed.length) throw new StaleError(`${STALE_MESSAGE} (${changed.map((c) => displayTarget(c.target)).join(', ')} changed)`);
+    // Until this plan has written something itself, everything it depended on must still hold,
+    // not only its targets: a target already in its planned state may be another plan's work
+    // (a shared client-CA Secret), and then the re-plan no longer matches the hash.
+    if (!own) await replan(plan);
+    for (const [i, change] of changes.entries()) {
+      if (states[i] === 'done') continue;
+      if (control.handBack()) throw new HandBack();
+      // Fenced: a worker whose locks lapsed (paused, cut off) stops here, before writing.
+      await locks.assertHeld();
+      await s.store.journal(s.binding.journalEntry(plan, i, 'intent', s.now()));
+      await applierFor(s, change).apply(change, ctx);
+      await s.store.journal(s.binding.journalEntry(plan, i, 'done', s.now()));
+    }
+    const after = await liveStates(s, changes);
+    const off = changes.filter((_, i) => after[i] !== 'done');
+    if (off.length) throw new Error(`applied, but ${off.map((c) => displayTarget(c.target)).join(', ')} does not read back as planned`);
+    return { status: 'applied', text: `Applied ${plan.id}: ${changes.length} change${changes.length === 1 ? '' : 's'}`, at: s.now(), changes: changes.map((c) => ({ summary: c.summary, state: 'done' })) };
+  };
+
+  return async (job: Job<ApplyJobData>, token?: string): Promise<PlanResult> => {
+    const { planId } = job.data;
     const rec = await s.store.get(planId);
     let permit: ApplyPermit;
     try {
@@ -98,67 +110,67 @@ export function applyProcessor(s: Services) {
     const { plan } = permit;
     if (record.status === 'applied' || record.status === 'failed') return record.result ?? { status: 'failed', text: `plan ${planId} has no recorded result`, at: s.now() };
     if (record.status !== 'approved' && record.status !== 'applying') throw new UnrecoverableError(`plan ${planId} is ${record.status}, not approved`);
-    const { changes } = plan;
-    const ctx = { plan };
 
     // The appliers' own guards, before any lock or read: a signed plan still cannot make labgate
     // touch what it must never touch.
     try {
-      for (const c of changes) applierFor(s, c).check?.(c, ctx);
+      for (const c of plan.changes) applierFor(s, c).check?.(c, { plan });
     } catch (err) {
-      if (isUserError(err)) return await refuse(record, plan, err.message, changes.map((c) => ({ summary: c.summary, state: 'not-done' })));
+      if (isUserError(err)) return await refuse(record, plan, err.message, plan.changes.map((c) => ({ summary: c.summary, state: 'not-done' })));
       throw err;
     }
 
-    let locks;
+    let locks: HeldLocks;
     try {
-      locks = await s.locks.acquire(changes.map((c) => c.target));
+      locks = await s.locks.acquire(plan.changes.map((c) => c.target));
     } catch (err) {
-      // Busy or Redis unreachable: fail closed, BullMQ retries later.
-      s.logger.warn({ planId, err: (err as Error).message }, 'apply waits for its locks');
-      throw err instanceof LockBusyError ? err : new Error(`lock store unreachable: ${(err as Error).message}`);
+      if (!(err instanceof LockBusyError)) throw new Error(`lock store unreachable: ${(err as Error).message}`); // fail closed; retried
+      const waits = (job.data.lockWaits ?? 0) + 1;
+      if (waits <= MAX_LOCK_WAITS && token) {
+        // Another apply holds a target: wait for it without spending an attempt.
+        s.logger.warn({ planId, target: err.target, waits }, 'apply waits for its locks');
+        await job.updateData({ ...job.data, lockWaits: waits });
+        await job.moveToDelayed(Date.now() + s.locks.ttlMs, token);
+        throw new DelayedError();
+      }
+      return await refuse(record, plan, `${displayTarget(err.target)} was being changed by another apply the whole time labgate waited (${Math.round((MAX_LOCK_WAITS * s.locks.ttlMs) / 1000)} s); run the command again`);
     }
     try {
-      await s.store.transition(planId, 'applying', ['approved', 'applying']);
-      const journal = s.binding.verifyJournal(plan, await s.store.journalOf(planId));
-      const states = await liveStates(changes);
-      const changed = changes.filter((_, i) => states[i] === 'changed');
-      if (changed.length) throw new StaleError(`${STALE_MESSAGE} (${changed.map((c) => displayTarget(c.target)).join(', ')} changed)`);
-      // Until this plan has written something itself, everything it depended on must still hold,
-      // not only its targets: a target already in its planned state may be another plan's work
-      // (a shared client-CA Secret), and then the re-plan no longer matches the hash.
-      if (!journal.some((e) => e.phase === 'intent')) await replan(plan);
-      for (const [i, change] of changes.entries()) {
-        if (states[i] === 'done') continue;
-        await s.store.journal(s.binding.journalEntry(plan, i, 'intent', s.now()));
-        await applierFor(s, change).apply(change, ctx);
-        await s.store.journal(s.binding.journalEntry(plan, i, 'done', s.now()));
-        await locks.extend();
-      }
-      const after = await liveStates(changes);
-      const off = changes.filter((_, i) => after[i] !== 'done');
-      if (off.length) throw new Error(`applied, but ${off.map((c) => displayTarget(c.target)).join(', ')} does not read back as planned`);
-      const result: PlanResult = { status: 'applied', text: `Applied ${planId}: ${changes.length} change${changes.length === 1 ? '' : 's'}`, at: s.now(), changes: changes.map((c) => ({ summary: c.summary, state: 'done' })) };
-      await finish(record, plan, 'applied', result);
-      s.logger.info({ planId, hash, changes: changes.length }, 'plan applied');
+      const result = await apply(record, plan, locks);
+      await locks.assertHeld();
+      await finishPlan(s, record, plan, 'applied', result);
       return result;
     } catch (err) {
-      if (err instanceof StaleError) return await refuse(record, plan, err.message);
+      if (err instanceof LockLostError) {
+        // Whoever holds the locks now (a worker that recovered this job) finishes it; this one says nothing.
+        s.logger.warn({ planId, fence: locks.fence }, 'apply lost its locks; stopped without writing further or posting');
+        throw err;
+      }
+      if (err instanceof HandBack) {
+        s.logger.warn({ planId }, 'shutting down: apply stopped at a safe point and went back to the queue');
+        if (token) await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
       if (err instanceof TamperError) {
         await reportTamper(s, err, record);
         throw new UnrecoverableError(encodeUserError(new UserError(UserErrorCode.Tampered, err.message)));
       }
-      if (isUserError(err)) return await refuse(record, plan, err.message);
+      if (err instanceof StaleError || isUserError(err)) {
+        await locks.assertHeld();
+        return await refuse(record, plan, err.message);
+      }
       const ref = faultRef();
       const retryable = !(err instanceof AdapterError) || err.transient;
       const last = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      s.logger.error({ ref, err, planId, attempt: job.attemptsMade + 1, last }, 'apply failed');
+      s.logger.warn({ ref, err, planId, attempt: job.attemptsMade + 1, last }, 'apply attempt failed');
       if (!last) throw new Error(encodeFault(ref, (err as Error).message));
-      const progress = await describe(changes);
-      const done = progress?.filter((c) => c.state === 'done').length ?? 0;
-      await finish(record, plan, 'failed', {
+      await locks.assertHeld();
+      const progress = await describeChanges(s, plan.changes);
+      const done = progress.filter((c) => c.state === 'done').length;
+      const advice = done ? 'Finish it or remove what it created with the buttons below, or run the command again' : 'Run the command again when the cause is fixed';
+      await finishPlan(s, record, plan, 'failed', {
         status: 'failed',
-        text: `Apply of ${planId} failed after ${job.attemptsMade + 1} attempt${job.attemptsMade ? 's' : ''}: ${(err as Error).message}. ${done} of ${changes.length} changes are in place; run the command again to plan the rest`,
+        text: `${done ? 'Partly applied' : 'Not applied'} ${planId} after ${job.attemptsMade + 1} attempt${job.attemptsMade ? 's' : ''}: ${(err as Error).message}. ${inPlace(progress)}. ${advice}`,
         at: s.now(),
         changes: progress,
         ref,

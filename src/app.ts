@@ -53,7 +53,7 @@ export interface App {
 }
 
 export function buildPorts(config: Config, given: Partial<Ports> = {}, now?: () => number): Ports {
-  const kubernetes = given.kubernetes ?? new ClientNodeKubernetes(loadKubeConfig({ kubeconfig: config.env.KUBECONFIG, context: config.kubernetes.context }));
+  const kubernetes = given.kubernetes ?? new ClientNodeKubernetes(loadKubeConfig({ kubeconfig: config.env.KUBECONFIG, context: config.kubernetes.context, timeoutMs: config.kubernetes.timeout }));
   return {
     kubernetes,
     router: 'router' in given ? given.router : routerFromEnv(config.env, { timeoutMs: config.router?.timeout ?? 10_000 }),

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { decodeSigningKey, SIGNING_KEY_HOWTO } from '../approval/signing.js';
 
+/** How long an apply's target locks live without renewal (src/queue/locks.ts); outside calls must be shorter. */
+export const APPLY_LOCK_MS = 10_000;
+
 /** The problem with running without a signing key, in the words config problems use; undefined when there is one. */
 export function signingKeyProblem(env: { LABGATE_SIGNING_KEY?: string }): string | undefined {
   return env.LABGATE_SIGNING_KEY ? undefined : `env.LABGATE_SIGNING_KEY: not set; labgate seals plans and decisions with a key kept outside Redis: ${SIGNING_KEY_HOWTO}`;
@@ -84,6 +87,8 @@ const DiscordConfig = z
       .strict(),
     /** Register (bulk-overwrite) the guild's commands when the bot starts. */
     registerOnStart: z.boolean().default(false),
+    /** One REST request to Discord, retries included (shorter than the apply lock: a DM is part of an apply). */
+    timeout: duration('8s'),
     /** Discord's REST base; only tests point it elsewhere (a loopback Discord). */
     apiBase: z.string().url({ error: 'must be a URL like https://discord.com/api' }).optional(),
   })
@@ -111,6 +116,8 @@ const OpenBaoConfig = z
       .strict()
       .prefault({}),
     approleMount: z.string().min(1).default('approle'),
+    /** One OpenBao request (shorter than the apply lock). */
+    timeout: duration('8s'),
     /** PKCS#12 profile when /cert issue names none: android-legacy imports everywhere, modern needs Android 14+ / current iOS. */
     defaultProfile: z.enum(['android-legacy', 'modern']).default('android-legacy'),
     /** Lifetime of a device certificate when /cert issue gives no ttl, and the longest one it may ask for. */
@@ -143,7 +150,7 @@ const RouterConfig = z
     /** Interface (or interface list) the forwarded UDP arrives on. */
     inInterface: z.string().min(1).optional(),
     inInterfaceList: z.string().min(1).optional(),
-    timeout: duration('10s'),
+    timeout: duration('8s'),
   })
   .strict();
 
@@ -217,7 +224,14 @@ export const ConfigFile = z
       .object({ prefix: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { error: 'must be letters, digits, _ . -' }).default('labgate') })
       .strict()
       .prefault({}),
-    kubernetes: z.object({ context: z.string().min(1).optional() }).strict().prefault({}),
+    kubernetes: z
+      .object({
+        context: z.string().min(1).optional(),
+        /** One API request; aborted after this (shorter than the apply lock, apply.lockTtl). */
+        timeout: duration('8s'),
+      })
+      .strict()
+      .prefault({}),
     traefik: TraefikConfig.prefault({}),
     shell: z
       .object({
@@ -267,6 +281,14 @@ export const ConfigFile = z
         checkMembers(obj(rule).request, ['access', 'commands', cmd, 'request']);
         checkMembers(obj(rule).approve, ['access', 'commands', cmd, 'approve']);
       }
+      // Every outside call made while an apply holds its locks ends before the lock could lapse.
+      const under = (v: unknown, path: (string | number)[]) => {
+        if (typeof v === 'number' && v >= APPLY_LOCK_MS) ctx.addIssue({ code: 'custom', path, message: `must be shorter than the apply lock (${APPLY_LOCK_MS / 1000}s), so a write never lands after the lock lapsed` });
+      };
+      under(obj(c.kubernetes).timeout, ['kubernetes', 'timeout']);
+      under(obj(c.openbao).timeout, ['openbao', 'timeout']);
+      under(obj(c.router).timeout, ['router', 'timeout']);
+      under(obj(c.discord).timeout, ['discord', 'timeout']);
       const shell = obj(c.shell);
       const users = list(shell.users);
       if (typeof shell.defaultUser === 'string' && !users.includes(shell.defaultUser))

@@ -1,9 +1,9 @@
 import { AdapterError, UserError, UserErrorCode } from '../errors.js';
-import type { SystemApplier } from '../plan/applier.js';
+import type { ApplyContext, SystemApplier } from '../plan/applier.js';
 import type { Change } from '../plan/model.js';
 import type { ExposurePolicy } from '../policy/exposure-policy.js';
 import { CLIENT_CA_LABEL, TRAEFIK_API } from '../traefik/render.js';
-import { displayName, isManaged, kubeTarget, normalize, refOf } from './objects.js';
+import { displayName, isManaged, kubeTarget, normalize, PLAN_ANNOTATION, refOf } from './objects.js';
 import type { KubeObject, KubernetesPort } from './port.js';
 
 /** What labgate writes in a cluster, and nothing else. */
@@ -57,7 +57,12 @@ export class KubernetesApplier implements SystemApplier {
     }
   }
 
-  async apply(change: Change): Promise<void> {
+  /** The plan that last wrote the target, from its annotation. */
+  async writtenBy(change: Change): Promise<string | undefined> {
+    return (await this.kube.get(refOf(objectOf(change))))?.metadata.annotations?.[PLAN_ANNOTATION];
+  }
+
+  async apply(change: Change, ctx?: ApplyContext): Promise<void> {
     this.check(change);
     const obj = objectOf(change);
     const live = await this.kube.get(refOf(obj));
@@ -67,7 +72,9 @@ export class KubernetesApplier implements SystemApplier {
       if (live) await this.kube.delete(refOf(obj));
       return;
     }
-    const written = await this.kube.apply(change.after as KubeObject);
+    const after = change.after as KubeObject;
+    const stamped = ctx ? { ...after, metadata: { ...after.metadata, annotations: { ...after.metadata.annotations, [PLAN_ANNOTATION]: ctx.plan.id } } } : after;
+    const written = await this.kube.apply(stamped);
     if (!written?.metadata?.name) throw new AdapterError('kubernetes', 'apply', change.target, undefined, `Kubernetes apply ${change.target}: no object in the answer`);
   }
 }

@@ -14,9 +14,13 @@ export const FIELD_MANAGER = 'labgate';
  */
 class PooledKubeConfig extends KubeConfig {
   private pooled?: { key: string; dispatcher: NonNullable<ReturnType<RequestContext['getDispatcher']>> };
+  /** Every API request is aborted after this long (client-node sets no timeout of its own). */
+  timeoutMs = 8_000;
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
+    // Aborted, not abandoned: a hung PATCH cannot land later, after the apply's lock has lapsed.
+    if (!context.getSignal()) context.setSignal(AbortSignal.timeout(this.timeoutMs));
     const fresh = context.getDispatcher();
     if (!fresh) return;
     const cluster = this.getCurrentCluster();
@@ -41,8 +45,9 @@ class PooledKubeConfig extends KubeConfig {
 }
 
 /** Loads a kubeconfig the way kubectl does: the file in KUBECONFIG, else in-cluster or ~/.kube/config. */
-export function loadKubeConfig(opts: { kubeconfig?: string; context?: string }): KubeConfig {
+export function loadKubeConfig(opts: { kubeconfig?: string; context?: string; timeoutMs?: number }): KubeConfig {
   const kc = new PooledKubeConfig();
+  if (opts.timeoutMs) kc.timeoutMs = opts.timeoutMs;
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else kc.loadFromDefault();
   if (opts.context) kc.setCurrentContext(opts.context);
@@ -64,6 +69,7 @@ function statusOf(err: unknown): { status?: number; message: string } {
     return { status: e.code, message: msg ?? `HTTP ${e.code}` };
   }
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if ((err as { name?: string }).name === 'TimeoutError' || (cause as { name?: string } | undefined)?.name === 'TimeoutError') return { message: 'no answer in time (kubernetes.timeout)' };
   return { message: cause?.code ?? cause?.message ?? e.message ?? String(err) };
 }
 

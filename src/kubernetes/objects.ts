@@ -3,6 +3,11 @@ import type { KubeObject, KubeRef } from './port.js';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'labgate';
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+/**
+ * The plan that last wrote an object: set by the applier on every write, left out of what plans
+ * compare and show, read by a resumed apply to recognise its own work.
+ */
+export const PLAN_ANNOTATION = 'labgate.dev/plan';
 
 export function isManaged(obj: KubeObject | null | undefined): boolean {
   return obj?.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
@@ -35,6 +40,7 @@ export function normalize(obj: KubeObject | null | undefined): KubeObject | null
   if (obj.metadata.labels && Object.keys(obj.metadata.labels).length) meta.labels = { ...obj.metadata.labels };
   const annotations = { ...(obj.metadata.annotations ?? {}) };
   delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  delete annotations[PLAN_ANNOTATION];
   if (Object.keys(annotations).length) meta.annotations = annotations;
   const out: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: meta };
   for (const k of KEEP_TOP) if (obj[k] !== undefined) out[k] = structuredClone(obj[k]);

@@ -50,6 +50,7 @@ export function openBaoFromConfig(config: Config, now?: () => number): NodeVault
     mount: config.openbao.mount,
     namespace: config.env.BAO_NAMESPACE,
     ca: config.env.BAO_CACERT ? readFileSync(config.env.BAO_CACERT, 'utf8') : undefined,
+    timeoutMs: config.openbao.timeout,
     now,
   });
 }

@@ -11,6 +11,8 @@ export interface SystemApplier {
   read(change: Change): Promise<unknown>;
   /** Makes the target equal `after` (or removes it when after is null). */
   apply(change: Change, ctx?: ApplyContext): Promise<void>;
+  /** The id of the plan that last wrote the target, where the system can carry it (a Kubernetes annotation). */
+  writtenBy?(change: Change): Promise<string | undefined>;
   /** Refuses a change this applier must never make, before any lock is taken or anything read. */
   check?(change: Change, ctx?: ApplyContext): void;
 }

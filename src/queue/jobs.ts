@@ -21,6 +21,8 @@ export interface ReportJobData {
 export interface ApplyJobData {
   planId: string;
   hash: string;
+  /** How often this apply waited out a lock another apply held (bookkeeping only; no seal). */
+  lockWaits?: number;
 }
 
 export interface PlanJobResult {

@@ -76,6 +76,14 @@ redis.call('ZREM', KEYS[2], ARGV[2])
 return 1
 `;
 
+const FINISH_LUA = `
+local st = redis.call('HGET', KEYS[1], 'status')
+redis.call('SREM', KEYS[2], ARGV[3])
+if st ~= 'approved' and st ~= 'applying' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2])
+return 1
+`;
+
 const TRANSITION_LUA = `
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return 'missing' end
@@ -164,13 +172,13 @@ export class PlanStore {
     return (await this.redis.lrange(this.keys.journal(id), 0, -1)).map((l) => parseOr(l, l));
   }
 
-  async finish(id: string, status: 'applied' | 'failed', result: PlanResult): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(this.keys.plan(id), 'status', status, 'result', JSON.stringify(result))
-      .srem(this.keys.approved, id)
-      .exec()
-      .then(throwOnMultiError);
+  /**
+   * Records the final result, once: only an approved or applying plan takes one, so of two
+   * workers finishing the same plan (a recovered apply and the reconciler) only the first posts.
+   * False when the plan already had its result.
+   */
+  async finish(id: string, status: 'applied' | 'failed', result: PlanResult): Promise<boolean> {
+    return (await this.redis.eval(FINISH_LUA, 2, this.keys.plan(id), this.keys.approved, status, JSON.stringify(result), id)) === 1;
   }
 
   /** Marks a pending plan past its expiry as expired; true when it did. */
@@ -185,6 +193,11 @@ export class PlanStore {
 
   async forgetPending(id: string): Promise<void> {
     await this.redis.zrem(this.keys.pending, id);
+  }
+
+  /** Drops a plan from the approved-unfinished index (it has its result, or is gone). */
+  async forgetApproved(id: string): Promise<void> {
+    await this.redis.srem(this.keys.approved, id);
   }
 
   /** Approved plans not yet finished: the apply queue must hold a job for each (recovery after a crash). */

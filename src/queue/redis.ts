@@ -11,6 +11,8 @@ export function redisKeys(prefix: string) {
     pending: `${prefix}:plans:pending`,
     approved: `${prefix}:plans:approved`,
     lock: (target: string) => `${prefix}:lock:${target}`,
+    /** The fencing counter every lock acquisition draws a number from. */
+    lockFence: `${prefix}:lock-fence`,
     audit: `${prefix}:audit`,
     /** Denials apart, capped on their own: a user with no rights cannot flush the audit. */
     auditDenials: `${prefix}:audit:denials`,

@@ -18,6 +18,8 @@ export interface ScheduledJob {
 }
 
 export interface ScheduledWorkers {
+  /** Puts back any job scheduler Redis no longer has (a restart without persistence wipes them). */
+  ensure(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,9 +32,11 @@ export async function startScheduled(s: Services, jobs: readonly ScheduledJob[],
   const runLocks = new TargetLocks(s.redis, s.keys, 10 * 60_000);
   const queue = new Queue(SCHEDULED_QUEUE, { connection: connection(), prefix: s.keys.bullPrefix });
   queue.on('error', () => {});
+  const upsert = (j: ScheduledJob, every: number) =>
+    queue.upsertJobScheduler(j.name, { every }, { name: j.name, data: {}, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
   for (const j of jobs) {
     const every = j.every(s);
-    if (every) await queue.upsertJobScheduler(j.name, { every }, { name: j.name, data: {}, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
+    if (every) await upsert(j, every);
     else await queue.removeJobScheduler(j.name);
   }
   const worker = new Worker(
@@ -59,6 +63,14 @@ export async function startScheduled(s: Services, jobs: readonly ScheduledJob[],
   worker.on('failed', (job, err) => s.logger.error({ job: job?.name, err: err.message }, 'scheduled job failed'));
   await worker.waitUntilReady();
   return {
+    ensure: async () => {
+      for (const j of jobs) {
+        const every = j.every(s);
+        if (!every || (await queue.getJobScheduler(j.name))) continue;
+        await upsert(j, every);
+        s.logger.warn({ job: j.name, every }, 'job scheduler was missing (Redis lost it); put it back');
+      }
+    },
     close: async () => {
       await Promise.allSettled([worker.close(), queue.close()]);
     },

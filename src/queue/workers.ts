@@ -2,48 +2,102 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { applyProcessor } from '../../jobs/apply.js';
 import { planProcessor } from '../../jobs/plan.js';
+import { reconcile } from '../../jobs/reconcile.js';
 import { scheduledJobs } from '../../jobs/scheduled.js';
 import { startScheduled } from './scheduled.js';
 import type { Services } from '../core/services.js';
 import { QUEUES } from './jobs.js';
+import { LockBusyError, TargetLocks } from './locks.js';
 
 export interface Workers {
-  close(): Promise<void>;
+  /**
+   * Stops taking work and lets running jobs finish; an apply still running after `graceMs` stops
+   * at its next safe point and goes back to the queue. Bounded even when Redis is down.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
- * Starts the plan and apply workers. On start, approved plans whose apply job is missing (a
- * crash between approval and enqueue) are queued again: an approved change is never lost.
+ * How a crashed worker's apply is taken over, chosen together (docs/operations.md):
+ * - BullMQ renews a job's lock every lockDuration/2 (5 s), so a dead worker's job lock lapses
+ *   within 10 s; the stalled-job check runs every 5 s, so the job is back in the queue within 15 s;
+ * - the apply's own target locks live 10 s and are renewed every 2.5 s and before every write,
+ *   so they have lapsed by then too, and the next worker resumes at once;
+ * - a job may stall twice (two crashes) before BullMQ gives up on it; the reconciler then
+ *   finishes the plan from live state within RECONCILE_EVERY_MS.
+ */
+export const JOB_LOCK_MS = 10_000;
+export const STALLED_INTERVAL_MS = 5_000;
+export const MAX_STALLED_COUNT = 2;
+export const RECONCILE_EVERY_MS = 30_000;
+export const DEFAULT_GRACE_MS = 20_000;
+
+/**
+ * Starts the plan and apply workers, the scheduled jobs, and the reconciler: at start and every
+ * RECONCILE_EVERY_MS, approved plans whose apply job is missing are queued again and plans whose
+ * apply stopped for good without a result are finished, so an approved change is never lost and
+ * always ends in one posted result. The reconciler also puts back the job schedulers if Redis
+ * lost them (a restart without persistence).
  */
 export async function startWorkers(s: Services, connection: () => Redis, opts: { concurrency?: number } = {}): Promise<Workers> {
   const prefix = s.keys.bullPrefix;
-  const workerOpts = { connection: connection(), prefix, concurrency: opts.concurrency ?? 4 };
-  const plan = new Worker(QUEUES.plan, planProcessor(s), workerOpts);
-  const apply = new Worker(QUEUES.apply, applyProcessor(s), { ...workerOpts, connection: connection() });
+  let handingBack = false;
+  const common = { prefix, concurrency: opts.concurrency ?? 4, lockDuration: JOB_LOCK_MS, stalledInterval: STALLED_INTERVAL_MS, maxStalledCount: MAX_STALLED_COUNT };
+  const plan = new Worker(QUEUES.plan, planProcessor(s), { ...common, connection: connection() });
+  const apply = new Worker(QUEUES.apply, applyProcessor(s, { handBack: () => handingBack }), { ...common, connection: connection() });
   for (const w of [plan, apply]) {
     w.on('error', (err) => s.logger.warn({ err: err.message, queue: w.name }, 'worker connection trouble'));
-    w.on('failed', (job, err) => s.logger.debug({ job: job?.id, queue: w.name, reason: err.message }, 'job attempt failed'));
+    // Logged at warn with the plan id: a failed attempt is worth a look even when a retry follows.
+    w.on('failed', (job, err) => s.logger.warn({ job: job?.id, planId: (job?.data as { planId?: string } | undefined)?.planId, queue: w.name, attempt: job?.attemptsMade, reason: err.message }, 'job attempt failed'));
   }
-  await Promise.all([plan.waitUntilReady(), apply.waitUntilReady()]);
-  await requeueApproved(s);
   const scheduled = await startScheduled(s, scheduledJobs, connection);
+  try {
+    await Promise.all([plan.waitUntilReady(), apply.waitUntilReady()]);
+  } catch (err) {
+    // Redis went away while starting: the caller starts again later; these must not linger.
+    await Promise.allSettled([plan.close(true), apply.close(true), scheduled.close()]);
+    throw err;
+  }
+
+  // One reconciler at a time across workers (a run lock), at start and then periodically.
+  const runLock = new TargetLocks(s.redis, s.keys, RECONCILE_EVERY_MS * 2);
+  let reconciling: Promise<void> | undefined;
+  const reconcileOnce = async () => {
+    let held;
+    try {
+      held = await runLock.acquire(['reconcile']);
+    } catch (err) {
+      if (!(err instanceof LockBusyError)) s.logger.warn({ err: (err as Error).message }, 'reconciler could not run (Redis?)');
+      return;
+    }
+    try {
+      const r = await reconcile(s);
+      if (r.requeued.length || r.finished.length) s.logger.warn(r, 'reconciler: approved plans requeued or finished');
+      await scheduled.ensure();
+    } catch (err) {
+      s.logger.warn({ err: (err as Error).message }, 'reconciler run failed; it runs again shortly');
+    } finally {
+      await held.release().catch(() => {});
+    }
+  };
+  const tick = () => {
+    reconciling ??= reconcileOnce().finally(() => (reconciling = undefined));
+  };
+  tick();
+  const timer = setInterval(tick, RECONCILE_EVERY_MS);
+  timer.unref();
+
   return {
-    close: async () => {
-      await Promise.allSettled([plan.close(), apply.close(), scheduled.close()]);
+    close: async (graceMs = DEFAULT_GRACE_MS) => {
+      clearInterval(timer);
+      // Stop taking work; let what runs finish within the grace, then hand applies back.
+      const closing = Promise.allSettled([plan.close(), apply.close(), scheduled.close()]);
+      const graceTimer = setTimeout(() => (handingBack = true), graceMs);
+      const hard = new Promise<void>((r) => setTimeout(r, graceMs + 3_000).unref());
+      await Promise.race([closing, hard]);
+      clearTimeout(graceTimer);
+      // Past the deadline (or Redis down): stop waiting for BullMQ.
+      await Promise.race([Promise.allSettled([plan.close(true), apply.close(true), reconciling]), new Promise<void>((r) => setTimeout(r, 2_000).unref())]);
     },
   };
-}
-
-/** Queues an apply for approved plans that have none; the apply job itself verifies each before anything. */
-async function requeueApproved(s: Services): Promise<void> {
-  for (const id of await s.store.approvedUnfinished()) {
-    const rec = await s.store.get(id);
-    if (!rec || (rec.status !== 'approved' && rec.status !== 'applying')) continue;
-    const data = { planId: id, hash: rec.plan.hash };
-    const existing = await s.applyQueue.find(data);
-    if (existing && !(await existing.isFailed())) continue;
-    if (existing) await existing.remove();
-    await s.applyQueue.enqueue(data);
-    s.logger.warn({ planId: id }, 'approved plan had no apply job; queued it again');
-  }
 }

@@ -10,6 +10,8 @@ import { discordRestTransport } from './rest-transport.js';
 
 export interface DiscordRestOptions {
   token: string;
+  /** One request, every retry included (default 8 s). */
+  timeoutMs?: number;
   /** Discord's REST base (`https://discord.com/api` by default); tests pass a loopback one. */
   apiBase?: string;
 }
@@ -19,7 +21,9 @@ export interface DiscordRestOptions {
  * (Retry-After) and retries 5xx and network errors a few times: no retry loop of our own.
  */
 export function createDiscordRest(opts: DiscordRestOptions): REST {
-  return new REST({ ...(opts.apiBase ? { api: opts.apiBase } : {}), timeout: 15_000, retries: 3, makeRequest: discordRestTransport }).setToken(opts.token);
+  // @discordjs/rest's timeout is per try; the retries share what is left of the whole budget.
+  const total = opts.timeoutMs ?? 8_000;
+  return new REST({ ...(opts.apiBase ? { api: opts.apiBase } : {}), timeout: Math.floor(total / 3), retries: 2, makeRequest: discordRestTransport }).setToken(opts.token);
 }
 
 /** The REST body of a rendered message (without the ephemeral flag: channel messages cannot be). */

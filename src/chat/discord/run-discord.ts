@@ -24,7 +24,7 @@ export function discordSettings(config: Config): { discord: DiscordConfig; token
 /** The REST-only notifier a worker posts to Discord with (no gateway connection). */
 export function discordNotifier(config: Config, logger: Logger): DiscordRestNotifier | undefined {
   const token = config.env.DISCORD_TOKEN;
-  return token ? new DiscordRestNotifier(createDiscordRest({ token, apiBase: config.discord?.apiBase }), logger) : undefined;
+  return token ? new DiscordRestNotifier(createDiscordRest({ token, apiBase: config.discord?.apiBase, timeoutMs: config.discord?.timeout }), logger) : undefined;
 }
 
 // With Redis gone, closing BullMQ's event listeners never settles; shutdown must not hang on it.

@@ -59,7 +59,7 @@ export async function startDiscordFixture(
     env: { ...loaded.config.env, DISCORD_TOKEN: harness.token },
     redis: { prefix },
     access: (opts.access ?? harnessAccess)(harness),
-    discord: { guildId: harness.guildId, channels: { ops: harness.channels.ops, alerts: harness.channels.alerts }, registerOnStart: false, apiBase: harness.apiBase },
+    discord: { guildId: harness.guildId, channels: { ops: harness.channels.ops, alerts: harness.channels.alerts }, registerOnStart: false, timeout: 8_000, apiBase: harness.apiBase },
   };
   const logs: string[] = [];
   const destination = { write: (s: string) => void logs.push(s) } as unknown as DestinationStream;
