@@ -6,12 +6,13 @@ import { createApp } from '../app.js';
 import { PlatformNotifier } from '../chat/notifier.js';
 import { ShellNotifier, ShellOutput } from '../chat/shell/shell-notifier.js';
 import { ShellRelayNotifier, ShellRelayReader } from '../chat/shell/shell-relay.js';
-import { createRedis, redisKeys } from '../queue/redis.js';
+import { createRedis, redisKeys, redisUnreachableNotice } from '../queue/redis.js';
 import { runShell } from '../chat/shell/shell.js';
 import { loadConfig, redactConfig, type Config } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { planOnce } from './plan-once.js';
+import { defaultRedisAddress, PrivateRedisFailed, RedisServerMissing, sandboxRedis, type PrivateRedis } from './private-redis.js';
 
 const HELP = `labgate — plan, approve and apply homelab changes from chat
 
@@ -36,11 +37,17 @@ With no LABGATE_CONFIG, start/shell/plan run against the built-in sandbox homela
 interface Resolved {
   config: Config;
   sandbox?: Sandbox;
+  /** The sandbox's private Redis, when labgate started one (close it last). */
+  redis?: PrivateRedis;
 }
 
-async function resolveConfig(stderr: (s: string) => void, quiet = false): Promise<Resolved> {
+/** `ownRedis`: this mode runs the workers too, so it may start a private Redis for the sandbox. */
+async function resolveConfig(stderr: (s: string) => void, quiet = false, opts: { ownRedis?: boolean } = {}): Promise<Resolved> {
+  // Only a test moves the default address (LABGATE_TEST_REDIS_PROBE); REDIS_URL always wins.
+  const env = process.env.REDIS_URL || !process.env.LABGATE_TEST_REDIS_PROBE ? process.env : { ...process.env, REDIS_URL: defaultRedisAddress(process.env).url };
   if (process.env.LABGATE_CONFIG) {
-    const res = loadConfig(process.env);
+    // A configuration names a real homelab: labgate never starts a Redis for it.
+    const res = loadConfig(env);
     if (!res.ok) {
       stderr(`labgate: configuration problems:\n${res.problems.map((p) => `  - ${p}`).join('\n')}\n`);
       process.exit(2);
@@ -49,18 +56,42 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false): Promis
   }
   // Loaded only when needed: a configured labgate never pays for the simulated homelab.
   const { startSandbox } = await import('../sandbox/sandbox.js');
-  const sandbox = await startSandbox({ stateFile: '.labgate/sandbox/state.json' });
-  const res = loadConfig({ ...process.env, ...sandbox.env });
+  const [started, ownRedis] = await Promise.allSettled([
+    startSandbox({ stateFile: '.labgate/sandbox/state.json' }),
+    opts.ownRedis ? sandboxRedis(process.env, quiet ? () => {} : stderr) : Promise.resolve({ url: undefined, redis: undefined }),
+  ]);
+  if (ownRedis.status === 'rejected') {
+    if (started.status === 'fulfilled') await started.value.close();
+    const err = ownRedis.reason as Error;
+    if (!(err instanceof RedisServerMissing || err instanceof PrivateRedisFailed)) throw err;
+    stderr(`labgate: ${err.message}\n`);
+    process.exit(err instanceof RedisServerMissing ? 2 : 1);
+  }
+  if (started.status === 'rejected') {
+    await ownRedis.value.redis?.close();
+    throw started.reason;
+  }
+  const sandbox = started.value;
+  const { url, redis } = ownRedis.value;
+  const res = loadConfig({ ...env, ...sandbox.env, ...(url ? { REDIS_URL: url } : {}) });
   if (!res.ok) throw new Error(`sandbox configuration is invalid: ${res.problems.join('; ')}`);
   if (!quiet)
     stderr(
       `labgate: no LABGATE_CONFIG set, so this runs against the built-in sandbox homelab (simulated Kubernetes at ${sandbox.kubernetes.url}, state in ${sandbox.files.stateFile}).\n`,
     );
-  return { config: res.config, sandbox };
+  return { config: res.config, sandbox, ...(redis ? { redis } : {}) };
+}
+
+const logFileOf = (kind: 'chat' | 'service') => process.env.LABGATE_LOG_FILE ?? (kind === 'chat' ? '.labgate/labgate.log' : undefined);
+
+/** Where makeLogger(kind) writes, as messages name it. */
+function logPlace(kind: 'chat' | 'service'): string {
+  const file = logFileOf(kind);
+  return file && file !== '-' ? file : 'standard output';
 }
 
 function makeLogger(kind: 'chat' | 'service'): Logger {
-  const file = process.env.LABGATE_LOG_FILE ?? (kind === 'chat' ? '.labgate/labgate.log' : undefined);
+  const file = logFileOf(kind);
   if (!file || file === '-') return createLogger();
   mkdirSync(dirname(resolve(file)), { recursive: true });
   return createLogger({ destination: createWriteStream(file, { flags: 'a', mode: 0o600 }) });
@@ -70,7 +101,7 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
   const { values } = parseArgs({ args, options: { as: { type: 'string' }, json: { type: 'boolean', default: false } }, allowPositionals: false });
   const interactive = Boolean(process.stdin.isTTY);
   const say = (s: string) => process.stderr.write(s);
-  const { config, sandbox } = await resolveConfig(say, Boolean(values.json));
+  const { config, sandbox, redis } = await resolveConfig(say, Boolean(values.json), { ownRedis: opts.workers });
   const user = values.as ?? config.shell.defaultUser ?? config.shell.users[0];
   if (!user) {
     say('labgate: no shell users configured (shell.users in labgate.yaml)\n');
@@ -83,13 +114,14 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
   const out = new ShellOutput((line) => process.stdout.write(line + '\n'), Boolean(values.json), Boolean(process.stdout.isTTY) && !values.json);
   const logger = makeLogger('chat');
   const notifier = new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder) });
-  const app = await createApp({ config, logger, notifier, chat: true, workers: opts.workers });
+  const app = await createApp({ config, logger, notifier, chat: true, workers: opts.workers, logPlace: logPlace('chat') });
   // Without workers here (labgate bot), what the workers post arrives through Redis.
   const relay = opts.workers
     ? undefined
     : await ShellRelayReader.start(createRedis(config.env.REDIS_URL, 'blocking'), app.services.redis, app.services.keys.shellOutbox, out);
   if (interactive) out.note(`labgate shell — you are ${user}; /help lists commands, "@bob /cmd …" acts as bob, Ctrl-D quits.`);
-  if (!app.redisReady) out.note(`warning: Redis at ${config.env.REDIS_URL} is not reachable; commands will fail until it is.`);
+  if (!app.redisReady)
+    out.note(`warning: ${redisUnreachableNotice(config.env.REDIS_URL, logPlace('chat'))}.${sandbox ? '' : ' LABGATE_CONFIG names your homelab, so labgate starts no Redis of its own: start yours, or set REDIS_URL.'}`);
   try {
     return await runShell({
       dispatcher: app.dispatcher!,
@@ -106,6 +138,7 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
     await relay?.close();
     await app.close();
     await sandbox?.close();
+    await redis?.close();
   }
 }
 
@@ -118,7 +151,7 @@ async function worker(): Promise<number> {
   // discord.js is loaded only when a token is configured: a shell-only labgate stays small.
   const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
   const notifier = new PlatformNotifier({ shell: shellRelay, ...(discord ? { discord } : {}) });
-  const app = await createApp({ config, logger, notifier, chat: false, workers: true });
+  const app = await createApp({ config, logger, notifier, chat: false, workers: true, logPlace: logPlace('service') });
   logger.info({ redisPrefix: config.redis.prefix }, 'labgate workers running');
   await waitForSignal();
   await app.close();
@@ -132,7 +165,7 @@ async function discordChat(opts: { workers: boolean }): Promise<number> {
   const { config, sandbox } = await resolveConfig(say);
   try {
     const { runDiscordChat } = await import('../chat/discord/run-discord.js');
-    return await runDiscordChat({ config, logger: makeLogger('service'), workers: opts.workers, say, until: waitForSignal() });
+    return await runDiscordChat({ config, logger: makeLogger('service'), logPlace: logPlace('service'), workers: opts.workers, say, until: waitForSignal() });
   } finally {
     await sandbox?.close();
   }

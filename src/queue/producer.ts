@@ -19,29 +19,37 @@ export class JobTimeout extends Error {
   override readonly name = 'JobTimeout';
 }
 
+/** Redis was not connected when a job was to be queued; nothing was sent. */
+export class RedisNotReachable extends Error {
+  override readonly name = 'RedisNotReachable';
+  constructor(status: string) {
+    super(`Redis not reachable (connection ${status}); nothing was sent`);
+  }
+}
+
 /**
  * The chat side of the queues: adds jobs and waits for their outcome. Its Redis connection
  * fails fast, so a command gets an answer when Redis is down; the event listeners use a
  * blocking connection that waits for Redis to come back.
+ *
+ * The Queues are made only once that connection is ready, and made again when their setup
+ * failed: BullMQ sets a Queue up once (it reads the server version), and a Queue made while
+ * Redis was down keeps that failure forever ("Stream isn't writeable …"), even after Redis is back.
  */
 export class Producer {
-  readonly planQueue: Queue;
-  readonly applyQueue: Queue;
+  private readonly queues: { plan?: Queue; apply?: Queue } = {};
   private readonly planEvents: QueueEvents;
   private readonly applyEvents: QueueEvents;
 
   constructor(
-    client: Redis,
+    private readonly client: Redis,
     eventsConnection: () => Redis,
-    bullPrefix: string,
+    private readonly bullPrefix: string,
     private readonly applyRetry: { attempts: number; backoff: number } = { attempts: 5, backoff: 500 },
   ) {
-    this.planQueue = new Queue(QUEUES.plan, { connection: client, prefix: bullPrefix, skipWaitingForReady: true });
-    this.applyQueue = new Queue(QUEUES.apply, { connection: client, prefix: bullPrefix, skipWaitingForReady: true });
     this.planEvents = new QueueEvents(QUEUES.plan, { connection: eventsConnection(), prefix: bullPrefix });
     this.applyEvents = new QueueEvents(QUEUES.apply, { connection: eventsConnection(), prefix: bullPrefix });
     // Connection trouble surfaces on the calls that fail; an unhandled 'error' must not kill the process.
-    for (const q of [this.planQueue, this.applyQueue]) q.on('error', () => {});
     for (const e of [this.planEvents, this.applyEvents]) e.on('error', () => {});
   }
 
@@ -49,16 +57,32 @@ export class Producer {
     await Promise.all([this.planEvents.waitUntilReady(), this.applyEvents.waitUntilReady()]);
   }
 
-  requestPlan(data: PlanJobData): Promise<Job<PlanJobData>> {
-    return this.planQueue.add('plan', data, { ...JOB_OPTIONS.plan, jobId: `plan-${data.planId}` });
+  private queue(kind: 'plan' | 'apply'): Queue {
+    const existing = this.queues[kind];
+    if (existing) return existing;
+    if (this.client.status !== 'ready') throw new RedisNotReachable(this.client.status);
+    const q = new Queue(QUEUES[kind], { connection: this.client, prefix: this.bullPrefix, skipWaitingForReady: true });
+    q.on('error', () => {});
+    this.queues[kind] = q;
+    // Redis went away during the setup: forget this Queue so the next command makes a new one.
+    q.waitUntilReady().catch(() => {
+      if (this.queues[kind] !== q) return;
+      delete this.queues[kind];
+      void q.close().catch(() => {});
+    });
+    return q;
   }
 
-  requestReport(data: ReportJobData): Promise<Job<ReportJobData>> {
-    return this.planQueue.add('report', data, JOB_OPTIONS.report);
+  async requestPlan(data: PlanJobData): Promise<Job<PlanJobData>> {
+    return this.queue('plan').add('plan', data, { ...JOB_OPTIONS.plan, jobId: `plan-${data.planId}` });
   }
 
-  enqueueApply(data: ApplyJobData): Promise<Job<ApplyJobData>> {
-    return this.applyQueue.add('apply', data, {
+  async requestReport(data: ReportJobData): Promise<Job<ReportJobData>> {
+    return this.queue('plan').add('report', data, JOB_OPTIONS.report);
+  }
+
+  async enqueueApply(data: ApplyJobData): Promise<Job<ApplyJobData>> {
+    return this.queue('apply').add('apply', data, {
       ...JOB_OPTIONS.apply,
       attempts: this.applyRetry.attempts,
       backoff: { type: 'exponential', delay: this.applyRetry.backoff, jitter: 0.5 },
@@ -92,7 +116,7 @@ export class Producer {
   /** Closes; with Redis unreachable BullMQ's close never settles, so give up after `ms`. */
   async close(ms = 3000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const all = Promise.allSettled([this.planEvents.close(), this.applyEvents.close(), this.planQueue.close(), this.applyQueue.close()]);
+    const all = Promise.allSettled([this.planEvents.close(), this.applyEvents.close(), ...Object.values(this.queues).map((q) => q.close())]);
     await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
     clearTimeout(timer);
   }

@@ -25,9 +25,16 @@ export async function startWorkers(s: Services, connection: () => Redis, opts: {
     w.on('error', (err) => s.logger.warn({ err: err.message, queue: w.name }, 'worker connection trouble'));
     w.on('failed', (job, err) => s.logger.debug({ job: job?.id, queue: w.name, reason: err.message }, 'job attempt failed'));
   }
-  await Promise.all([plan.waitUntilReady(), apply.waitUntilReady()]);
-  await requeueApproved(s, connection);
-  const scheduled = await startScheduled(s, scheduledJobs, connection);
+  let scheduled;
+  try {
+    await Promise.all([plan.waitUntilReady(), apply.waitUntilReady()]);
+    await requeueApproved(s, connection);
+    scheduled = await startScheduled(s, scheduledJobs, connection);
+  } catch (err) {
+    // Redis went away while starting: the caller starts again later; these must not linger.
+    await Promise.allSettled([plan.close(), apply.close()]);
+    throw err;
+  }
   return {
     close: async () => {
       await Promise.allSettled([plan.close(), apply.close(), scheduled.close()]);

@@ -67,7 +67,8 @@ export class ShellRelayNotifier implements ChatNotifier {
  * relayed so far has been printed, so a line's output is complete before the next line runs.
  */
 export class ShellRelayReader {
-  private last = '0-0';
+  /** Undefined until the stream's tip is known (Redis was down when the reader started). */
+  private last?: string;
   private printedUpTo = '0-0';
   private stopped = false;
   private waiters: { id: string; resolve: () => void }[] = [];
@@ -83,8 +84,8 @@ export class ShellRelayReader {
   /** Starts reading after what the stream holds now (older messages belong to earlier sessions). */
   static async start(blocking: Redis, client: Redis, stream: string, out: ShellOutput): Promise<ShellRelayReader> {
     const r = new ShellRelayReader(blocking, client, stream, out);
-    const tip = await client.xrevrange(stream, '+', '-', 'COUNT', 1).catch(() => []);
-    r.last = r.printedUpTo = tip[0]?.[0] ?? '0-0';
+    const tip = await client.xrevrange(stream, '+', '-', 'COUNT', 1).catch(() => undefined);
+    if (tip) r.last = r.printedUpTo = tip[0]?.[0] ?? '0-0';
     r.loop = r.run();
     return r;
   }
@@ -97,6 +98,13 @@ export class ShellRelayReader {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
+      if (this.last === undefined) {
+        // Redis is back: what the stream already holds belongs to earlier sessions.
+        const tip = await this.blocking.xrevrange(this.stream, '+', '-', 'COUNT', 1).catch(() => undefined);
+        if (tip) this.last = this.printedUpTo = tip[0]?.[0] ?? '0-0';
+        else await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
       const res = (await this.blocking.xread('BLOCK', 500, 'STREAMS', this.stream, this.last).catch(() => null)) as [string, [string, string[]][]][] | null;
       for (const [, entries] of res ?? []) {
         for (const [id, fields] of entries) {
@@ -118,7 +126,8 @@ export class ShellRelayReader {
 
   async close(): Promise<void> {
     this.stopped = true;
-    await this.loop;
+    // Bounded: while Redis is down the loop waits on a command that only disconnecting ends.
+    await Promise.race([this.loop, new Promise((r) => setTimeout(r, 1000).unref())]);
     for (const w of this.waiters) w.resolve();
     this.blocking.disconnect();
   }
