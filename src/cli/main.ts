@@ -55,24 +55,24 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false, opts: {
     return { config: res.config };
   }
   // Loaded only when needed: a configured labgate never pays for the simulated homelab.
-  const { startSandbox } = await import('../sandbox/sandbox.js');
-  const [started, ownRedis] = await Promise.allSettled([
-    startSandbox({ stateFile: '.labgate/sandbox/state.json' }),
-    opts.ownRedis ? sandboxRedis(process.env, quiet ? () => {} : stderr) : Promise.resolve({ url: undefined, redis: undefined }),
-  ]);
-  if (ownRedis.status === 'rejected') {
-    if (started.status === 'fulfilled') await started.value.close();
-    const err = ownRedis.reason as Error;
-    if (!(err instanceof RedisServerMissing || err instanceof PrivateRedisFailed)) throw err;
-    stderr(`labgate: ${err.message}\n`);
-    process.exit(err instanceof RedisServerMissing ? 2 : 1);
+  const loading = import('../sandbox/sandbox.js');
+  // Redis first: a folder whose sandbox another labgate runs is refused before its state is read.
+  let own: { url?: string; redis?: PrivateRedis } = {};
+  if (opts.ownRedis) {
+    try {
+      own = await sandboxRedis(process.env, quiet ? () => {} : stderr);
+    } catch (err) {
+      if (!(err instanceof RedisServerMissing || err instanceof PrivateRedisFailed)) throw err;
+      stderr(`labgate: ${err.message}\n`);
+      process.exit(err instanceof RedisServerMissing ? 2 : 1);
+    }
   }
-  if (started.status === 'rejected') {
-    await ownRedis.value.redis?.close();
-    throw started.reason;
-  }
-  const sandbox = started.value;
-  const { url, redis } = ownRedis.value;
+  const { startSandbox } = await loading;
+  const sandbox = await startSandbox({ stateFile: '.labgate/sandbox/state.json' }).catch(async (err: unknown) => {
+    await own.redis?.close();
+    throw err;
+  });
+  const { url, redis } = own;
   const res = loadConfig({ ...env, ...sandbox.env, ...(url ? { REDIS_URL: url } : {}) });
   if (!res.ok) throw new Error(`sandbox configuration is invalid: ${res.problems.join('; ')}`);
   if (!quiet)

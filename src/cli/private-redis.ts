@@ -66,8 +66,6 @@ export interface PrivateRedis {
   url: string;
   /** The folder, as the person sees it (relative to where labgate runs). */
   shownDir: string;
-  /** Set when another labgate in the same folder runs it (this one only uses it). */
-  ownerPid?: number;
   /** The redis-server process, when this labgate started it. */
   pid?: number;
   /** Stops it (when this labgate started it) and waits until it is gone. */
@@ -106,8 +104,12 @@ export async function startPrivateRedis(opts: { dir: string; env: NodeJS.Process
     throw new PrivateRedisFailed(`the private Redis's socket path ${socket} is longer than a Unix socket allows (${SOCKET_PATH_MAX} bytes); run labgate from a shorter folder, or set REDIS_URL`);
 
   const owner = readOwner(dir);
+  // Its Redis would serve this one too, but its workers would take this one's jobs and print
+  // their answers in its terminal, and both would run the sandbox on one state file.
   if (owner && owner.pid !== process.pid && isLabgate(owner.pid) && (await redisAnswers({ path: socket })))
-    return { url, shownDir, ownerPid: owner.pid, close: async () => {} };
+    throw new PrivateRedisFailed(
+      `another labgate (pid ${owner.pid}) runs the sandbox in this folder, with its private Redis in ${shownDir}; use that one, or stop it first. To run several labgates on one Redis, start one (redis-server) and set REDIS_URL.`,
+    );
   // Left behind by a labgate that could not stop it (its watchdog was killed too): stop it first.
   await reapOrphan(dir, socket);
 
@@ -130,8 +132,6 @@ export async function startPrivateRedis(opts: { dir: string; env: NodeJS.Process
   ];
   // Its own process group: a Ctrl-C in the terminal reaches labgate, which stops Redis after it.
   const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'labgate-redis', ...args], { cwd: dir, detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
-  watchdog.unref();
-  (watchdog.stdin as unknown as { unref?: () => void }).unref?.();
   const pid = await firstLine(watchdog).then(Number);
   const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
   while (!(await redisAnswers({ path: socket }, 200))) {
@@ -141,6 +141,9 @@ export async function startPrivateRedis(opts: { dir: string; env: NodeJS.Process
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+  // Running, it must not keep labgate's event loop alive on its own.
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void }).unref?.();
   writeFileSync(join(dir, 'owner.json'), JSON.stringify({ pid: process.pid, redisPid: pid } satisfies Owner) + '\n', { mode: 0o600 });
   let closing: Promise<void> | undefined;
   return {
@@ -157,8 +160,12 @@ export async function startPrivateRedis(opts: { dir: string; env: NodeJS.Process
 /** Ends the watchdog's input (it stops the server, which writes its AOF), and waits for both. */
 async function stop(watchdog: ChildProcess, pid: number): Promise<void> {
   const exited = watchdog.exitCode !== null || watchdog.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => watchdog.once('exit', () => r()));
+  // Held again while it stops: labgate exits only once Redis has written its AOF and gone.
+  watchdog.ref();
   watchdog.stdin?.end();
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+  clearTimeout(timer);
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
@@ -255,10 +262,6 @@ export async function sandboxRedis(env: NodeJS.ProcessEnv, say: (s: string) => v
   if (await redisAnswers(address)) return { url: address.url };
   const runAgain = env.npm_lifecycle_event === 'start' ? 'npm start' : `npx labgate ${process.argv.slice(2).join(' ')}`.trim();
   const redis = await startPrivateRedis({ dir, env, address: address.text, runAgain });
-  say(
-    redis.ownerPid
-      ? `labgate: no Redis on ${address.text}; using the private one that labgate (pid ${redis.ownerPid}) runs in ${redis.shownDir}; it stops when that labgate exits.\n`
-      : `labgate: no Redis on ${address.text}; started a private one for the sandbox in ${redis.shownDir} (it stops when labgate exits and keeps its data; set REDIS_URL to use another).\n`,
-  );
+  say(`labgate: no Redis on ${address.text}; started a private one for the sandbox in ${redis.shownDir} (it stops when labgate exits and keeps its data; set REDIS_URL to use another).\n`);
   return { url: redis.url, redis };
 }

@@ -95,6 +95,31 @@ describe('the sandbox brings its own Redis when none answers', { timeout: 90_000
     expect(await next.end()).toBe(0);
   });
 
+  it.each(['SIGINT', 'SIGTERM'] as const)('GIVEN labgate receives %s THEN its private Redis stops with it', async (signal) => {
+    const cwd = folder();
+    const lg = await started(cwd);
+    const pid = serverPid(cwd);
+    await lg.kill(signal);
+    await until(() => !isAlive(pid), `redis-server ${pid} to stop after labgate got ${signal}`, 10_000);
+    expect(existsSync(join(redisDir(cwd), 'redis.sock'))).toBe(false);
+  });
+
+  it('GIVEN a labgate running the sandbox with its private Redis WHEN a second one starts in the same folder THEN the second refuses, naming the first, and the first runs on', async () => {
+    const cwd = folder();
+    const first = await started(cwd);
+    const pid = serverPid(cwd);
+    const second = new LabgateProcess(['shell'], { cwd, env: envFor() });
+    second.send('/route list');
+    expect(await second.end()).toBe(1);
+    expect(second.stderr).toContain(`labgate: another labgate (pid ${first.proc.pid}) runs the sandbox in this folder, with its private Redis in .labgate/redis; use that one, or stop it first.`);
+    expect(second.stdout).toBe('');
+    expect(isAlive(pid)).toBe(true);
+    first.send('/route list');
+    await first.waitFor(/No hosts are exposed by labgate yet/);
+    expect(await first.end()).toBe(0);
+    expect(isAlive(pid)).toBe(false);
+  });
+
   it('GIVEN a private Redis orphaned by a labgate that died with its watchdog WHEN labgate starts THEN it stops the orphan and starts its own', async () => {
     const cwd = folder();
     const dir = redisDir(cwd);
