@@ -152,6 +152,7 @@ async function worker(): Promise<number> {
   const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
   const notifier = new PlatformNotifier({ shell: shellRelay, ...(discord ? { discord } : {}) });
   const app = await createApp({ config, logger, notifier, chat: false, workers: true, logPlace: logPlace('service') });
+  if (!app.redisReady) process.stderr.write(`labgate worker: ${redisUnreachableNotice(config.env.REDIS_URL, logPlace('service'))}; the workers attach when it is.\n`);
   logger.info({ redisPrefix: config.redis.prefix }, 'labgate workers running');
   await waitForSignal();
   await app.close();

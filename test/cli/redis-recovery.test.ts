@@ -95,6 +95,7 @@ describe('Redis down at start, then up: every mode recovers without a restart', 
       }
     };
     await until(() => logText().includes('Redis is not reachable yet'), 'the worker to find Redis down', 30_000, logText);
+    await worker.waitFor(new RegExp(`labgate worker: Redis at ${redis.url} is not reachable; labgate keeps trying, .*the workers attach when it is`), 'stderr');
     await redis.start();
     await until(() => logText().includes('workers attached to their queues'), 'the worker to attach', 30_000, logText);
 
