@@ -12,7 +12,7 @@ import { loadConfig, redactConfig, type Config } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { planOnce } from './plan-once.js';
-import { defaultRedisAddress, PrivateRedisFailed, RedisServerMissing, sandboxRedis, type PrivateRedis } from './private-redis.js';
+import { defaultRedisAddress, exitOnStartProblem, sandboxRedis, type PrivateRedis } from './private-redis.js';
 
 const HELP = `labgate — plan, approve and apply homelab changes from chat
 
@@ -56,23 +56,21 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false, opts: {
   }
   // Loaded only when needed: a configured labgate never pays for the simulated homelab.
   const loading = import('../sandbox/sandbox.js');
-  // Redis first: a folder whose sandbox another labgate runs is refused before its state is read.
-  let own: { url?: string; redis?: PrivateRedis } = {};
-  if (opts.ownRedis) {
-    try {
-      own = await sandboxRedis(process.env, quiet ? () => {} : stderr);
-    } catch (err) {
-      if (!(err instanceof RedisServerMissing || err instanceof PrivateRedisFailed)) throw err;
-      stderr(`labgate: ${err.message}\n`);
-      process.exit(err instanceof RedisServerMissing ? 2 : 1);
-    }
-  }
+  // Checked before the sandbox reads its state: a folder whose sandbox another labgate runs is refused.
+  const own = opts.ownRedis ? await sandboxRedis(process.env, quiet ? () => {} : stderr).catch((err: unknown) => exitOnStartProblem(err, stderr)) : {};
   const { startSandbox } = await loading;
-  const sandbox = await startSandbox({ stateFile: '.labgate/sandbox/state.json' }).catch(async (err: unknown) => {
-    await own.redis?.close();
-    throw err;
-  });
-  const { url, redis } = own;
+  const [started, launched] = await Promise.allSettled([startSandbox({ stateFile: '.labgate/sandbox/state.json' }), own.launch?.()]);
+  if (launched.status === 'rejected') {
+    if (started.status === 'fulfilled') await started.value.close();
+    exitOnStartProblem(launched.reason, stderr);
+  }
+  if (started.status === 'rejected') {
+    await launched.value?.close();
+    throw started.reason;
+  }
+  const sandbox = started.value;
+  const redis = launched.value;
+  const url = redis?.url ?? own.url;
   const res = loadConfig({ ...env, ...sandbox.env, ...(url ? { REDIS_URL: url } : {}) });
   if (!res.ok) throw new Error(`sandbox configuration is invalid: ${res.problems.join('; ')}`);
   if (!quiet)

@@ -95,7 +95,11 @@ const WATCHDOG = [
 /** Linux's sun_path holds 108 bytes, macOS's 104; beyond that bind() fails. */
 const SOCKET_PATH_MAX = 100;
 
-export async function startPrivateRedis(opts: { dir: string; env: NodeJS.ProcessEnv; address: string; runAgain: string; startTimeoutMs?: number }): Promise<PrivateRedis> {
+/**
+ * Checks that this folder's private Redis may be started (and stops an orphan of it); resolves
+ * with the function that starts it, so the caller can start the sandbox meanwhile.
+ */
+export async function preparePrivateRedis(opts: { dir: string; env: NodeJS.ProcessEnv; address: string; runAgain: string; startTimeoutMs?: number }): Promise<() => Promise<PrivateRedis>> {
   const dir = resolve(opts.dir);
   const shownDir = relative(process.cwd(), dir) || '.';
   const socket = join(dir, 'redis.sock');
@@ -115,6 +119,11 @@ export async function startPrivateRedis(opts: { dir: string; env: NodeJS.Process
 
   const server = findOnPath('redis-server', opts.env.PATH);
   if (!server) throw new RedisServerMissing(opts.address, opts.runAgain);
+  return () => launch({ dir, shownDir, socket, url, server, startTimeoutMs: opts.startTimeoutMs ?? 10_000 });
+}
+
+async function launch(o: { dir: string; shownDir: string; socket: string; url: string; server: string; startTimeoutMs: number }): Promise<PrivateRedis> {
+  const { dir, shownDir, socket, url, server } = o;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const args = [
     server,
@@ -133,7 +142,7 @@ export async function startPrivateRedis(opts: { dir: string; env: NodeJS.Process
   // Its own process group: a Ctrl-C in the terminal reaches labgate, which stops Redis after it.
   const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'labgate-redis', ...args], { cwd: dir, detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
   const pid = await firstLine(watchdog).then(Number);
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
+  const deadline = Date.now() + o.startTimeoutMs;
   while (!(await redisAnswers({ path: socket }, 200))) {
     if (!isAlive(pid) || Date.now() > deadline) {
       await stop(watchdog, pid);
@@ -254,14 +263,27 @@ function tail(file: string, lines: number): string {
 
 /**
  * The Redis for the default sandbox: REDIS_URL when set; else whatever answers on the default
- * address; else a private one, which this says on `say`. Undefined url: use REDIS_URL as set.
+ * address; else a private one: `launch` starts it (and says so on `say`). Throws
+ * RedisServerMissing or PrivateRedisFailed when there can be none; see exitOnStartProblem.
  */
-export async function sandboxRedis(env: NodeJS.ProcessEnv, say: (s: string) => void, dir = '.labgate/redis'): Promise<{ url?: string; redis?: PrivateRedis }> {
+export async function sandboxRedis(env: NodeJS.ProcessEnv, say: (s: string) => void, dir = '.labgate/redis'): Promise<{ url?: string; launch?: () => Promise<PrivateRedis> }> {
   if (env.REDIS_URL) return {};
   const address = defaultRedisAddress(env);
   if (await redisAnswers(address)) return { url: address.url };
   const runAgain = env.npm_lifecycle_event === 'start' ? 'npm start' : `npx labgate ${process.argv.slice(2).join(' ')}`.trim();
-  const redis = await startPrivateRedis({ dir, env, address: address.text, runAgain });
-  say(`labgate: no Redis on ${address.text}; started a private one for the sandbox in ${redis.shownDir} (it stops when labgate exits and keeps its data; set REDIS_URL to use another).\n`);
-  return { url: redis.url, redis };
+  const start = await preparePrivateRedis({ dir, env, address: address.text, runAgain });
+  return {
+    launch: async () => {
+      const redis = await start();
+      say(`labgate: no Redis on ${address.text}; started a private one for the sandbox in ${redis.shownDir} (it stops when labgate exits and keeps its data; set REDIS_URL to use another).\n`);
+      return redis;
+    },
+  };
+}
+
+/** A private Redis that cannot be had ends labgate with its message (2: nothing to run it with); anything else is rethrown. */
+export function exitOnStartProblem(err: unknown, stderr: (s: string) => void): never {
+  if (!(err instanceof RedisServerMissing || err instanceof PrivateRedisFailed)) throw err;
+  stderr(`labgate: ${err.message}\n`);
+  process.exit(err instanceof RedisServerMissing ? 2 : 1);
 }
