@@ -20,7 +20,7 @@ import { ExposurePolicy } from './policy/exposure-policy.js';
 import { ApplyQueue } from './queue/apply-queue.js';
 import { PlanStore } from './queue/plan-store.js';
 import { Producer } from './queue/producer.js';
-import { createRedis, redisKeys, safeRedisUrl, waitReady } from './queue/redis.js';
+import { createRedis, redisKeys, safeRedisUrl, waitReady, whenReady } from './queue/redis.js';
 import { startWorkers, type Workers } from './queue/workers.js';
 import { RouterApplier } from './router/applier.js';
 import { routerFromEnv } from './router/routeros-client-adapter.js';
@@ -37,6 +37,8 @@ export interface AppOptions {
   chat: boolean;
   /** Run the plan/apply workers in this process. */
   workers: boolean;
+  /** Where this process's log goes (a file, or "standard output"), for messages that send a person there. */
+  logPlace?: string;
   /** Outside systems; by default built from the configuration. */
   ports?: Partial<Ports>;
   now?: () => number;
@@ -47,7 +49,7 @@ export interface App {
   services: Services;
   dispatcher?: Dispatcher;
   workers?: Workers;
-  /** False when Redis could not be reached at start (commands will say so; workers wait). */
+  /** False when Redis could not be reached at start (commands say so until it is; workers attach when it is). */
   redisReady: boolean;
   close(): Promise<void>;
 }
@@ -80,6 +82,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   } catch {
     redisReady = false;
     logger.warn({ redis: safeRedisUrl(url) }, 'Redis is not reachable yet; commands will fail until it is');
+    redis.once('ready', () => logger.info({ redis: safeRedisUrl(url) }, 'Redis is reachable'));
   }
   const keys = redisKeys(config.redis.prefix);
   const ports = buildPorts(config, opts.ports, opts.now);
@@ -109,6 +112,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       ...(ports.openbao ? { openbao: new OpenBaoApplier({ bao: ports.openbao, notifier: opts.notifier, config, redis, keys, logger, now: opts.now ?? Date.now }) } : {}),
     },
     notifier: opts.notifier,
+    logPlace: opts.logPlace ?? 'standard output',
     suggestions: new Suggestions(redis, keys),
     now: opts.now ?? Date.now,
   };
@@ -120,12 +124,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
     if (redisReady) await producer.ready();
   }
   let workers: Workers | undefined;
+  const stopping = new AbortController();
   if (opts.workers) {
-    const starting = startWorkers(services, () => connect('blocking'), { concurrency: opts.workerConcurrency });
-    if (redisReady) workers = await starting;
+    const start = () => startWorkers(services, () => connect('blocking'), { concurrency: opts.workerConcurrency });
+    if (redisReady) workers = await start();
     else {
-      starting.catch((err) => logger.error({ err }, 'workers could not start'));
-      workers = { close: async () => (await starting).close() };
+      // Redis is down: the workers attach once it is back, however long that takes.
+      const starting = startWorkersWhenReady(redis, start, logger, stopping.signal);
+      workers = {
+        // Bounded: a start still waiting on Redis closes itself once it ends (it sees the abort).
+        close: async () => (await Promise.race([starting, new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000).unref())]))?.close(),
+      };
     }
   }
   return {
@@ -134,6 +143,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     workers,
     redisReady,
     close: async () => {
+      stopping.abort();
       await workers?.close().catch(() => {});
       await producer?.close();
       await applyQueue.close().catch(() => {});
@@ -141,4 +151,31 @@ export async function createApp(opts: AppOptions): Promise<App> {
       await Promise.allSettled(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
+}
+
+/**
+ * Starts the workers once Redis is ready; a start that fails (Redis went away again in the
+ * middle) is tried again at the next ready. Resolves undefined when stopped first.
+ */
+async function startWorkersWhenReady(redis: Redis, start: () => Promise<Workers>, logger: Logger, signal: AbortSignal): Promise<Workers | undefined> {
+  let pause = 500;
+  while (!signal.aborted) {
+    try {
+      await whenReady(redis, signal);
+    } catch {
+      return undefined;
+    }
+    try {
+      const workers = await start();
+      logger.info('Redis is reachable: workers attached to their queues');
+      if (!signal.aborted) return workers;
+      await workers.close();
+      return undefined;
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, retryInMs: pause }, 'workers could not start; trying again when Redis is ready');
+      await new Promise((r) => setTimeout(r, pause).unref());
+      pause = Math.min(pause * 2, 30_000);
+    }
+  }
+  return undefined;
 }

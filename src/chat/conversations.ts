@@ -7,7 +7,16 @@ import type { ConversationRef } from './message.js';
  * (or a shell and `npm start`) on one Redis never see each other's plans, results or replies,
  * and a bare `approve` only ever looks at plans asked for here.
  */
-export const SHELL_CONVERSATION: ConversationRef = { platform: 'shell', channel: `shell-${process.pid}-${randomBytes(4).toString('hex')}` };
+export const SHELL_CONVERSATION: { platform: 'shell'; channel: string } = { platform: 'shell', channel: `shell-${process.pid}-${randomBytes(4).toString('hex')}` };
+
+/**
+ * Makes this process's shell conversation one that outlives it: for a sandbox whose private Redis
+ * only one labgate at a time may use (its folder is locked), the terminal in that folder is one
+ * conversation across restarts, so a plan shown before a restart can be approved after it.
+ */
+export function keepShellConversation(channel: string): void {
+  SHELL_CONVERSATION.channel = channel;
+}
 
 /** Shell channels every shell reads: alerts and notices that belong to no one conversation. */
 export const SHELL_BROADCAST = { alerts: 'alerts' } as const;

@@ -5,15 +5,16 @@ import { stringify } from 'yaml';
 import { createApp } from '../app.js';
 import { PlatformNotifier } from '../chat/notifier.js';
 import { ShellNotifier, ShellOutput } from '../chat/shell/shell-notifier.js';
-import { SHELL_CONVERSATION } from '../chat/conversations.js';
+import { keepShellConversation, SHELL_CONVERSATION } from '../chat/conversations.js';
 import { ShellRelay, ShellRelayNotifier, ShellRelayReader } from '../chat/shell/shell-relay.js';
-import { createRedis, redisKeys } from '../queue/redis.js';
+import { createRedis, redisKeys, redisUnreachableNotice } from '../queue/redis.js';
 import { runShell } from '../chat/shell/shell.js';
 import { loadConfig, redactConfig, type Config, type ConfigResult } from '../config/load.js';
 import { signingKeyProblem } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { planOnce } from './plan-once.js';
+import { defaultRedisAddress, exitOnStartProblem, sandboxRedis, type PrivateRedis } from './private-redis.js';
 
 const HELP = `labgate — plan, approve and apply homelab changes from chat
 
@@ -45,11 +46,17 @@ function withSigningKey(res: ConfigResult): ConfigResult {
 interface Resolved {
   config: Config;
   sandbox?: Sandbox;
+  /** The sandbox's private Redis, when labgate started one (close it last). */
+  redis?: PrivateRedis;
 }
 
-async function resolveConfig(stderr: (s: string) => void, quiet = false): Promise<Resolved> {
+/** `ownRedis`: this mode runs the workers too, so it may start a private Redis for the sandbox. */
+async function resolveConfig(stderr: (s: string) => void, quiet = false, opts: { ownRedis?: boolean } = {}): Promise<Resolved> {
+  // Only a test moves the default address (LABGATE_TEST_REDIS_PROBE); REDIS_URL always wins.
+  const env = process.env.REDIS_URL || !process.env.LABGATE_TEST_REDIS_PROBE ? process.env : { ...process.env, REDIS_URL: defaultRedisAddress(process.env).url };
   if (process.env.LABGATE_CONFIG) {
-    const res = withSigningKey(loadConfig(process.env));
+    // A configuration names a real homelab: labgate never starts a Redis for it.
+    const res = withSigningKey(loadConfig(env));
     if (!res.ok) {
       stderr(`labgate: configuration problems:\n${res.problems.map((p) => `  - ${p}`).join('\n')}\n`);
       process.exit(2);
@@ -57,22 +64,46 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false): Promis
     return { config: res.config };
   }
   // Loaded only when needed: a configured labgate never pays for the simulated homelab.
-  const { startSandbox } = await import('../sandbox/sandbox.js');
-  const sandbox = await startSandbox({ stateFile: '.labgate/sandbox/state.json' });
-  const res = loadConfig({ ...process.env, ...sandbox.env });
+  const loading = import('../sandbox/sandbox.js');
+  // Checked before the sandbox reads its state: a folder whose sandbox another labgate runs is refused.
+  const own = opts.ownRedis ? await sandboxRedis(process.env, quiet ? () => {} : stderr).catch((err: unknown) => exitOnStartProblem(err, stderr)) : {};
+  const { startSandbox } = await loading;
+  const [started, launched] = await Promise.allSettled([startSandbox({ stateFile: '.labgate/sandbox/state.json' }), own.launch?.()]);
+  if (launched.status === 'rejected') {
+    if (started.status === 'fulfilled') await started.value.close();
+    exitOnStartProblem(launched.reason, stderr);
+  }
+  if (started.status === 'rejected') {
+    await launched.value?.close();
+    throw started.reason;
+  }
+  const sandbox = started.value;
+  const redis = launched.value;
+  const url = redis?.url ?? own.url;
+  const res = loadConfig({ ...env, ...sandbox.env, ...(url ? { REDIS_URL: url } : {}) });
   if (!res.ok) throw new Error(`sandbox configuration is invalid: ${res.problems.join('; ')}`);
-  // This sandbox lives in this process only: its queues must never be shared with another
-  // process's sandbox on the same Redis (a worker there would apply to the wrong cluster).
-  res.config.redis.prefix = `${res.config.redis.prefix}-${process.pid}-${Date.now().toString(36)}`;
+  // This sandbox lives in this process only: on a Redis others use too, its queues must never be
+  // shared with another process's sandbox (a worker there would apply to the wrong cluster). A
+  // private Redis is this folder's alone, so there the prefix stays and state survives restarts.
+  if (!redis) res.config.redis.prefix = `${res.config.redis.prefix}-${process.pid}-${Date.now().toString(36)}`;
+  else keepShellConversation('shell-sandbox');
   if (!quiet)
     stderr(
       `labgate: no LABGATE_CONFIG set, so this runs against the built-in sandbox homelab (simulated Kubernetes at ${sandbox.kubernetes.url}, state in ${sandbox.files.stateFile}).\n`,
     );
-  return { config: res.config, sandbox };
+  return { config: res.config, sandbox, ...(redis ? { redis } : {}) };
+}
+
+const logFileOf = (kind: 'chat' | 'service') => process.env.LABGATE_LOG_FILE ?? (kind === 'chat' ? '.labgate/labgate.log' : undefined);
+
+/** Where makeLogger(kind) writes, as messages name it. */
+function logPlace(kind: 'chat' | 'service'): string {
+  const file = logFileOf(kind);
+  return file && file !== '-' ? file : 'standard output';
 }
 
 function makeLogger(kind: 'chat' | 'service'): Logger {
-  const file = process.env.LABGATE_LOG_FILE ?? (kind === 'chat' ? '.labgate/labgate.log' : undefined);
+  const file = logFileOf(kind);
   if (!file || file === '-') return createLogger();
   mkdirSync(dirname(resolve(file)), { recursive: true });
   return createLogger({ destination: createWriteStream(file, { flags: 'a', mode: 0o600 }) });
@@ -82,7 +113,7 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
   const { values } = parseArgs({ args, options: { as: { type: 'string' }, json: { type: 'boolean', default: false } }, allowPositionals: false });
   const interactive = Boolean(process.stdin.isTTY);
   const say = (s: string) => process.stderr.write(s);
-  const { config, sandbox } = await resolveConfig(say, Boolean(values.json));
+  const { config, sandbox, redis } = await resolveConfig(say, Boolean(values.json), { ownRedis: opts.workers });
   const user = values.as ?? config.shell.defaultUser ?? config.shell.users[0];
   if (!user) {
     say('labgate: no shell users configured (shell.users in labgate.yaml)\n');
@@ -98,12 +129,13 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
   // process's workers do for other shells goes back the same way.
   const keys = redisKeys(config.redis.prefix);
   const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
-  const channel = SHELL_CONVERSATION.platform === 'shell' ? SHELL_CONVERSATION.channel : 'shell';
+  const channel = SHELL_CONVERSATION.channel;
   const notifier = new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder, { channel, relay: new ShellRelay(relayRedis, keys.shellOutbox, config.shell.dmFolder, channel) }) });
-  const app = await createApp({ config, logger, notifier, chat: true, workers: opts.workers });
+  const app = await createApp({ config, logger, notifier, chat: true, workers: opts.workers, logPlace: logPlace('chat') });
   const relay = await ShellRelayReader.start(createRedis(config.env.REDIS_URL, 'blocking'), app.services.redis, { channel, streamOf: keys.shellOutbox, out });
   if (interactive) out.note(`labgate shell — you are ${user}; /help lists commands, "@bob /cmd …" acts as bob, Ctrl-D quits.`);
-  if (!app.redisReady) out.note(`warning: Redis at ${config.env.REDIS_URL} is not reachable; commands will fail until it is.`);
+  if (!app.redisReady)
+    out.note(`warning: ${redisUnreachableNotice(config.env.REDIS_URL, logPlace('chat'))}.${sandbox ? '' : ' LABGATE_CONFIG names your homelab, so labgate starts no Redis of its own: start yours, or set REDIS_URL.'}`);
   try {
     return await runShell({
       dispatcher: app.dispatcher!,
@@ -121,6 +153,7 @@ async function shell(args: string[], opts: { workers: boolean }): Promise<number
     await app.close();
     relayRedis.disconnect();
     await sandbox?.close();
+    await redis?.close();
   }
 }
 
@@ -133,7 +166,8 @@ async function worker(): Promise<number> {
   // discord.js is loaded only when a token is configured: a shell-only labgate stays small.
   const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
   const notifier = new PlatformNotifier({ shell: shellRelay, ...(discord ? { discord } : {}) });
-  const app = await createApp({ config, logger, notifier, chat: false, workers: true });
+  const app = await createApp({ config, logger, notifier, chat: false, workers: true, logPlace: logPlace('service') });
+  if (!app.redisReady) process.stderr.write(`labgate worker: ${redisUnreachableNotice(config.env.REDIS_URL, logPlace('service'))}; the workers attach when it is.\n`);
   logger.info({ redisPrefix: config.redis.prefix }, 'labgate workers running');
   await waitForSignal();
   await app.close();
@@ -147,7 +181,7 @@ async function discordChat(opts: { workers: boolean }): Promise<number> {
   const { config, sandbox } = await resolveConfig(say);
   try {
     const { runDiscordChat } = await import('../chat/discord/run-discord.js');
-    return await runDiscordChat({ config, logger: makeLogger('service'), workers: opts.workers, say, until: waitForSignal() });
+    return await runDiscordChat({ config, logger: makeLogger('service'), logPlace: logPlace('service'), workers: opts.workers, say, until: waitForSignal() });
   } finally {
     await sandbox?.close();
   }

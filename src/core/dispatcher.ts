@@ -57,7 +57,7 @@ export class Dispatcher {
     if (!(err instanceof JobFault)) this.s.logger.error({ ref, err }, `${what} failed`);
     const redisDown = /Stream isn't writeable|Connection is closed|ECONNREFUSED|max retries|Command timed out|not reachable/i.test((err as Error).message ?? '');
     const text = redisDown
-      ? `Redis at ${safeRedisUrl(this.s.config.env.REDIS_URL)} is unreachable; nothing was queued or changed. Try again when it is back.`
+      ? `Redis at ${safeRedisUrl(this.s.config.env.REDIS_URL)} is unreachable; nothing was queued or changed. Try again when it is back (log: ${this.s.logPlace}).`
       : `${what} failed: ${(err as Error).message}`;
     return { replies: [{ kind: 'error', text, ref, private: true }], fault: true };
   }

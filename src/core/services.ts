@@ -35,6 +35,8 @@ export interface Services {
   ports: Ports;
   appliers: Appliers;
   notifier: ChatNotifier;
+  /** Where this process's log goes, for messages that send a person there. */
+  logPlace: string;
   suggestions: Suggestions;
   now: () => number;
 }

@@ -1,23 +1,22 @@
-import { Job, Queue } from 'bullmq';
+import { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { applyJobId, JOB_OPTIONS, QUEUES, type ApplyJobData } from './jobs.js';
+import { LazyQueue } from './lazy-queue.js';
 
 /** The apply queue as both sides use it: one job per approved plan, its id derived from the plan's hash. */
 export class ApplyQueue {
-  readonly queue: Queue;
+  private readonly lazy: LazyQueue;
 
   constructor(
     connection: Redis,
     bullPrefix: string,
     private readonly retry: { attempts: number; backoff: number },
   ) {
-    this.queue = new Queue(QUEUES.apply, { connection, prefix: bullPrefix, skipWaitingForReady: true });
-    // Connection trouble surfaces on the calls that fail; an unhandled 'error' must not kill the process.
-    this.queue.on('error', () => {});
+    this.lazy = new LazyQueue(QUEUES.apply, connection, bullPrefix);
   }
 
-  enqueue(data: ApplyJobData): Promise<Job<ApplyJobData>> {
-    return this.queue.add('apply', data, {
+  async enqueue(data: ApplyJobData): Promise<Job<ApplyJobData>> {
+    return this.lazy.get().add('apply', data, {
       ...JOB_OPTIONS.apply,
       attempts: this.retry.attempts,
       backoff: { type: 'exponential', delay: this.retry.backoff, jitter: 0.5 },
@@ -26,10 +25,10 @@ export class ApplyQueue {
   }
 
   async find(data: ApplyJobData): Promise<Job<ApplyJobData> | undefined> {
-    return (await Job.fromId<ApplyJobData>(this.queue, applyJobId(data.planId, data.hash))) ?? undefined;
+    return (await Job.fromId<ApplyJobData>(this.lazy.get(), applyJobId(data.planId, data.hash))) ?? undefined;
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await this.lazy.close();
   }
 }

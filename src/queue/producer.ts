@@ -1,9 +1,12 @@
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodeUserError, UserError } from '../errors.js';
 import type { ApplyQueue } from './apply-queue.js';
 import { decodeFault, JOB_OPTIONS, QUEUES, type ApplyJobData, type PlanJobData, type PlanJobResult, type ReportJobData, type ReportJobResult } from './jobs.js';
+import { LazyQueue } from './lazy-queue.js';
 import type { PlanResult } from './plan-store.js';
+
+export { RedisNotReachable } from './lazy-queue.js';
 
 /** A job that ended in a fault: a short message and the log reference. */
 export class JobFault extends Error {
@@ -23,10 +26,11 @@ export class JobTimeout extends Error {
 /**
  * The chat side of the queues: adds jobs and waits for their outcome. Its Redis connection
  * fails fast, so a command gets an answer when Redis is down; the event listeners use a
- * blocking connection that waits for Redis to come back.
+ * blocking connection that waits for Redis to come back. The Queues are made once the
+ * connection is ready (src/queue/lazy-queue.ts), so a start with Redis down recovers.
  */
 export class Producer {
-  readonly planQueue: Queue;
+  private readonly planQueue: LazyQueue;
   private readonly planEvents: QueueEvents;
   private readonly applyEvents: QueueEvents;
 
@@ -36,11 +40,10 @@ export class Producer {
     bullPrefix: string,
     private readonly applyQueue: ApplyQueue,
   ) {
-    this.planQueue = new Queue(QUEUES.plan, { connection: client, prefix: bullPrefix, skipWaitingForReady: true });
+    this.planQueue = new LazyQueue(QUEUES.plan, client, bullPrefix);
     this.planEvents = new QueueEvents(QUEUES.plan, { connection: eventsConnection(), prefix: bullPrefix });
     this.applyEvents = new QueueEvents(QUEUES.apply, { connection: eventsConnection(), prefix: bullPrefix });
     // Connection trouble surfaces on the calls that fail; an unhandled 'error' must not kill the process.
-    this.planQueue.on('error', () => {});
     for (const e of [this.planEvents, this.applyEvents]) e.on('error', () => {});
   }
 
@@ -48,12 +51,12 @@ export class Producer {
     await Promise.all([this.planEvents.waitUntilReady(), this.applyEvents.waitUntilReady()]);
   }
 
-  requestPlan(data: PlanJobData): Promise<Job<PlanJobData>> {
-    return this.planQueue.add('plan', data, { ...JOB_OPTIONS.plan, jobId: `plan-${data.planId}` });
+  async requestPlan(data: PlanJobData): Promise<Job<PlanJobData>> {
+    return this.planQueue.get().add('plan', data, { ...JOB_OPTIONS.plan, jobId: `plan-${data.planId}` });
   }
 
-  requestReport(data: ReportJobData): Promise<Job<ReportJobData>> {
-    return this.planQueue.add('report', data, JOB_OPTIONS.report);
+  async requestReport(data: ReportJobData): Promise<Job<ReportJobData>> {
+    return this.planQueue.get().add('report', data, JOB_OPTIONS.report);
   }
 
   enqueueApply(data: ApplyJobData): Promise<Job<ApplyJobData>> {

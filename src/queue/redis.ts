@@ -43,10 +43,24 @@ export function createRedis(url: string, role: 'client' | 'blocking'): Redis {
     role === 'client'
       ? { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 3000 }
       : { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
-  const redis = new Redis(url, opts);
+  const redis = connectRedis(url, opts);
   // Connection errors surface on the commands that fail; an unhandled 'error' event must not kill the process.
   redis.on('error', () => {});
   return redis;
+}
+
+/**
+ * A connection to what a REDIS_URL names. `unix:///path/redis.sock` is a Unix socket (the
+ * sandbox's private Redis listens on one); ioredis's URL parser would read `unix` as a host.
+ */
+export function connectRedis(url: string, opts: RedisOptions = {}): Redis {
+  if (url.startsWith('unix:')) return new Redis({ ...opts, path: decodeURIComponent(new URL(url).pathname) });
+  return new Redis(url, opts);
+}
+
+/** What every "Redis is unreachable" notice ends with: labgate keeps trying, and where its log is. */
+export function redisUnreachableNotice(url: string, logPlace: string): string {
+  return `Redis at ${safeRedisUrl(url)} is not reachable; labgate keeps trying, and commands will say so until it is (log: ${logPlace})`;
 }
 
 /** Resolves when the connection is ready, or rejects after `timeoutMs`. */
@@ -70,6 +84,27 @@ export async function waitReady(redis: Redis, timeoutMs = 3000): Promise<void> {
 }
 
 /**
+ * Resolves once the connection is ready, however long that takes (ioredis keeps reconnecting);
+ * rejects when `signal` aborts, so a process that stops while Redis is down is not held up.
+ */
+export function whenReady(redis: Redis, signal?: AbortSignal): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const onReady = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      redis.off('ready', onReady);
+      reject(new Error('stopped before Redis was reachable'));
+    };
+    if (signal?.aborted) return onAbort();
+    redis.once('ready', onReady);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
  * redis://user:pass@host → redis://[redacted]@host, for messages and logs. Up to the last '@'
  * before the host: clients accept a raw '@' in the password (redis://u:p@ss@host).
  */
@@ -80,7 +115,7 @@ export function safeRedisUrl(url: string): string {
 
 /** Deletes every key under `<prefix>:` (a test's or a benchmark's footprint; also `labgate`'s own, on purpose only). */
 export async function dropPrefix(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url);
+  const r = connectRedis(url);
   try {
     let cursor = '0';
     do {

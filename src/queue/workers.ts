@@ -50,12 +50,13 @@ export async function startWorkers(s: Services, connection: () => Redis, opts: {
     // Logged at warn with the plan id: a failed attempt is worth a look even when a retry follows.
     w.on('failed', (job, err) => s.logger.warn({ job: job?.id, planId: (job?.data as { planId?: string } | undefined)?.planId, queue: w.name, attempt: job?.attemptsMade, reason: err.message }, 'job attempt failed'));
   }
-  const scheduled = await startScheduled(s, scheduledJobs, connection);
+  let scheduled: Awaited<ReturnType<typeof startScheduled>>;
   try {
     await Promise.all([plan.waitUntilReady(), apply.waitUntilReady()]);
+    scheduled = await startScheduled(s, scheduledJobs, connection);
   } catch (err) {
     // Redis went away while starting: the caller starts again later; these must not linger.
-    await Promise.allSettled([plan.close(true), apply.close(true), scheduled.close()]);
+    await Promise.allSettled([plan.close(true), apply.close(true)]);
     throw err;
   }
 

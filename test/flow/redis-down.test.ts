@@ -22,7 +22,7 @@ describe('Redis unreachable at command time', () => {
     expect(out.fault).toBe(true);
     expect(out.replies).toHaveLength(1);
     expect(out.replies[0]!.kind).toBe('error');
-    expect(out.replies[0]!.text).toBe(`Redis at ${proxy.url} is unreachable; nothing was queued or changed. Try again when it is back.`);
+    expect(out.replies[0]!.text).toBe(`Redis at ${proxy.url} is unreachable; nothing was queued or changed. Try again when it is back (log: standard output).`);
     expect(out.replies[0]!.ref).toMatch(/^ref-[0-9a-f]{8}$/);
     // The log entry with the cause carries the same reference.
     expect(lab.logs.text).toContain(out.replies[0]!.ref!);

@@ -1,4 +1,4 @@
-import { safeRedisUrl } from '../../queue/redis.js';
+import { redisUnreachableNotice } from '../../queue/redis.js';
 import { commandModules } from '../../../commands/index.js';
 import { createApp, type App } from '../../app.js';
 import { CommandRegistry } from '../../commands/registry.js';
@@ -38,7 +38,7 @@ async function closeWithin(app: App, ms: number): Promise<void> {
  * `labgate start` / `labgate bot` with a Discord token: the gateway bot, plus the workers when
  * asked, until `until` resolves (a signal). Returns the exit status.
  */
-export async function runDiscordChat(o: { config: Config; logger: Logger; workers: boolean; say: (s: string) => void; until: Promise<void> }): Promise<number> {
+export async function runDiscordChat(o: { config: Config; logger: Logger; logPlace?: string; workers: boolean; say: (s: string) => void; until: Promise<void> }): Promise<number> {
   const settings = discordSettings(o.config);
   if ('problem' in settings) {
     o.say(`labgate: configuration problems:\n  - ${settings.problem}\n`);
@@ -46,7 +46,7 @@ export async function runDiscordChat(o: { config: Config; logger: Logger; worker
   }
   const { discord, token } = settings;
   const notifier = new PlatformNotifier({ discord: discordNotifier(o.config, o.logger)! });
-  const app = await createApp({ config: o.config, logger: o.logger, notifier, chat: true, workers: o.workers });
+  const app = await createApp({ config: o.config, logger: o.logger, notifier, chat: true, workers: o.workers, ...(o.logPlace ? { logPlace: o.logPlace } : {}) });
   const services = app.services;
   try {
     const bot = await startDiscordBot({
@@ -62,7 +62,7 @@ export async function runDiscordChat(o: { config: Config; logger: Logger; worker
     if (!bot) return 1;
     if (bot.registration) o.say(`${describeRegistration(bot.registration)}\n`);
     o.say(`labgate is on Discord as ${bot.client.user?.tag ?? '?'}: plans go to channel ${discord.channels.ops} of guild ${discord.guildId}${o.workers ? '; workers run here too' : ''}. Ctrl-C stops.\n`);
-    if (!app.redisReady) o.say(`warning: Redis at ${safeRedisUrl(o.config.env.REDIS_URL)} is not reachable; commands will say so until it is.\n`);
+    if (!app.redisReady) o.say(`warning: ${redisUnreachableNotice(o.config.env.REDIS_URL, o.logPlace ?? 'standard output')}.\n`);
     await o.until;
     await bot.close();
     return 0;

@@ -80,6 +80,7 @@ export class ShellRelayNotifier implements ChatNotifier {
  * printed, so a line's output is complete before the next line runs.
  */
 export class ShellRelayReader {
+  /** Per stream, the last id seen; absent until its tip is known (Redis was down when the reader started). */
   private readonly last = new Map<string, string>();
   private stopped = false;
   private waiters: { stream: string; id: string; resolve: () => void }[] = [];
@@ -97,9 +98,20 @@ export class ShellRelayReader {
   static async start(blocking: Redis, client: Redis, opts: { channel: string; streamOf: (channel: string) => string; out: ShellOutput }): Promise<ShellRelayReader> {
     const streams = [opts.channel, ...Object.values(SHELL_BROADCAST)].map(opts.streamOf);
     const r = new ShellRelayReader(blocking, client, streams, opts.out, opts.channel);
-    for (const s of streams) r.last.set(s, (await r.tip(s)) ?? '0-0');
+    await r.learnTips(client);
     r.loop = r.run();
     return r;
+  }
+
+  /** What the streams already hold belongs to earlier sessions: start after it. False while Redis is down. */
+  private async learnTips(via: Redis): Promise<boolean> {
+    for (const s of this.streams) {
+      if (this.last.has(s)) continue;
+      const t = await via.xrevrange(s, '+', '-', 'COUNT', 1).catch(() => undefined);
+      if (!t) return false;
+      this.last.set(s, t[0]?.[0] ?? '0-0');
+    }
+    return true;
   }
 
   private async tip(stream: string): Promise<string | undefined> {
@@ -115,6 +127,10 @@ export class ShellRelayReader {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
+      if (this.last.size < this.streams.length) {
+        if (!(await this.learnTips(this.blocking))) await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
       const res = (await this.blocking.xread('BLOCK', 500, 'STREAMS', ...this.streams, ...this.streams.map((s) => this.last.get(s)!)).catch(() => null)) as [string, [string, string[]][]][] | null;
       for (const [stream, entries] of res ?? []) {
         for (const [id, fields] of entries) {
@@ -130,13 +146,15 @@ export class ShellRelayReader {
   async caughtUp(): Promise<void> {
     const own = this.streams[0]!;
     const id = await this.tip(own);
-    if (!id || ShellRelayReader.after(this.last.get(own)!, id)) return;
+    const seen = this.last.get(own);
+    if (!id || !seen || ShellRelayReader.after(seen, id)) return;
     await new Promise<void>((resolve) => this.waiters.push({ stream: own, id, resolve }));
   }
 
   async close(): Promise<void> {
     this.stopped = true;
-    await this.loop;
+    // With Redis down a read on the blocking connection waits forever: wait for the loop a little, then cut it.
+    await Promise.race([this.loop, new Promise<void>((r) => setTimeout(r, 1_000).unref())]);
     for (const w of this.waiters) w.resolve();
     this.blocking.disconnect();
   }

@@ -102,6 +102,6 @@ describe('Discord: Redis down', () => {
     const handle = await f.harness.chatInput('bob', 'expose', { service: 'immich', namespace: 'media', port: 2283, host: 'photos', auth: 'tailscale-only' });
     expect((await handle.firstResponse).type).toBe(5);
     await f.bot.idle();
-    expect(privateAnswer(handle)).toMatch(/^⚠ Redis at redis:\/\/127\.0\.0\.1:1 is unreachable; nothing was queued or changed\. Try again when it is back\.\nReference: `ref-[0-9a-f]{8}`$/);
+    expect(privateAnswer(handle)).toMatch(/^⚠ Redis at redis:\/\/127\.0\.0\.1:1 is unreachable; nothing was queued or changed\. Try again when it is back \(log: standard output\)\.\nReference: `ref-[0-9a-f]{8}`$/);
   });
 });

@@ -1,0 +1,45 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** Redis was not connected when a job was to be queued; nothing was sent. */
+export class RedisNotReachable extends Error {
+  override readonly name = 'RedisNotReachable';
+  constructor(status: string) {
+    super(`Redis not reachable (connection ${status}); nothing was sent`);
+  }
+}
+
+/**
+ * A BullMQ Queue made only once its connection is ready, and made again when its setup failed:
+ * BullMQ sets a Queue up once (it reads the server version), and a Queue made while Redis was
+ * down keeps that failure forever ("Stream isn't writeable …"), even after Redis is back.
+ */
+export class LazyQueue {
+  private current?: Queue;
+
+  constructor(
+    private readonly name: string,
+    private readonly client: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  get(): Queue {
+    if (this.current) return this.current;
+    if (this.client.status !== 'ready') throw new RedisNotReachable(this.client.status);
+    const q = new Queue(this.name, { connection: this.client, prefix: this.prefix, skipWaitingForReady: true });
+    // Connection trouble surfaces on the calls that fail; an unhandled 'error' must not kill the process.
+    q.on('error', () => {});
+    this.current = q;
+    // Redis went away during the setup: forget this Queue so the next call makes a new one.
+    q.waitUntilReady().catch(() => {
+      if (this.current !== q) return;
+      this.current = undefined;
+      void q.close().catch(() => {});
+    });
+    return q;
+  }
+
+  async close(): Promise<void> {
+    await this.current?.close();
+  }
+}
