@@ -41,6 +41,8 @@ export interface AppOptions {
 export interface App {
   services: Services;
   dispatcher?: Dispatcher;
+  /** The chat side's queue client (its progress events feed the shell's "planning…" line). */
+  producer?: Producer;
   workers?: Workers;
   /** False when Redis could not be reached at start (commands will say so; workers wait). */
   redisReady: boolean;
@@ -117,6 +119,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   return {
     services,
     dispatcher,
+    producer,
     workers,
     redisReady,
     close: async () => {
