@@ -15,8 +15,8 @@ export function closest(typed: string, known: readonly string[]): string | undef
   return best.d <= Math.max(1, Math.floor(Math.max(t.length, best.name.length) / 3)) ? best.name : undefined;
 }
 
-/** "; did you mean X?" or nothing. */
+/** "did you mean X?" or nothing. */
 export function didYouMean(typed: string, known: readonly string[], show: (name: string) => string = (n) => n): string {
   const c = closest(typed, known);
-  return c ? `; did you mean ${show(c)}?` : '';
+  return c ? `did you mean ${show(c)}?` : '';
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closest } from '../did-you-mean.js';
+import { didYouMean } from '../did-you-mean.js';
 
 export const HELP = `labgate — plan, approve and apply homelab changes from chat
 
@@ -88,8 +88,8 @@ export function usageOf(cmd: string): string {
 
 /** "unknown command" with the nearest command, for `labgate shel`. */
 export function unknownCommand(cmd: string): string {
-  const near = closest(cmd, COMMANDS);
-  return `labgate: unknown command "${cmd}"${near ? `; did you mean "labgate ${near}"?` : ''} (labgate --help lists them)\n`;
+  const near = didYouMean(cmd, COMMANDS, (n) => `"labgate ${n}"`);
+  return `labgate: unknown command "${cmd}"; ${near ? `${near} ` : ''}labgate --help lists the commands\n`;
 }
 
 /** labgate's version, from its package.json (found upwards from this file, in src/ or dist/src/). */

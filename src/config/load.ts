@@ -42,7 +42,7 @@ function unknownCommandRules(doc: unknown, commands: readonly string[]): string[
   if (!rules || typeof rules !== 'object' || Array.isArray(rules)) return [];
   return Object.keys(rules)
     .filter((c) => !commands.includes(c))
-    .map((c) => `access.commands.${c}: no such command${didYouMean(c, commands, (n) => `"${n}"`)}; commands: ${commands.join(', ')}`);
+    .map((c) => `access.commands.${c}: no such command; ${[didYouMean(c, commands, (n) => `"${n}"`), `commands: ${commands.join(', ')}`].filter(Boolean).join(' ')}`);
 }
 
 /** Parses an already-read YAML document plus environment; every problem is reported at once. */

@@ -5,12 +5,15 @@ import type { Change } from './model.js';
 
 const TOP_ORDER = ['apiVersion', 'kind', 'metadata', 'type', 'spec', 'data', 'stringData'];
 const META_ORDER = ['name', 'namespace', 'labels', 'annotations'];
+/** A certificate as describeCertificates shows it reads in this order. */
+const CERT_ORDER = ['subject', 'issuer', 'serial', 'expires'];
+const isCertDescription = (keys: string[]) => keys.length === CERT_ORDER.length && CERT_ORDER.every((k) => keys.includes(k));
 
 function orderKeys(v: unknown, depth = 0, parent = ''): unknown {
   if (Array.isArray(v)) return v.map((x) => orderKeys(x, depth + 1, parent));
   if (!v || typeof v !== 'object') return v;
   const keys = Object.keys(v);
-  const preferred = depth === 0 ? TOP_ORDER : parent === 'metadata' ? META_ORDER : [];
+  const preferred = depth === 0 ? TOP_ORDER : parent === 'metadata' ? META_ORDER : isCertDescription(keys) ? CERT_ORDER : [];
   keys.sort((a, b) => {
     const ia = preferred.indexOf(a);
     const ib = preferred.indexOf(b);
@@ -71,7 +74,7 @@ function displaySecretValues(values: unknown, other: unknown, encoding: 'base64'
       const certs = describeCertificates(bytes);
       if (certs) return [key, certs];
       const changed = side === 'after' && others[key] !== undefined && others[key] !== raw;
-      return [key, `(value not shown: ${bytes.length} bytes${changed ? ', changed' : ''})`];
+      return [key, `not shown (${bytes.length} bytes${changed ? ', changed' : ''})`];
     }),
   );
 }

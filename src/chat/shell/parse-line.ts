@@ -75,7 +75,8 @@ export function parseShellLine(raw: string, commands: CommandNames | ((name: str
   let name = word;
   if (catalog && !isGroup(word) && !catalog.get(word)) {
     const tops = topLevelNames(catalog);
-    return { kind: 'invalid', as, message: `unknown command /${word}${didYouMean(word, [...tops, 'approve', 'reject'], (n) => (n === 'approve' || n === 'reject' ? n : `/${n}`))}; /help lists what you may run` };
+    const near = didYouMean(word, [...tops, 'approve', 'reject'], (n) => (n === 'approve' || n === 'reject' ? n : `/${n}`));
+    return { kind: 'invalid', as, message: `unknown command /${word}; ${near ? `${near} ` : ''}/help lists what you may run` };
   }
   if (isGroup(word)) {
     const subs = catalog?.subcommandsOf(word) ?? [];
@@ -83,7 +84,7 @@ export function parseShellLine(raw: string, commands: CommandNames | ((name: str
     const takes = subs.length ? `: ${subs.map((s) => `/${word} ${s}`).join(', ')}` : '';
     if (!sub || sub.includes(':')) return { kind: 'invalid', as, message: `/${word} needs a subcommand${takes}` };
     if (catalog && !subs.includes(sub.toLowerCase()))
-      return { kind: 'invalid', as, message: `unknown subcommand /${word} ${sub}${didYouMean(sub, subs, (s) => `/${word} ${s}`)}; /${word} takes ${subs.join(', ')}` };
+      return { kind: 'invalid', as, message: `unknown subcommand /${word} ${sub}; ${[didYouMean(sub, subs, (s) => `/${word} ${s}`), `/${word} takes ${subs.join(', ')}`].filter(Boolean).join(' ')}` };
     name = `${word} ${sub.toLowerCase()}`;
   }
   const options: Record<string, string> = {};
@@ -102,7 +103,7 @@ export function parseShellLine(raw: string, commands: CommandNames | ((name: str
       return {
         kind: 'invalid',
         as,
-        message: `/${name}: ${unknown.map((k) => `unknown option "${k}"${didYouMean(k, known, (n) => `${n}:`)}`).join('; ')}; /${name} takes ${known.length ? known.map((k) => `${k}:`).join(' ') : 'no options'}`,
+        message: `/${name}: ${unknown.map((k) => `unknown option "${k}"${didYouMean(k, known, (n) => `${n}:`).replace(/^(.+)$/, ' ($1)')}`).join(', ')}; /${name} takes ${known.length ? known.map((k) => `${k}:`).join(' ') : 'no options'}`,
       };
   }
   return { kind: 'command', as, name, options, text };
