@@ -9,6 +9,7 @@ import { ShellRelayNotifier } from '../../../src/chat/shell/shell-relay.js';
 import { SHELL_CONVERSATION } from '../../../src/chat/shell/shell.js';
 import { redisKeys } from '../../../src/queue/redis.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/sandbox.js';
+import { openssl } from '../../pki/openssl.js';
 import { dropPrefix, REDIS_URL } from '../../support/lab.js';
 import { plain, Pty } from '../../support/pty.js';
 
@@ -177,6 +178,22 @@ describe('the shell chat in a terminal, driven as a person types', { timeout: 12
     const report = json.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; table?: { columns: string[]; rows: string[][] } }).find((m) => m.kind === 'report')!;
     expect(report.table!.columns).toEqual(['node', 'IP', 'formula port', 'actual port', 'router rule', 'netcheck', 'peers', 'verdict']);
     expect(report.table!.rows.every((r) => r.length === 8)).toBe(true);
+  });
+
+  it('GIVEN a CSR in the home folder WHEN /cert sign names it as ~/… THEN the shell reads it from there', async () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    const made = await openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(home, 'laptop.key'), '-subj', '/CN=laptop.local', '-out', join(home, 'laptop.csr')]);
+    expect(made.code).toBe(0);
+    const json = await new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'shell', '--json', '--as', 'bob'], { env: { ...env, HOME: home }, cwd: dir, stdio: ['pipe', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', () => resolve(out));
+      child.stdin.end('/cert sign device:laptop csr:~/laptop.csr\n');
+    });
+    const msgs = json.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; text: string });
+    expect(msgs.find((m) => m.kind === 'refusal')).toBeUndefined();
+    expect(msgs.find((m) => m.kind === 'plan')?.text).toMatch(/^Plan p-\w+: \/cert sign device:laptop csr:~\/laptop\.csr$/);
   });
 
   it('GIVEN slow nodes WHEN /derp-check runs THEN the terminal shows which step it is on, and neither --json nor the finished screen carries it', async () => {
