@@ -160,7 +160,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }),
   );
   const openbao = await onPort(last?.ports.openbao, (port) => startOpenBaoSandbox({ state: state.openbao, faults: faults.openbao, onChange, now: opts.now, port }));
-  if (stateFile) state.sandboxEndpoints = { ports: { kubernetes: kubernetes.port, openbao: openbao.port, router: router.port }, kubernetesServing: kubernetes.certificates };
+  const ports = { kubernetes: kubernetes.port, openbao: openbao.port, router: router.port };
+  // Ports taken by someone else (another sandbox on this state file) are not the ones to come back to.
+  const movedAside = last && JSON.stringify(last.ports) !== JSON.stringify(ports);
+  if (stateFile && !movedAside) state.sandboxEndpoints = { ports, kubernetesServing: kubernetes.certificates };
 
   const kubeconfig = join(dir, 'kubeconfig');
   const config = join(dir, 'labgate.yaml');
