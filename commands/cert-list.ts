@@ -24,7 +24,7 @@ export async function report(opts: z.output<typeof options>, ctx: CommandContext
   const approver = isApprover(ctx.config, 'cert issue', ctx.requester);
   if (opts.everyone && !approver) throw new UserError(UserErrorCode.Denied, 'only approvers of /cert issue may list everyone’s devices; leave everyone: out to see yours');
   if (opts.everyone && opts.for) throw new UserError(UserErrorCode.InvalidInput, '/cert list: give for: or everyone:, not both');
-  const owner = opts.everyone ? undefined : resolveOwner(ctx, 'cert issue', opts.for).owner;
+  const owner = opts.everyone ? undefined : resolveOwner(ctx, 'cert issue', opts.for, 'cert list').owner;
   const certs = (await new DeviceInventory(bao, ctx.now).read())
     .filter((c) => !owner || sameOwner(c.owner, owner))
     .filter((c) => opts.all || c.status === 'valid')

@@ -31,6 +31,7 @@ export async function report(opts: z.output<typeof options>, ctx: CommandContext
       concurrency: ctx.config.tailscale.concurrency,
       where: ctx.config.router ?? {},
       node: opts.node,
+      ...(ctx.progress ? { onNodeDone: (done: number, total: number) => ctx.progress!(`asking ${total} node${total === 1 ? '' : 's'}: ${done} done`) } : {}),
     },
   );
   if (opts.node && !check.nodes.length) throw new UserError(UserErrorCode.NotFound, check.notes.at(-1) ?? `${opts.node} does not run Traefik`);

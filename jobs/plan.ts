@@ -37,7 +37,7 @@ export function planProcessor(s: Services) {
       const opts = validateOptions(cmd, command.options);
       const denial = s.access.mayRequest(cmd.name, requester);
       if (denial) throw new UserError(UserErrorCode.Denied, denial.message);
-      const ctx = commandContext(s, requester);
+      const ctx = commandContext(s, requester, (step) => job.updateProgress({ step }));
 
       if (job.name === 'report') {
         if (!cmd.report) throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} is not a report`);

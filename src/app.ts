@@ -48,6 +48,8 @@ export interface AppOptions {
 export interface App {
   services: Services;
   dispatcher?: Dispatcher;
+  /** The chat side's queue client (its progress events feed the shell's "planning…" line). */
+  producer?: Producer;
   workers?: Workers;
   /** False when Redis could not be reached at start (commands say so until it is; workers attach when it is). */
   redisReady: boolean;
@@ -140,6 +142,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   return {
     services,
     dispatcher,
+    producer,
     workers,
     redisReady,
     close: async () => {

@@ -17,6 +17,8 @@ export interface Button {
 export interface Table {
   columns: string[];
   rows: string[][];
+  /** Columns a narrow terminal may leave out first (then from the right); `--json` keeps them all. */
+  dropOrder?: string[];
 }
 
 export interface FileRef {

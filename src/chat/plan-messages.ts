@@ -36,7 +36,8 @@ function statusLine(rec: PlanRecord): string | undefined {
     case 'applied':
       return `Approved by ${who(rec.decidedBy!)}; applied.`;
     case 'failed':
-      return `Approved by ${who(rec.decidedBy!)}; apply failed.`;
+      // A refusal (the state changed since the plan) is not a failure: nothing was attempted.
+      return rec.result?.status === 'refused' ? `Approved by ${who(rec.decidedBy!)}; not applied: the state changed since the plan.` : `Approved by ${who(rec.decidedBy!)}; apply failed.`;
   }
 }
 
@@ -69,6 +70,8 @@ export function planMessage(rec: PlanRecord): OutMessage {
 export function resultMessage(rec: PlanRecord): OutMessage {
   const r = rec.result!;
   const lines = r.changes?.map((c) => `${c.state === 'done' ? '✓' : c.state === 'not-done' ? '✗' : '?'} ${c.summary}`) ?? [];
+  // The marks explain themselves only when every change is done.
+  if (r.changes?.some((c) => c.state !== 'done')) lines.push('(✓ in place · ✗ not in place · ? could not be read back)');
   return {
     kind: 'result',
     planId: rec.plan.id,

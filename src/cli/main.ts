@@ -4,37 +4,19 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { createApp } from '../app.js';
 import { PlatformNotifier } from '../chat/notifier.js';
-import { ShellNotifier, ShellOutput } from '../chat/shell/shell-notifier.js';
-import { keepShellConversation, SHELL_CONVERSATION } from '../chat/conversations.js';
-import { ShellRelay, ShellRelayNotifier, ShellRelayReader } from '../chat/shell/shell-relay.js';
+import { useColour } from '../chat/shell/colour.js';
+import { keepShellConversation } from '../chat/conversations.js';
+import { ShellRelay, ShellRelayNotifier } from '../chat/shell/shell-relay.js';
 import { createRedis, redisKeys, redisUnreachableNotice } from '../queue/redis.js';
-import { runShell } from '../chat/shell/shell.js';
-import { loadConfig, redactConfig, type Config, type ConfigResult } from '../config/load.js';
+import { loadConfig, type Config, type ConfigResult } from '../config/load.js';
 import { signingKeyProblem } from '../config/schema.js';
+import { printableConfig } from '../config/print.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { planOnce } from './plan-once.js';
 import { defaultRedisAddress, exitOnStartProblem, sandboxRedis, type PrivateRedis } from './private-redis.js';
-
-const HELP = `labgate — plan, approve and apply homelab changes from chat
-
-Usage: labgate <command> [options]
-
-  start                     chat + workers in one process (Discord when configured, else the shell)
-  bot                       the chat half only (workers run elsewhere on the same Redis)
-  worker                    the workers only
-  shell [--as USER] [--json]
-                            the terminal chat; reads commands from stdin when it is not a terminal
-  plan "<slash command>"    print the plan for a command against live state; changes nothing
-  sandbox [--state FILE] [--env-file FILE]
-                            run the simulated homelab on loopback until stopped
-  config check [FILE]       validate labgate.yaml (default: $LABGATE_CONFIG) and the environment
-  discord register          register the guild's slash commands (bulk overwrite; says what changed)
-
-Configuration: labgate.yaml at $LABGATE_CONFIG, plus KUBECONFIG, REDIS_URL, LABGATE_LOG_LEVEL and
-DISCORD_TOKEN (with it, start/bot run the Discord bot instead of the shell; workers post over REST).
-With no LABGATE_CONFIG, start/shell/plan run against the built-in sandbox homelab.
-`;
+import { shellCommand } from './shell-command.js';
+import { COMMAND_HELP, HELP, unknownCommand, usageOf, version } from './usage.js';
 
 /** A real homelab's configuration also needs the signing key; its absence is one more problem, listed with the rest. */
 function withSigningKey(res: ConfigResult): ConfigResult {
@@ -109,52 +91,8 @@ function makeLogger(kind: 'chat' | 'service'): Logger {
   return createLogger({ destination: createWriteStream(file, { flags: 'a', mode: 0o600 }) });
 }
 
-async function shell(args: string[], opts: { workers: boolean }): Promise<number> {
-  const { values } = parseArgs({ args, options: { as: { type: 'string' }, json: { type: 'boolean', default: false } }, allowPositionals: false });
-  const interactive = Boolean(process.stdin.isTTY);
-  const say = (s: string) => process.stderr.write(s);
-  const { config, sandbox, redis } = await resolveConfig(say, Boolean(values.json), { ownRedis: opts.workers });
-  const user = values.as ?? config.shell.defaultUser ?? config.shell.users[0];
-  if (!user) {
-    say('labgate: no shell users configured (shell.users in labgate.yaml)\n');
-    return 2;
-  }
-  if (!config.shell.users.includes(user)) {
-    say(`labgate: unknown shell user ${user}; users: ${config.shell.users.join(', ')}\n`);
-    return 2;
-  }
-  const out = new ShellOutput((line) => process.stdout.write(line + '\n'), Boolean(values.json), Boolean(process.stdout.isTTY) && !values.json);
-  const logger = makeLogger('chat');
-  // What workers elsewhere do for this shell, and alerts, arrive through Redis; what this
-  // process's workers do for other shells goes back the same way.
-  const keys = redisKeys(config.redis.prefix);
-  const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
-  const channel = SHELL_CONVERSATION.channel;
-  const notifier = new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder, { channel, relay: new ShellRelay(relayRedis, keys.shellOutbox, config.shell.dmFolder, channel) }) });
-  const app = await createApp({ config, logger, notifier, chat: true, workers: opts.workers, logPlace: logPlace('chat') });
-  const relay = await ShellRelayReader.start(createRedis(config.env.REDIS_URL, 'blocking'), app.services.redis, { channel, streamOf: keys.shellOutbox, out });
-  if (interactive) out.note(`labgate shell — you are ${user}; /help lists commands, "@bob /cmd …" acts as bob, Ctrl-D quits.`);
-  if (!app.redisReady)
-    out.note(`warning: ${redisUnreachableNotice(config.env.REDIS_URL, logPlace('chat'))}.${sandbox ? '' : ' LABGATE_CONFIG names your homelab, so labgate starts no Redis of its own: start yours, or set REDIS_URL.'}`);
-  try {
-    return await runShell({
-      dispatcher: app.dispatcher!,
-      commands: app.services.commands,
-      out,
-      users: config.shell.users,
-      user,
-      input: process.stdin,
-      output: process.stdout,
-      interactive,
-      settled: () => relay.caughtUp(),
-    });
-  } finally {
-    await relay.close();
-    await app.close();
-    relayRedis.disconnect();
-    await sandbox?.close();
-    await redis?.close();
-  }
+function shell(args: string[], opts: { workers: boolean }): Promise<number> {
+  return shellCommand(args, opts, { resolveConfig: (say, quiet) => resolveConfig(say, quiet, { ownRedis: opts.workers }), makeLogger, logPlace });
 }
 
 async function worker(): Promise<number> {
@@ -195,9 +133,13 @@ function waitForSignal(): Promise<void> {
 }
 
 async function sandboxCmd(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { state: { type: 'string' }, 'env-file': { type: 'string' } } });
+  // Node 20 takes --env-file as its own flag even after the script name (nodejs/node#54232) and
+  // dies before labgate runs when the file does not exist yet: hence --write-env.
+  if (args.some((a) => a === '--env-file' || a.startsWith('--env-file=')))
+    throw Object.assign(new Error("'--env-file' is now '--write-env' (Node reads --env-file itself)"), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
+  const { values } = parseArgs({ args, options: { state: { type: 'string' }, 'write-env': { type: 'string' } } });
   const stateFile = values.state ?? '.labgate/sandbox/state.json';
-  const envFile = values['env-file'] ?? resolve(dirname(stateFile), 'sandbox.env');
+  const envFile = values['write-env'] ?? resolve(dirname(stateFile), 'sandbox.env');
   const { startSandbox } = await import('../sandbox/sandbox.js');
   const sb = await startSandbox({ stateFile, envFile });
   process.stdout.write(
@@ -209,19 +151,16 @@ async function sandboxCmd(args: string[]): Promise<number> {
 }
 
 async function configCheck(args: string[]): Promise<number> {
-  const file = args[0] ?? process.env.LABGATE_CONFIG;
-  // Checked with the environment it will run with: outside the sandbox, a signing key is required.
-  const res = withSigningKey(loadConfig(process.env, file));
-  if (!res.ok) {
-    process.stderr.write(`${file ?? 'configuration'}: ${res.problems.length} problem${res.problems.length === 1 ? '' : 's'}\n${res.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-    return 1;
-  }
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true });
+  if (positionals.length > 1) throw Object.assign(new Error(`give one file (got ${positionals.length})`), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
+  const file = positionals[0] ?? process.env.LABGATE_CONFIG;
   const { CommandRegistry } = await import('../commands/registry.js');
   const { commandModules } = await import('../../commands/index.js');
-  const known = new CommandRegistry(commandModules).names();
-  const unknown = Object.keys(res.config.access.commands).filter((c) => !known.includes(c));
-  if (unknown.length) {
-    process.stderr.write(`${file}: access.commands names unknown commands: ${unknown.join(', ')}; commands: ${known.join(', ')}\n`);
+  // access.commands is checked with the rest, so every problem is listed at once.
+  // Checked with the environment it will run with: outside the sandbox, a signing key is required.
+  const res = withSigningKey(loadConfig(process.env, file, { commands: new CommandRegistry(commandModules).names() }));
+  if (!res.ok) {
+    process.stderr.write(`${file ?? 'configuration'}: ${res.problems.length} problem${res.problems.length === 1 ? '' : 's'}\n${res.problems.map((p) => `  - ${p}`).join('\n')}\n`);
     return 1;
   }
   if (res.config.env.DISCORD_TOKEN) {
@@ -233,7 +172,7 @@ async function configCheck(args: string[]): Promise<number> {
       return 1;
     }
   }
-  process.stdout.write(`${res.config.source}: OK\n${stringify(redactConfig(res.config))}`);
+  process.stdout.write(`${res.config.source}: OK\n${stringify(printableConfig(res.config, res.doc))}`);
   return 0;
 }
 
@@ -243,16 +182,20 @@ function isArgError(err: unknown): err is Error {
   return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
-/** The usage line of one command, from HELP. */
-function usageOf(cmd: string): string {
-  const line = HELP.split('\n').find((l) => l.trimStart().startsWith(`${cmd} `) || l.trim() === cmd);
-  return line ? `usage: labgate ${line.trim().replace(/\s{2,}.*$/, '')}` : 'labgate --help lists the commands';
+/** `--help`/`-h` anywhere among a command's arguments (before a `--`). */
+function asksHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd && (rest[0] === '--help' || rest[0] === '-h')) {
-    process.stdout.write(HELP);
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    process.stdout.write(`labgate ${version()}\n`);
+    return 0;
+  }
+  if (cmd && COMMAND_HELP[cmd] && asksHelp(rest)) {
+    process.stdout.write(COMMAND_HELP[cmd]);
     return 0;
   }
   try {
@@ -270,7 +213,7 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
     case '-h':
     case '--help':
     case 'help':
-      process.stdout.write(HELP);
+      process.stdout.write((rest[0] && COMMAND_HELP[rest[0]]) || HELP);
       return cmd === undefined ? 2 : 0;
     case 'start':
     case 'bot':
@@ -279,7 +222,7 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
     case 'shell':
       return await shell(rest, { workers: true });
     case 'discord':
-      if (rest[0] === 'register') {
+      if (rest[0] === 'register' && rest.length === 1) {
         if (!process.env.LABGATE_CONFIG) {
           process.stderr.write('labgate: discord register needs LABGATE_CONFIG (a labgate.yaml with a discord block)\n');
           return 2;
@@ -287,14 +230,18 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
         const { runDiscordRegister } = await import('../chat/discord/run-discord.js');
         return await runDiscordRegister({ config: (await resolveConfig((s) => process.stderr.write(s))).config, say: (s) => process.stderr.write(s), out: (s) => process.stdout.write(s) });
       }
-      process.stderr.write('usage: labgate discord register\n');
+      process.stderr.write(`${rest.length ? `labgate discord: unknown subcommand "${rest.join(' ')}"\n` : ''}${usageOf('discord')}\n`);
       return 2;
     case 'worker':
       return await worker();
     case 'plan': {
+      if (!rest.join('').trim()) {
+        process.stderr.write(`labgate plan: give the slash command to plan, in quotes\n${usageOf('plan')}\n`);
+        return 2;
+      }
       const { config, sandbox } = await resolveConfig((s) => process.stderr.write(s), true);
       try {
-        return await planOnce(config, rest.join(' '), (s) => process.stdout.write(s), Boolean(process.stdout.isTTY));
+        return await planOnce(config, rest.join(' '), (s) => process.stdout.write(s), useColour(process.stdout));
       } finally {
         await sandbox?.close();
       }
@@ -303,10 +250,10 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
       return await sandboxCmd(rest);
     case 'config':
       if (rest[0] === 'check') return await configCheck(rest.slice(1));
-      process.stderr.write('usage: labgate config check [FILE]\n');
+      process.stderr.write(`${rest.length ? `labgate config: unknown subcommand "${rest[0]}"\n` : ''}${usageOf('config')}\n`);
       return 2;
     default:
-      process.stderr.write(`labgate: unknown command "${cmd}"\n\n${HELP}`);
+      process.stderr.write(unknownCommand(cmd));
       return 2;
   }
 }

@@ -31,6 +31,8 @@ export interface CommandContext {
   policy: ExposurePolicy;
   requester: Identity;
   now: () => number;
+  /** Tells the person waiting which step slow work is on ("asking 50 nodes: 12 done"); shown in a terminal only. */
+  progress?: (step: string) => void;
   /** A button that starts a command as whoever clicks it ("Fix: /router sync"); absent where buttons cannot be made. */
   suggest?: (label: string, command: { name: string; options: Record<string, unknown>; text: string }) => Promise<Button>;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { didYouMean } from '../did-you-mean.js';
 import { ConfigFile, Env } from './schema.js';
 
 export interface Config extends ConfigFile {
@@ -11,7 +12,13 @@ export interface Config extends ConfigFile {
   source: string;
 }
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+/** `doc`: the YAML as written, for printing values (durations) the way they were written. */
+export type ConfigResult = { ok: true; config: Config; doc?: unknown } | { ok: false; problems: string[] };
+
+export interface ParseOptions {
+  /** Command names ("expose", "route list"): access.commands may name only these. */
+  commands?: readonly string[];
+}
 
 /** `a.b[0].c: message` — the form every config problem is reported in. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
@@ -29,19 +36,29 @@ function cleanEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
 }
 
+/** access.commands keys that name no command, read from the document as written (whatever else is wrong in it). */
+function unknownCommandRules(doc: unknown, commands: readonly string[]): string[] {
+  const rules = (doc as { access?: { commands?: unknown } } | null)?.access?.commands;
+  if (!rules || typeof rules !== 'object' || Array.isArray(rules)) return [];
+  return Object.keys(rules)
+    .filter((c) => !commands.includes(c))
+    .map((c) => `access.commands.${c}: no such command; ${[didYouMean(c, commands, (n) => `"${n}"`), `commands: ${commands.join(', ')}`].filter(Boolean).join(' ')}`);
+}
+
 /** Parses an already-read YAML document plus environment; every problem is reported at once. */
-export function parseConfig(doc: unknown, env: NodeJS.ProcessEnv, source: string): ConfigResult {
+export function parseConfig(doc: unknown, env: NodeJS.ProcessEnv, source: string, opts: ParseOptions = {}): ConfigResult {
   const problems: string[] = [];
   const e = Env.safeParse(cleanEnv(env));
   if (!e.success) problems.push(...formatIssues(e.error.issues, 'env'));
   const f = ConfigFile.safeParse(doc ?? {});
   if (!f.success) problems.push(...formatIssues(f.error.issues));
-  if (!e.success || !f.success) return { ok: false, problems };
-  return { ok: true, config: { ...f.data, env: e.data, source } };
+  if (opts.commands) problems.push(...unknownCommandRules(doc, opts.commands));
+  if (!e.success || !f.success || problems.length) return { ok: false, problems };
+  return { ok: true, config: { ...f.data, env: e.data, source }, doc };
 }
 
 /** Reads labgate.yaml from `path` (or LABGATE_CONFIG) and the environment. */
-export function loadConfig(env: NodeJS.ProcessEnv, path = env.LABGATE_CONFIG): ConfigResult {
+export function loadConfig(env: NodeJS.ProcessEnv, path = env.LABGATE_CONFIG, opts: ParseOptions = {}): ConfigResult {
   if (!path) return { ok: false, problems: ['LABGATE_CONFIG: not set (path of labgate.yaml)'] };
   const file = resolve(path);
   let text: string;
@@ -56,7 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, path = env.LABGATE_CONFIG): C
   } catch (err) {
     return { ok: false, problems: [`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`] };
   }
-  return parseConfig(doc, env, file);
+  return parseConfig(doc, env, file, opts);
 }
 
 const SECRET_KEY_RE = /(token|password|passphrase|secret|key|jwt)/i;

@@ -11,8 +11,11 @@ export function signingKeyProblem(env: { LABGATE_SIGNING_KEY?: string }): string
 }
 import { dnsLabel, hostname } from './validators.js';
 
-const duration = (fallback: string) =>
-  z
+/** The duration fields (parsed to milliseconds), so `config check` can print them as written. */
+export const durationSchemas = new WeakSet<z.ZodType>();
+
+const duration = (fallback: string) => {
+  const schema = z
     .union([z.string(), z.number()])
     .default(fallback)
     .transform((v, ctx) => {
@@ -23,6 +26,9 @@ const duration = (fallback: string) =>
       }
       return ms;
     });
+  durationSchemas.add(schema);
+  return schema;
+};
 
 /**
  * Who a rule lets in: a group name from `access.groups`, `*` (anyone), or a principal:
@@ -57,6 +63,8 @@ const TraefikConfig = z
     tls: z
       .object({ certResolver: z.string().min(1).optional(), secretName: dnsLabel('a Secret name').optional() })
       .strict()
+      // Traefik takes both and serves the Secret, so the resolver would be ignored without a word.
+      .refine((t) => !(t.certResolver && t.secretName), { error: 'give certResolver or secretName, not both (with both, Traefik serves the Secret and never asks the resolver)' })
       .prefault({}),
     mtls: z
       .object({

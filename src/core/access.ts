@@ -32,6 +32,8 @@ export class AccessPolicy {
   }
 
   mayRequest(command: string, who: Identity): Denial | null {
+    // /help is open to everyone: it shows only what the asker may run, or how to ask for access.
+    if (command === 'help') return null;
     const r = this.rule(command);
     if (this.matches(r.request, who)) return null;
     return { id: 'access.request', message: `you may not run /${command} (allowed: ${this.describe(r.request)})` };

@@ -41,8 +41,19 @@ export interface Services {
   now: () => number;
 }
 
-export function commandContext(s: Services, requester: Identity): CommandContext {
-  return { config: s.config, ports: s.ports, policy: s.policy, requester, now: s.now, suggest: (label, command) => s.suggestions.button(label, command) };
+/** `progress`: where a job reports its steps (BullMQ's job.updateProgress); a lost update never fails the job. */
+export function commandContext(s: Services, requester: Identity, progress?: (step: string) => unknown): CommandContext {
+  let last: string | undefined;
+  const report = progress
+    ? (step: string) => {
+        if (step === last) return;
+        last = step;
+        Promise.resolve()
+          .then(() => progress(step))
+          .catch((err) => s.logger.debug({ err: (err as Error).message }, 'progress update not sent'));
+      }
+    : undefined;
+  return { config: s.config, ports: s.ports, policy: s.policy, requester, now: s.now, suggest: (label, command) => s.suggestions.button(label, command), ...(report ? { progress: report } : {}) };
 }
 
 export function actor(who: Identity): string {

@@ -70,9 +70,10 @@ export function isApprover(config: Config, command: string, who: Identity): bool
 
 /**
  * Whose device a command is about: the requester's own, or `for:` someone else's, which only
- * approvers of the command may name.
+ * approvers of the command may name. `asked`: the command typed, when its rights are those of
+ * another (/cert list follows /cert issue), so a refusal names both.
  */
-export function resolveOwner(ctx: CommandContext, command: string, forValue: string | undefined): { owner: DeviceOwner; self: boolean } {
+export function resolveOwner(ctx: CommandContext, command: string, forValue: string | undefined, asked = command): { owner: DeviceOwner; self: boolean } {
   const me = ctx.requester;
   if (forValue === undefined) return { owner: { platform: me.platform, id: me.id, name: me.name }, self: true };
   const platform = me.platform;
@@ -84,7 +85,12 @@ export function resolveOwner(ctx: CommandContext, command: string, forValue: str
   const owner: DeviceOwner = { platform, id: forValue, name: forValue };
   if (sameOwner(owner, me)) return { owner: { ...owner, name: me.name }, self: true };
   if (!isApprover(ctx.config, command, me))
-    throw new UserError(UserErrorCode.Denied, `only approvers of /${command} may act for someone else (for:); leave for: out to act for yourself`);
+    throw new UserError(
+      UserErrorCode.Denied,
+      asked === command
+        ? `only approvers of /${command} may act for someone else (for:); leave for: out to act for yourself`
+        : `/${asked} for: someone else is for approvers of /${command} only; leave for: out to see your own`,
+    );
   return { owner, self: false };
 }
 

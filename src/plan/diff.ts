@@ -1,15 +1,19 @@
+import { X509Certificate } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import type { Change } from './model.js';
 
 const TOP_ORDER = ['apiVersion', 'kind', 'metadata', 'type', 'spec', 'data', 'stringData'];
 const META_ORDER = ['name', 'namespace', 'labels', 'annotations'];
+/** A certificate as describeCertificates shows it reads in this order. */
+const CERT_ORDER = ['subject', 'issuer', 'serial', 'expires'];
+const isCertDescription = (keys: string[]) => keys.length === CERT_ORDER.length && CERT_ORDER.every((k) => keys.includes(k));
 
 function orderKeys(v: unknown, depth = 0, parent = ''): unknown {
   if (Array.isArray(v)) return v.map((x) => orderKeys(x, depth + 1, parent));
   if (!v || typeof v !== 'object') return v;
   const keys = Object.keys(v);
-  const preferred = depth === 0 ? TOP_ORDER : parent === 'metadata' ? META_ORDER : [];
+  const preferred = depth === 0 ? TOP_ORDER : parent === 'metadata' ? META_ORDER : isCertDescription(keys) ? CERT_ORDER : [];
   keys.sort((a, b) => {
     const ia = preferred.indexOf(a);
     const ib = preferred.indexOf(b);
@@ -34,14 +38,70 @@ export function displayTarget(target: string): string {
   return rest;
 }
 
-/** The unified diff of one change: before → after as YAML. */
+const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const iso = (date: string) => new Date(date).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The certificates in a value (PEM, one or a chain, or one DER), each as the fields a person checks; undefined when it is not certificate data. */
+export function describeCertificates(value: Buffer): { subject: string; issuer: string; serial: string; expires: string }[] | undefined {
+  try {
+    const text = value.toString('utf8');
+    const pems = text.match(PEM_CERT_RE);
+    const certs = pems ? pems.map((p) => new X509Certificate(p)) : value[0] === 0x30 ? [new X509Certificate(value)] : undefined;
+    return certs?.map((c) => ({
+      subject: c.subject.split('\n').join(', '),
+      issuer: c.issuer.split('\n').join(', '),
+      serial: c.serialNumber.toLowerCase().replace(/(..)(?=.)/g, '$1:'),
+      expires: iso(c.validTo),
+    }));
+  } catch {
+    return undefined;
+  }
+}
+
+type SecretData = Record<string, string>;
+
+/**
+ * What a diff may show of a Secret's values (data: base64, stringData: text): certificate data
+ * decoded into subject, issuer, serial and expiry; anything else never, only its size, and on
+ * the after side whether it changed (so a rotated key still shows up in the diff).
+ */
+function displaySecretValues(values: unknown, other: unknown, encoding: 'base64' | 'utf8', side: 'before' | 'after'): unknown {
+  if (!values || typeof values !== 'object') return values;
+  const others = (other && typeof other === 'object' ? other : {}) as SecretData;
+  return Object.fromEntries(
+    Object.entries(values as SecretData).map(([key, raw]) => {
+      const bytes = Buffer.from(String(raw), encoding);
+      const certs = describeCertificates(bytes);
+      if (certs) return [key, certs];
+      const changed = side === 'after' && others[key] !== undefined && others[key] !== raw;
+      return [key, `not shown (${bytes.length} bytes${changed ? ', changed' : ''})`];
+    }),
+  );
+}
+
+function isSecret(state: unknown): state is { kind: 'Secret'; data?: unknown; stringData?: unknown } {
+  return !!state && typeof state === 'object' && (state as { kind?: unknown }).kind === 'Secret' && (state as { apiVersion?: unknown }).apiVersion === 'v1';
+}
+
+/** A Kubernetes Secret as a diff may show it (see displaySecretValues); any other state unchanged. */
+export function displayState(state: unknown, other: unknown, side: 'before' | 'after'): unknown {
+  if (!isSecret(state)) return state;
+  const o = (isSecret(other) ? other : {}) as { data?: unknown; stringData?: unknown };
+  return {
+    ...state,
+    ...(state.data !== undefined ? { data: displaySecretValues(state.data, o.data, 'base64', side) } : {}),
+    ...(state.stringData !== undefined ? { stringData: displaySecretValues(state.stringData, o.stringData, 'utf8', side) } : {}),
+  };
+}
+
+/** The unified diff of one change: before → after as YAML (Secret values as displayState shows them). */
 export function changeDiff(change: Change): string {
   const name = displayTarget(change.target);
   const patch = createTwoFilesPatch(
     change.before == null ? '/dev/null' : `a/${name}`,
     change.after == null ? '/dev/null' : `b/${name}`,
-    toDiffYaml(change.before),
-    toDiffYaml(change.after),
+    toDiffYaml(displayState(change.before, change.after, 'before')),
+    toDiffYaml(displayState(change.after, change.before, 'after')),
     undefined,
     undefined,
     { context: 3 },

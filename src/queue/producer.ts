@@ -33,6 +33,9 @@ export class Producer {
   private readonly planQueue: LazyQueue;
   private readonly planEvents: QueueEvents;
   private readonly applyEvents: QueueEvents;
+  /** Jobs this process is waiting for: only their progress is passed on (other chats share the queues). */
+  private readonly waiting = new Map<string, number>();
+  private readonly progressListeners = new Set<(step: string) => void>();
 
   constructor(
     client: Redis,
@@ -45,6 +48,17 @@ export class Producer {
     this.applyEvents = new QueueEvents(QUEUES.apply, { connection: eventsConnection(), prefix: bullPrefix });
     // Connection trouble surfaces on the calls that fail; an unhandled 'error' must not kill the process.
     for (const e of [this.planEvents, this.applyEvents]) e.on('error', () => {});
+    for (const e of [this.planEvents, this.applyEvents])
+      e.on('progress', ({ jobId, data }: { jobId: string; data: unknown }) => {
+        const step = (data as { step?: unknown } | null)?.step;
+        if (this.waiting.has(jobId) && typeof step === 'string') for (const l of this.progressListeners) l(step);
+      });
+  }
+
+  /** Calls `listener` with each step a job reports while this process waits for it; returns the unsubscribe. */
+  onProgress(listener: (step: string) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
   }
 
   async ready(): Promise<void> {
@@ -82,6 +96,8 @@ export class Producer {
 
   /** Resolves with the job's result; rejects with the UserError or JobFault it ended with. */
   private async wait<T>(job: Job, events: QueueEvents, timeoutMs: number): Promise<T> {
+    const id = job.id!;
+    this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
     try {
       return (await job.waitUntilFinished(events, timeoutMs)) as T;
     } catch (err) {
@@ -92,6 +108,10 @@ export class Producer {
       const fault = decodeFault(reason);
       if (fault) throw new JobFault(fault.message, fault.ref);
       throw err instanceof UserError ? err : new JobFault(reason);
+    } finally {
+      const n = (this.waiting.get(id) ?? 1) - 1;
+      if (n > 0) this.waiting.set(id, n);
+      else this.waiting.delete(id);
     }
   }
 

@@ -10,6 +10,8 @@ import { seedRouterState, type RouterState } from './routeros/router-state.js';
 import { startRouterOsSandbox, type RouterOsSandbox } from './routeros/routeros-sandbox.js';
 import { newSigningKey } from '../approval/signing.js';
 import { sandboxConfigYaml } from './sandbox-config.js';
+import type { ServingCertificates } from './kubernetes/serving-certificates.js';
+import { certificateFields } from '../pki/certificate-fields.js';
 import { tailscaleExecHandler } from './tailscale/tailscale-exec-handler.js';
 import { TailscaleSimulator } from './tailscale/tailscale-simulator.js';
 import { seedTailscaleState, type TailscaleState } from './tailscale/tailscale-state.js';
@@ -25,6 +27,11 @@ export interface SandboxState {
   sandboxBaoToken?: string;
   /** labgate's signing key for this sandbox (LABGATE_SIGNING_KEY), kept so pending plans stay valid across restarts. */
   signingKey?: string;
+  /**
+   * Ports and the Kubernetes API's serving certificates of the last run of a state file, reused
+   * so that a labgate still running against the sandbox reconnects once it is back.
+   */
+  sandboxEndpoints?: { ports: { kubernetes: number; openbao: number; router: number }; kubernetesServing?: ServingCertificates };
 }
 
 export interface SandboxOptions {
@@ -78,6 +85,26 @@ function readState(file: string): SandboxState | undefined {
   return s;
 }
 
+/** Starts a server on `port`, or on a free one when that is taken (another program got it meanwhile). */
+async function onPort<T>(port: number | undefined, start: (port: number) => Promise<T>): Promise<T> {
+  if (!port) return start(0);
+  try {
+    return await start(port);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    return start(0);
+  }
+}
+
+/** Saved serving certificates still good for a day; otherwise a fresh set is made. */
+function stillValid(certs: ServingCertificates | undefined): ServingCertificates | undefined {
+  try {
+    return certs && certificateFields(certs.certPem).notAfter > Date.now() + 86_400_000 ? certs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function writeAtomic(file: string, text: string, mode = 0o600): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -114,7 +141,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
 
   const faults = { kubernetes: new FaultInjector(), openbao: new FaultInjector(), router: new FaultInjector() };
-  const router = await startRouterOsSandbox({ state: state.router, faults: faults.router, onChange, tls: opts.routerTls });
+  // A state file's sandbox comes back where it was: same ports, same Kubernetes CA.
+  const last = stateFile ? state.sandboxEndpoints : undefined;
+  const router = await onPort(last?.ports.router, (port) => startRouterOsSandbox({ state: state.router, faults: faults.router, onChange, tls: opts.routerTls, port }));
   // A node behind hard NAT goes direct once the router forwards its WireGuard port, as in a real network.
   const tailscale = new TailscaleSimulator({
     state: state.tailscale,
@@ -122,13 +151,22 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     now: opts.now,
     portForwarded: (n) => forwardsUdpPort(router.rules(), { ip: n.ip, port: n.tailscalePort }),
   });
-  const kubernetes = await startKubernetesSandbox({
-    state: state.kubernetes,
-    faults: faults.kubernetes,
-    onChange,
-    execHandler: tailscaleExecHandler(tailscale, podToNode(state.kubernetes)),
-  });
-  const openbao = await startOpenBaoSandbox({ state: state.openbao, faults: faults.openbao, onChange, now: opts.now });
+  const serving = stillValid(last?.kubernetesServing);
+  const kubernetes = await onPort(last?.ports.kubernetes, (port) =>
+    startKubernetesSandbox({
+      state: state.kubernetes,
+      faults: faults.kubernetes,
+      onChange,
+      execHandler: tailscaleExecHandler(tailscale, podToNode(state.kubernetes)),
+      port,
+      ...(serving ? { certificates: serving } : {}),
+    }),
+  );
+  const openbao = await onPort(last?.ports.openbao, (port) => startOpenBaoSandbox({ state: state.openbao, faults: faults.openbao, onChange, now: opts.now, port }));
+  const ports = { kubernetes: kubernetes.port, openbao: openbao.port, router: router.port };
+  // Ports taken by someone else (another sandbox on this state file) are not the ones to come back to.
+  const movedAside = last && JSON.stringify(last.ports) !== JSON.stringify(ports);
+  if (stateFile && !movedAside) state.sandboxEndpoints = { ports, kubernetesServing: kubernetes.certificates };
 
   const kubeconfig = join(dir, 'kubeconfig');
   const config = join(dir, 'labgate.yaml');

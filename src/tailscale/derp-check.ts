@@ -60,6 +60,8 @@ export interface DerpCheckOptions {
   where: RuleInterface;
   /** Only this node. */
   node?: string;
+  /** Told each time a node has been asked, so a chat can show how far the check is. */
+  onNodeDone?: (done: number, total: number) => void;
 }
 
 const message = (err: unknown) => (err as Error)?.message ?? String(err);
@@ -139,6 +141,8 @@ export async function runDerpCheck(deps: DerpCheckDeps, opts: DerpCheckOptions):
     }
   }
 
+  let done = 0;
+  opts.onNodeDone?.(0, nodes.length);
   const checks = await mapBounded(nodes, opts.concurrency, async (node): Promise<NodeCheck> => {
     const where = { namespace: node.pod.namespace, pod: node.pod.name, container: node.pod.container };
     const formulaPort = ports.get(node.name);
@@ -162,6 +166,7 @@ export async function runDerpCheck(deps: DerpCheckDeps, opts: DerpCheckOptions):
       errors,
       fixable: fixableNodes.has(tailscaleRuleComment(node.name)),
     };
+    opts.onNodeDone?.(++done, nodes.length);
     return { ...partial, ...judge(partial) };
   });
   if (opts.node && !nodes.length) notes.push(`${opts.node} does not run ${opts.daemonSet.namespace}/${opts.daemonSet.name}; nodes that do: ${all.map((n) => n.name).join(', ') || 'none'}`);

@@ -69,7 +69,8 @@ export function derpReport(check: DerpCheck, fixButton?: Button): OutMessage {
     kind: 'report',
     text,
     lines: lines.length ? lines : undefined,
-    table: check.nodes.length ? { columns: DERP_COLUMNS, rows: check.nodes.map(derpRow) } : undefined,
+    // A narrow terminal leaves the ports and the IP out first: the reasons above name a wrong port.
+    table: check.nodes.length ? { columns: DERP_COLUMNS, rows: check.nodes.map(derpRow), dropOrder: ['formula port', 'actual port', 'IP'] } : undefined,
     buttons: fixButton && check.fixable ? [fixButton] : undefined,
   };
 }

@@ -49,19 +49,19 @@ describe('the labgate command line, as a child process', () => {
   it('--help lists the commands', async () => {
     const r = await labgate(['--help'], env);
     expect(r.code).toBe(0);
-    for (const c of ['start', 'bot', 'worker', 'shell [--as USER] [--json]', 'plan "<slash command>"', 'sandbox [--state FILE] [--env-file FILE]', 'config check']) expect(r.stdout).toContain(c);
+    for (const c of ['start', 'bot', 'worker', 'shell [--as USER] [--json]', 'plan "<slash command>"', 'sandbox [--state FILE] [--write-env FILE]', 'config check']) expect(r.stdout).toContain(c);
   });
 
   it('a mistyped option names itself and the command\'s usage, exit 2; COMMAND --help prints the help', async () => {
     const bad = await labgate(['sandbox', '--stat', 'x.json'], env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe("labgate sandbox: Unknown option '--stat'\nusage: labgate sandbox [--state FILE] [--env-file FILE]\n");
+    expect(bad.stderr).toBe("labgate sandbox: Unknown option '--stat'\nusage: labgate sandbox [--state FILE] [--write-env FILE]\n");
     const missing = await labgate(['shell', '--as'], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe("labgate shell: Option '--as <value>' argument missing\nusage: labgate shell [--as USER] [--json]\n");
     const help = await labgate(['sandbox', '--help'], env);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('sandbox [--state FILE] [--env-file FILE]');
+    expect(help.stdout).toContain('sandbox [--state FILE] [--write-env FILE]');
   });
 
   it('shell --json: one JSON message per line, lines run in order, exit 0', async () => {

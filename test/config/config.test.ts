@@ -85,3 +85,34 @@ describe('configuration', () => {
     expect(loadConfig({})).toEqual({ ok: false, problems: ['LABGATE_CONFIG: not set (path of labgate.yaml)'] });
   });
 });
+
+describe('configuration: what config check adds', () => {
+  it('GIVEN both a cert resolver and a TLS Secret THEN that is a problem, not a silent choice', () => {
+    const res = parseConfig({ domain: 'home.example.com', traefik: { tls: { certResolver: 'letsencrypt', secretName: 'wildcard-tls' } } }, {}, 'test');
+    expect(res).toEqual({ ok: false, problems: ['traefik.tls: give certResolver or secretName, not both (with both, Traefik serves the Secret and never asks the resolver)'] });
+  });
+
+  it('GIVEN a misspelled access.commands key next to other problems THEN all are reported at once, the key with the nearest command', () => {
+    const res = parseConfig({ domain: 'home.example.com', plans: { ttl: 'soon' }, access: { commands: { 'route lst': { request: ['*'] }, expose: { request: ['*'] } } } }, {}, 'test', { commands: ['expose', 'route list', 'route mode'] });
+    expect(res.ok).toBe(false);
+    expect(!res.ok && res.problems).toEqual([
+      'plans.ttl: must be a duration like 90s, 15m, 1h or 7d (got "soon")',
+      'access.commands.route lst: no such command; did you mean "route list"? commands: expose, route list, route mode',
+    ]);
+  });
+
+  it('GIVEN durations WHEN printed THEN they read as written, and defaults in their shortest form', async () => {
+    const { printableConfig } = await import('../../src/config/print.js');
+    const doc = { domain: 'home.example.com', plans: { ttl: '15m' }, apply: { backoff: 900 }, openbao: { expiry: { thresholds: ['30d', '12h'] } } };
+    const res = parseConfig(doc, {}, 'test');
+    if (!res.ok) throw new Error(res.problems.join());
+    const printed = printableConfig(res.config, res.doc) as { plans: { ttl: unknown }; apply: { backoff: unknown }; openbao: { deviceTtl: unknown; expiry: { thresholds: unknown; scanEvery: unknown } }; tailscale: { monitor: { every: unknown } } };
+    expect(printed.plans.ttl).toBe('15m');
+    expect(printed.apply.backoff).toBe(900);
+    expect(printed.openbao.expiry.thresholds).toEqual(['30d', '12h']);
+    expect(printed.openbao.expiry.scanEvery).toBe('1h');
+    expect(printed.openbao.deviceTtl).toBe('365d');
+    expect(printed.tailscale.monitor.every).toBe('5m');
+    expect(res.config.plans.ttl).toBe(900_000);
+  });
+});

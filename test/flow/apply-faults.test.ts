@@ -63,6 +63,7 @@ describe('faults during apply: retried, never lost, never half-applied silently'
       expect.stringMatching(/^✗ update IngressRoute media\/photos-public/),
       expect.stringMatching(/^✗ delete Middleware media\/photos-client-cert/),
       expect.stringMatching(/^✗ delete TLSOption media\/photos-mtls/),
+      '(✓ in place · ✗ not in place · ? could not be read back)',
     ]);
     expect(result.ref).toMatch(/^ref-/);
     expect(lab.logs.lines.some((l) => l.includes(result.ref!) && l.includes('"level":50'))).toBe(true);

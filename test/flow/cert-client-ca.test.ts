@@ -39,6 +39,15 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
     }
   };
   const caCrt = (s: SecretObject | undefined) => Buffer.from(s?.data?.['ca.crt'] ?? '', 'base64').toString('utf8').trim();
+  /** How a diff shows a certificate in a Secret: decoded, never as the base64 blob. */
+  const certFields = (pem: string) => {
+    const c = new X509Certificate(pem);
+    return { subject: c.subject.split('\n').join(', '), issuer: c.issuer.split('\n').join(', '), serial: c.serialNumber.toLowerCase().replace(/(..)(?=.)/g, '$1:'), expires: new Date(c.validTo).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  };
+  const certLines = (sign: '+' | '-', pem: string) => {
+    const c = certFields(pem);
+    return [`${sign}  ca.crt:`, `${sign}    - subject: ${c.subject}`, `${sign}      issuer: ${c.issuer}`, `${sign}      serial: ${c.serial}`, `${sign}      expires: ${c.expires}`].join('\n');
+  };
 
   beforeAll(async () => {
     lab = await startLab({
@@ -60,7 +69,8 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
     expect(diff.indexOf('+++ b/Secret/media/labgate-client-ca')).toBeLessThan(diff.indexOf('+++ b/TLSOption/media/photos-mtls'));
     expect(diff).toContain(`+    app.kubernetes.io/managed-by: labgate`);
     expect(diff).toContain(`+    labgate.dev/client-ca: "true"`);
-    expect(diff).toContain(`+  ca.crt: ${Buffer.from((await caPem()) + '\n').toString('base64')}`);
+    expect(diff).toContain(certLines('+', await caPem()));
+    expect(diff).not.toContain(Buffer.from((await caPem()) + '\n').toString('base64'));
     expect(plan.lines?.join('\n')).toMatch(/Secret media\/labgate-client-ca .* does not exist yet: this plan creates it from OpenBao's device CA/);
 
     await lab.run('approve', 'alice');
@@ -115,8 +125,9 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
     const plan = lastPlan(lab);
     expect(plan.planId).toBe(out.planId);
     expect(plan.diff).toContain('--- a/Secret/media/labgate-client-ca');
-    expect(plan.diff).toContain(`-  ca.crt: ${Buffer.from(oldPem + '\n').toString('base64')}`);
-    expect(plan.diff).toContain(`+  ca.crt: ${Buffer.from(newPem + '\n').toString('base64')}`);
+    // The CA's subject stays; its serial and expiry change, shown decoded, never as base64.
+    expect(plan.diff).toContain(`-      serial: ${certFields(oldPem).serial}\n-      expires: ${certFields(oldPem).expires}\n+      serial: ${certFields(newPem).serial}\n+      expires: ${certFields(newPem).expires}`);
+    expect(plan.diff).not.toContain(Buffer.from(newPem + '\n').toString('base64'));
     expect(plan.diff).toContain(`+    labgate.dev/ca-sha256: ${new X509Certificate(newPem).fingerprint256}`);
     expect(plan.lines?.join('\n')).toContain('Device certificates issued by a previous CA stop passing mtls-strict');
 

@@ -140,7 +140,7 @@ describe('/cert on Discord: DM delivery, closed DMs and OpenBao outages, through
     const denied = await f.harness.chatInput('bob', 'cert', { for: { user: 'alice' } }, { subcommand: 'list' });
     await denied.firstResponse;
     await f.bot.idle();
-    expect(privateAnswer(denied)).toContain('only approvers of /cert issue may act for someone else');
+    expect(privateAnswer(denied)).toContain('/cert list for: someone else is for approvers of /cert issue only');
   });
 
   it('GIVEN bob closed his DMs WHEN his tablet certificate is approved THEN the new certificate is revoked, the requester is told in #ops, and no valid one is left', async () => {

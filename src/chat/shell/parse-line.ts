@@ -1,3 +1,5 @@
+import { didYouMean } from '../../did-you-mean.js';
+
 /** One line typed into the shell chat, parsed. */
 export type ShellLine =
   | { kind: 'empty' }
@@ -31,11 +33,27 @@ export function tokenize(line: string): string[] | { error: string } {
   return out;
 }
 
+/** What the parser needs to know of the commands (a CommandRegistry is one). */
+export interface CommandNames {
+  names(): string[];
+  subcommandsOf(top: string): string[];
+  get(name: string): { options: { shape: object } } | undefined;
+}
+
+/** The first words of the commands: "expose", "route", "cert", … */
+export function topLevelNames(commands: CommandNames): string[] {
+  return [...new Set(commands.names().map((n) => n.split(' ')[0]!))];
+}
+
 /**
  * `[@user] /cmd [sub] name:value …`, `[@user] approve [PLAN]`, `[@user] reject [PLAN]`.
- * `isGroup` tells whether a command name takes a subcommand word ("route" → "mode").
+ * Given the commands, a mistyped command, subcommand or option name is refused here with the
+ * nearest known name; given only `isGroup` (whether a name takes a subcommand word, "route" →
+ * "mode"), names are left for the dispatcher to check.
  */
-export function parseShellLine(raw: string, isGroup: (name: string) => boolean): ShellLine {
+export function parseShellLine(raw: string, commands: CommandNames | ((name: string) => boolean)): ShellLine {
+  const catalog = typeof commands === 'function' ? undefined : commands;
+  const isGroup = typeof commands === 'function' ? commands : (name: string) => commands.subcommandsOf(name).length > 0;
   const line = raw.trim();
   if (!line || line.startsWith('#')) return { kind: 'empty' };
   const tokens = tokenize(line);
@@ -55,9 +73,18 @@ export function parseShellLine(raw: string, isGroup: (name: string) => boolean):
   }
   if (!head.startsWith('/')) return { kind: 'invalid', as, message: `commands start with / (try /help); "${head}" is not one` };
   let name = word;
+  if (catalog && !isGroup(word) && !catalog.get(word)) {
+    const tops = topLevelNames(catalog);
+    const near = didYouMean(word, [...tops, 'approve', 'reject'], (n) => (n === 'approve' || n === 'reject' ? n : `/${n}`));
+    return { kind: 'invalid', as, message: `unknown command /${word}; ${near ? `${near} ` : ''}/help lists what you may run` };
+  }
   if (isGroup(word)) {
+    const subs = catalog?.subcommandsOf(word) ?? [];
     const sub = tokens.shift();
-    if (!sub || sub.includes(':')) return { kind: 'invalid', as, message: `/${word} needs a subcommand` };
+    const takes = subs.length ? `: ${subs.map((s) => `/${word} ${s}`).join(', ')}` : '';
+    if (!sub || sub.includes(':')) return { kind: 'invalid', as, message: `/${word} needs a subcommand${takes}` };
+    if (catalog && !subs.includes(sub.toLowerCase()))
+      return { kind: 'invalid', as, message: `unknown subcommand /${word} ${sub}; ${[didYouMean(sub, subs, (s) => `/${word} ${s}`), `/${word} takes ${subs.join(', ')}`].filter(Boolean).join(' ')}` };
     name = `${word} ${sub.toLowerCase()}`;
   }
   const options: Record<string, string> = {};
@@ -67,6 +94,17 @@ export function parseShellLine(raw: string, isGroup: (name: string) => boolean):
     const key = t.slice(0, i);
     if (key in options) return { kind: 'invalid', as, message: `option ${key} is given twice` };
     options[key] = t.slice(i + 1);
+  }
+  const shape = catalog?.get(name)?.options.shape;
+  if (shape) {
+    const known = Object.keys(shape);
+    const unknown = Object.keys(options).filter((k) => !known.includes(k));
+    if (unknown.length)
+      return {
+        kind: 'invalid',
+        as,
+        message: `/${name}: ${unknown.map((k) => `unknown option "${k}"${didYouMean(k, known, (n) => `${n}:`).replace(/^(.+)$/, ' ($1)')}`).join(', ')}; /${name} takes ${known.length ? known.map((k) => `${k}:`).join(' ') : 'no options'}`,
+      };
   }
   return { kind: 'command', as, name, options, text };
 }

@@ -13,11 +13,13 @@ export class ShellOutput {
     private readonly write: (line: string) => void,
     readonly json: boolean,
     readonly colour: boolean,
+    /** The terminal's width now (it can change while the shell runs); undefined on a pipe. */
+    private readonly width: () => number | undefined = () => undefined,
   ) {}
 
   message(msg: OutMessage, extra: { messageId?: string; edit?: boolean; to?: string; reply?: boolean } = {}): void {
     if (this.json) this.write(JSON.stringify({ ...msg, ...extra }));
-    else this.write((extra.to ? `DM to ${extra.to}: ` : '') + renderShellMessage(msg, { colour: this.colour, edit: extra.edit }));
+    else this.write((extra.to ? `DM to ${extra.to}: ` : '') + renderShellMessage(msg, { colour: this.colour, edit: extra.edit, width: this.width() }));
   }
 
   note(text: string): void {

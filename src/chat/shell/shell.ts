@@ -4,7 +4,9 @@ import type { Dispatcher } from '../../core/dispatcher.js';
 import type { CommandRegistry } from '../../commands/registry.js';
 import type { Identity } from '../../plan/model.js';
 import { parseShellLine } from './parse-line.js';
+import { expandHome } from './paths.js';
 import type { ShellOutput } from './shell-notifier.js';
+import type { ShellTerminal } from './terminal.js';
 
 export { SHELL_CONVERSATION } from '../conversations.js';
 import { SHELL_CONVERSATION } from '../conversations.js';
@@ -26,6 +28,18 @@ export interface ShellOptions {
   interactive: boolean;
   /** Resolves when what the line's jobs posted elsewhere has been printed (bot + separate workers). */
   settled?: () => Promise<void>;
+  /** The interactive terminal (prompt, completion, history, status line); absent on a pipe. */
+  terminal?: ShellTerminal;
+  /** Subscribes to the steps of slow work this process waits for; returns the unsubscribe. */
+  progress?: (listener: (step: string) => void) => () => void;
+}
+
+/** What the status line says while a line runs slowly. */
+function workLabel(raw: string, commands: CommandRegistry): string {
+  const line = parseShellLine(raw, commands);
+  if (line.kind === 'decide') return line.action === 'approve' ? 'approving' : 'rejecting';
+  if (line.kind !== 'command') return 'working';
+  return commands.get(line.name)?.kind === 'change' ? 'planning' : `running /${line.name}`;
 }
 
 /**
@@ -34,10 +48,11 @@ export interface ShellOptions {
  * status: 0 when every line was handled (a refusal is handled), 1 when any hit a fault.
  */
 export async function runShell(o: ShellOptions): Promise<number> {
-  const rl = createInterface({ input: o.input, ...(o.interactive && o.output ? { output: o.output, terminal: true } : { terminal: false }), crlfDelay: Infinity });
-  const isGroup = (name: string) => o.commands.subcommandsOf(name).length > 0;
+  const terminal = o.terminal;
+  const rl = terminal?.rl ?? createInterface({ input: o.input, ...(o.interactive && o.output ? { output: o.output, terminal: true } : { terminal: false }), crlfDelay: Infinity });
   const prompt = () => {
-    if (o.interactive) {
+    if (terminal) terminal.prompt();
+    else if (o.interactive) {
       rl.setPrompt(`${o.user}> `);
       rl.prompt();
     }
@@ -45,7 +60,8 @@ export async function runShell(o: ShellOptions): Promise<number> {
   let faults = 0;
 
   const handle = async (raw: string): Promise<void> => {
-    const line = parseShellLine(raw, isGroup);
+    // Given the registry, a mistyped command, subcommand or option is refused here with the nearest name.
+    const line = parseShellLine(raw, o.commands);
     if (line.kind === 'empty') return;
     const name = line.as ?? o.user;
     if (!o.users.includes(name)) {
@@ -56,6 +72,7 @@ export async function runShell(o: ShellOptions): Promise<number> {
       o.out.message({ kind: 'refusal', text: line.message });
       return;
     }
+    if (line.kind === 'command') line.options = expandHome(line.options, o.commands.get(line.name)?.options.shape as never);
     const who = shellIdentity(name);
     const outcome =
       line.kind === 'decide'
@@ -66,15 +83,22 @@ export async function runShell(o: ShellOptions): Promise<number> {
     if (outcome.fault) faults++;
   };
 
+  const unsubscribe = terminal && o.progress?.((step) => terminal.progress(step));
   prompt();
-  for await (const raw of rl) {
-    try {
-      await handle(raw);
-    } catch (err) {
-      faults++;
-      o.out.message({ kind: 'error', text: `unexpected failure: ${(err as Error).message}` });
+  try {
+    for await (const raw of rl) {
+      if (terminal && raw.trim()) terminal.busy(workLabel(raw, o.commands));
+      try {
+        await handle(raw);
+      } catch (err) {
+        faults++;
+        o.out.message({ kind: 'error', text: `unexpected failure: ${(err as Error).message}` });
+      }
+      if (terminal) terminal.idle();
+      else prompt();
     }
-    prompt();
+  } finally {
+    unsubscribe?.();
   }
   return faults ? 1 : 0;
 }

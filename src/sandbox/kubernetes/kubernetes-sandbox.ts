@@ -22,7 +22,7 @@ import { PodExecEndpoint, pickSubprotocol, rejectUpgrade, type ExecHandler } fro
 import { findByKind, type ResourceType } from './resource-catalog.js';
 import { queryObject, route, verbOf } from './api-routes.js';
 import { ResourceOperations, type ListOptions, type WriteOptions } from './resource-operations.js';
-import { generateServingCertificates } from './serving-certificates.js';
+import { generateServingCertificates, type ServingCertificates } from './serving-certificates.js';
 
 /** One request the sandbox received, for tests that count calls. */
 export interface RecordedRequest {
@@ -43,8 +43,10 @@ export interface KubernetesSandbox {
   url: string;
   port: number;
   token: string;
-  /** PEM of the CA that signed the server certificate (generated at start). */
+  /** PEM of the CA that signed the server certificate (generated at start unless given). */
   caPem: string;
+  /** The serving CA and certificate in use, for a caller that keeps them across restarts. */
+  certificates: ServingCertificates;
   /** A kubeconfig YAML for this server (see renderKubeconfig). */
   kubeconfig(namespace?: string): string;
   requests: RecordedRequest[];
@@ -62,6 +64,8 @@ export interface KubernetesSandboxOptions {
   execHandler?: ExecHandler;
   /** Port to listen on at 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
+  /** Serve with these instead of a fresh CA, so clients that trust an earlier run still do. */
+  certificates?: ServingCertificates;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
@@ -107,7 +111,7 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
     state.token = randomBytes(24).toString('base64url');
     onChange();
   }
-  const certs = await generateServingCertificates();
+  const certs = opts.certificates ?? (await generateServingCertificates());
   const store = new ObjectStore(state, onChange);
   const ops = new ResourceOperations(store, new CrdSchemas());
   const exec = new PodExecEndpoint(opts.execHandler);
@@ -331,6 +335,7 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
     port,
     token: state.token,
     caPem: certs.caPem,
+    certificates: certs,
     kubeconfig: (namespace?: string) => renderKubeconfig({ server: url, caPem: certs.caPem, token: state.token, namespace }),
     requests,
     objects: store,

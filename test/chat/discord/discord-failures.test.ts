@@ -66,7 +66,7 @@ describe('Discord: acknowledgement first, refusals in memory', () => {
     await f.bot.idle();
     const m = handle.originalMessage()!;
     expect(m.flags & EPHEMERAL).toBe(EPHEMERAL);
-    expect(m.embeds[0]).toMatchObject({ title: 'labgate commands' });
+    expect(m.embeds[0]).toMatchObject({ title: 'labgate commands you may run' });
     expect(String(m.embeds[0]!.description)).toContain('/expose service:<service> namespace:<namespace> port:<number> host:<host> auth:<auth>');
   });
 

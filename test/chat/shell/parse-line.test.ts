@@ -42,3 +42,32 @@ describe('shell line parsing', () => {
     expect(parseShellLine('# a comment', isGroup)).toEqual({ kind: 'empty' });
   });
 });
+
+describe('shell line parsing with the command registry: mistyped names get the nearest one', () => {
+  const names = ['expose', 'unexpose', 'route mode', 'route list', 'audit', 'help'];
+  const shape = { service: 1, namespace: 1, port: 1, host: 1, auth: 1 };
+  const commands = {
+    names: () => names,
+    subcommandsOf: (top: string) => names.filter((n) => n.startsWith(`${top} `)).map((n) => n.slice(top.length + 1)),
+    get: (n: string) => (names.includes(n) ? { options: { shape: n === 'expose' ? shape : {} } } : undefined),
+  };
+
+  it('names the nearest command, subcommand and option', () => {
+    expect(parseShellLine('/exopse service:x', commands)).toMatchObject({ kind: 'invalid', message: 'unknown command /exopse; did you mean /expose? /help lists what you may run' });
+    expect(parseShellLine('/route lst', commands)).toMatchObject({ kind: 'invalid', message: 'unknown subcommand /route lst; did you mean /route list? /route takes mode, list' });
+    expect(parseShellLine('/expose servce:immich nmspace:media', commands)).toMatchObject({
+      kind: 'invalid',
+      message: '/expose: unknown option "servce" (did you mean service:?), unknown option "nmspace" (did you mean namespace:?); /expose takes service: namespace: port: host: auth:',
+    });
+    expect(parseShellLine('/zzzzzz', commands)).toMatchObject({ kind: 'invalid', message: 'unknown command /zzzzzz; /help lists what you may run' });
+  });
+
+  it('/route alone names its subcommands', () => {
+    expect(parseShellLine('/route', commands)).toMatchObject({ kind: 'invalid', message: '/route needs a subcommand: /route mode, /route list' });
+  });
+
+  it('leaves known names alone', () => {
+    expect(parseShellLine('/route list', commands)).toMatchObject({ kind: 'command', name: 'route list' });
+    expect(parseShellLine('/expose service:immich', commands)).toMatchObject({ kind: 'command', name: 'expose', options: { service: 'immich' } });
+  });
+});
