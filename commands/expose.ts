@@ -25,9 +25,9 @@ export async function plan(opts: z.output<typeof options>, ctx: CommandContext):
   // Before anything is read: a denied namespace's Services are not even looked up.
   await checkExposureAllowed(kube, ctx.policy, exposure);
   const [state] = await Promise.all([readRouting(kube), checkServicePort(kube, opts.namespace, opts.service, opts.port)]);
-  checkHostFree(state, host);
+  const leftovers = checkHostFree(state, host);
   const { objects, notes } = await desiredObjects(kube, ctx.config, state, exposure, clientCaSource(ctx));
-  const changes = await exposureChanges(kube, host, [], objects);
+  const changes = await exposureChanges(kube, host, leftovers, objects);
   return {
     summary: [`Expose ${opts.namespace}/${opts.service}:${opts.port} at https://${host} as ${opts.auth} (${ACCESS_MODE_HELP[opts.auth]})`, ...changes.map((c) => c.summary)],
     changes,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OutMessage } from '../src/chat/message.js';
 import type { CommandContext } from '../src/commands/types.js';
+import { isComplete } from '../src/traefik/exposures.js';
 import { readRouting } from '../src/traefik/planning.js';
 
 export const name = 'route list';
@@ -14,7 +15,7 @@ export async function report(_opts: z.output<typeof options>, ctx: CommandContex
   const state = await readRouting(ctx.ports.kubernetes);
   const rows = [...state.exposures.values()]
     .sort((a, b) => a.host.localeCompare(b.host))
-    .map((e) => [e.host, e.mode, `${e.namespace}/${e.service ?? '?'}:${e.port ?? '?'}`, e.objects.map((o) => `${o.kind}/${o.metadata.name}`).join(' ')]);
+    .map((e) => [e.host, e.mode, isComplete(e) ? `${e.namespace}/${e.service}:${e.port}` : `${e.namespace}: incomplete (no IngressRoute; /expose again finishes it)`, e.objects.map((o) => `${o.kind}/${o.metadata.name}`).join(' ')]);
   return {
     kind: 'report',
     text: rows.length ? `${rows.length} host${rows.length === 1 ? '' : 's'} exposed by labgate` : 'No hosts are exposed by labgate yet; try /expose',

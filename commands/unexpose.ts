@@ -3,6 +3,7 @@ import { hostOption } from '../src/commands/options.js';
 import type { CommandContext, PlanDraft } from '../src/commands/types.js';
 import { UserError, UserErrorCode } from '../src/errors.js';
 import { isManaged } from '../src/kubernetes/objects.js';
+import { describeExposure } from '../src/traefik/exposures.js';
 import { exposureChanges, qualifyHost, readRouting } from '../src/traefik/planning.js';
 import { describeRoute, routeServesHost } from '../src/traefik/routes.js';
 
@@ -25,5 +26,5 @@ export async function plan(opts: z.output<typeof options>, ctx: CommandContext):
     );
   }
   const changes = await exposureChanges(ctx.ports.kubernetes, host, current.objects, []);
-  return { summary: [`Stop serving https://${host} (${current.mode}, ${current.namespace}/${current.service}:${current.port})`, ...changes.map((c) => c.summary)], changes };
+  return { summary: [`Stop serving https://${host} (${describeExposure(current)})`, ...changes.map((c) => c.summary)], changes };
 }

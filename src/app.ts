@@ -53,7 +53,8 @@ export interface App {
   workers?: Workers;
   /** False when Redis could not be reached at start (commands say so until it is; workers attach when it is). */
   redisReady: boolean;
-  close(): Promise<void>;
+  /** Stops taking work; running applies get `graceMs` (default shutdown.grace) to finish, then go back to the queue. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export function buildPorts(config: Config, given: Partial<Ports> = {}, now?: () => number): Ports {
@@ -145,13 +146,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
     producer,
     workers,
     redisReady,
-    close: async () => {
+    close: async (graceMs = config.shutdown.grace) => {
       stopping.abort();
-      await workers?.close().catch(() => {});
+      await workers?.close(graceMs).catch(() => {});
       await producer?.close();
-      await applyQueue.close().catch(() => {});
+      await Promise.race([applyQueue.close().catch(() => {}), new Promise<void>((r) => setTimeout(r, 1_000).unref())]);
       await ports.router?.close().catch(() => {});
-      await Promise.allSettled(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      // With Redis down a QUIT never gets its answer: give each a moment, then cut it.
+      await Promise.allSettled(connections.map((c) => Promise.race([c.quit(), new Promise((_, reject) => setTimeout(reject, 500).unref())]).catch(() => c.disconnect())));
     },
   };
 }

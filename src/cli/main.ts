@@ -108,7 +108,10 @@ async function worker(): Promise<number> {
   if (!app.redisReady) process.stderr.write(`labgate worker: ${redisUnreachableNotice(config.env.REDIS_URL, logPlace('service'))}; the workers attach when it is.\n`);
   logger.info({ redisPrefix: config.redis.prefix }, 'labgate workers running');
   await waitForSignal();
-  await app.close();
+  // Stop taking work; an apply still running after shutdown.grace goes back to the queue. Bounded
+  // when Redis is down too.
+  logger.info({ graceMs: config.shutdown.grace }, 'stopping: no new work; running applies get the grace to finish');
+  await Promise.race([app.close(), new Promise<void>((r) => setTimeout(r, config.shutdown.grace + 5_000).unref())]);
   relayRedis.disconnect();
   await sandbox?.close();
   return 0;

@@ -82,6 +82,24 @@ export async function shellCommand(args: string[], opts: { workers: boolean }, d
     out.note(`labgate shell — you are ${user}; /help lists commands, Tab completes, "@bob /cmd …" acts as bob, Ctrl-D quits. ✗ = refused (nothing changed), ! = a fault.`);
   if (!app.redisReady)
     out.note(`warning: ${redisUnreachableNotice(config.env.REDIS_URL, deps.logPlace('chat'))}.${sandbox ? '' : ' LABGATE_CONFIG names your homelab, so labgate starts no Redis of its own: start yours, or set REDIS_URL.'}`);
+  // SIGTERM (and SIGINT on a pipe): no new lines; a running apply gets shutdown.grace to finish
+  // (then it goes back to the queue), locks are released, and the exit status is 0.
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ graceMs: config.shutdown.grace }, 'stopping: no new lines; running applies get the grace to finish');
+    process.stdin.destroy();
+    terminal?.close();
+    await relay.close();
+    await Promise.race([app.close(), new Promise<void>((r) => setTimeout(r, config.shutdown.grace + 5_000).unref())]);
+    relayRedis.disconnect();
+    await sandbox?.close();
+    await redis?.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  if (!onTerminal) process.once('SIGINT', () => void stop());
   try {
     return await runShell({
       dispatcher: app.dispatcher!,

@@ -228,6 +228,8 @@ export const ConfigFile = z
       .strict()
       .prefault({}),
     exposure: ExposureConfig.prefault({}),
+    /** On SIGTERM/SIGINT, how long a running apply may take to finish before it goes back to the queue (below Kubernetes' 30 s). */
+    shutdown: z.object({ grace: duration('20s') }).strict().prefault({}),
     redis: z
       .object({ prefix: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { error: 'must be letters, digits, _ . -' }).default('labgate') })
       .strict()

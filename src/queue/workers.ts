@@ -42,7 +42,8 @@ export const DEFAULT_GRACE_MS = 20_000;
 export async function startWorkers(s: Services, connection: () => Redis, opts: { concurrency?: number } = {}): Promise<Workers> {
   const prefix = s.keys.bullPrefix;
   let handingBack = false;
-  const common = { prefix, concurrency: opts.concurrency ?? 4, lockDuration: JOB_LOCK_MS, stalledInterval: STALLED_INTERVAL_MS, maxStalledCount: MAX_STALLED_COUNT };
+  // Named after the process, so a job says who is working on it (job.processedBy).
+  const common = { prefix, name: `labgate-${process.pid}`, concurrency: opts.concurrency ?? 4, lockDuration: JOB_LOCK_MS, stalledInterval: STALLED_INTERVAL_MS, maxStalledCount: MAX_STALLED_COUNT };
   const plan = new Worker(QUEUES.plan, planProcessor(s), { ...common, connection: connection() });
   const apply = new Worker(QUEUES.apply, applyProcessor(s, { handBack: () => handingBack }), { ...common, connection: connection() });
   for (const w of [plan, apply]) {

@@ -24,6 +24,18 @@ export async function readManagedTraefikObjects(kube: KubernetesPort, ingressRou
   return [...lists.flat(), ...(ingressRoutes ?? [])].filter(isManaged);
 }
 
+/** An exposure has its IngressRoute, hence a Service and port to name; without one it is a leftover of an apply that stopped half-way. */
+export function isComplete(e: LiveExposure): e is LiveExposure & { service: string; port: number } {
+  return e.service !== undefined && e.port !== undefined;
+}
+
+/** "mtls-strict, media/immich:2283", or what exists of an incomplete one: never a "?" or "undefined". */
+export function describeExposure(e: LiveExposure): string {
+  if (isComplete(e)) return `${e.mode}, ${e.namespace}/${e.service}:${e.port}`;
+  const objects = e.objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`).join(', ');
+  return `incomplete: ${objects || 'no objects'}, and no IngressRoute`;
+}
+
 /** Groups labgate's objects by the host annotation into exposures. */
 export function groupExposures(objects: KubeObject[]): Map<string, LiveExposure> {
   const byHost = new Map<string, LiveExposure>();

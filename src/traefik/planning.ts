@@ -6,7 +6,7 @@ import { sameState } from '../plan/canonical.js';
 import type { Change } from '../plan/model.js';
 import type { ExposurePolicy } from '../policy/exposure-policy.js';
 import type { AccessMode } from './access-modes.js';
-import { groupExposures, readManagedTraefikObjects, type LiveExposure } from './exposures.js';
+import { describeExposure, groupExposures, isComplete, readManagedTraefikObjects, type LiveExposure } from './exposures.js';
 import { CLIENT_CA_LABEL, HOST_ANNOTATION, TRAEFIK_API, renderClientCaSecret, renderExposure, type Exposure } from './render.js';
 import { describeRoute, onEntryPoint, routeServesHost, tlsOptionOf } from './routes.js';
 
@@ -72,20 +72,22 @@ export function downgradeWarnings(state: RoutingState, e: Exposure, previous?: A
   return warnings;
 }
 
-/** Refuses a host another route already serves (any owner). */
-export function checkHostFree(state: RoutingState, host: string): void {
+/**
+ * Refuses a host another route already serves (any owner). What an earlier apply of labgate's
+ * left half-way (objects, but no IngressRoute yet) does not count: /expose plans the rest from it,
+ * so running the command again finishes the job. Returns those leftover objects.
+ */
+export function checkHostFree(state: RoutingState, host: string): KubeObject[] {
   const existing = state.exposures.get(host);
-  if (existing)
-    throw new UserError(
-      UserErrorCode.Conflict,
-      `${host} is already exposed by labgate (${existing.mode}, ${existing.namespace}/${existing.service ?? '?'}:${existing.port ?? '?'}); use /route mode to change its access or /unexpose first`,
-    );
+  if (existing && isComplete(existing))
+    throw new UserError(UserErrorCode.Conflict, `${host} is already exposed by labgate (${describeExposure(existing)}); use /route mode to change its access or /unexpose first`);
   const other = state.routes.find((r) => routeServesHost(r, host, { exactOnly: true }));
   if (other)
     throw new UserError(
       UserErrorCode.Conflict,
       `${host} is already served by ${describeRoute(other)}${isManaged(other) ? '' : ', which labgate does not manage'}; pick another host or remove that route first`,
     );
+  return existing?.objects ?? [];
 }
 
 /**

@@ -28,9 +28,10 @@ export function discordNotifier(config: Config, logger: Logger): DiscordRestNoti
 }
 
 // With Redis gone, closing BullMQ's event listeners never settles; shutdown must not hang on it.
-async function closeWithin(app: App, ms: number): Promise<void> {
+// A running apply gets the configured grace; past that it went back to the queue.
+async function closeWithin(app: App, graceMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([app.close(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  await Promise.race([app.close(graceMs), new Promise<void>((r) => (timer = setTimeout(r, graceMs + 5_000)))]);
   clearTimeout(timer);
 }
 
@@ -67,7 +68,7 @@ export async function runDiscordChat(o: { config: Config; logger: Logger; logPla
     await bot.close();
     return 0;
   } finally {
-    await closeWithin(app, 10_000);
+    await closeWithin(app, o.config.shutdown.grace);
   }
 }
 
