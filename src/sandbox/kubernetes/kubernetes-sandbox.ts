@@ -15,6 +15,7 @@ import {
   type KubeStatus,
 } from './api-status.js';
 import { CrdSchemas } from './crd-schemas.js';
+import { SchemaRegistry } from './openapi/schema-registry.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import type { KubernetesState } from './kubernetes-state.js';
 import { ObjectStore } from './object-store.js';
@@ -109,7 +110,9 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
   }
   const certs = await generateServingCertificates();
   const store = new ObjectStore(state, onChange);
-  const ops = new ResourceOperations(store, new CrdSchemas());
+  const crds = new CrdSchemas();
+  const registry = new SchemaRegistry(crds);
+  const ops = new ResourceOperations(store, crds, registry);
   const exec = new PodExecEndpoint(opts.execHandler);
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();

@@ -21,6 +21,8 @@ import { apiTimestamp, type ObjectStore } from './object-store.js';
 import { findByKind, groupVersion, RESOURCE_TYPES, type ResourceType } from './resource-catalog.js';
 import { parseFieldSelector, parseLabelSelector, type ObjectPredicate } from './selectors.js';
 import { applyServerDefaults, STATUS_SUBRESOURCE_KINDS } from './server-defaults.js';
+import { defaultSchemaRegistry } from './openapi/default-registry.js';
+import type { SchemaRegistry } from './openapi/schema-registry.js';
 
 /** Query parameters of a write, already read from the request. */
 export interface WriteOptions {
@@ -75,6 +77,7 @@ export class ResourceOperations {
   constructor(
     private readonly store: ObjectStore,
     private readonly schemas: CrdSchemas,
+    private readonly registry: SchemaRegistry = defaultSchemaRegistry(),
   ) {}
 
   /** A `<Kind>List` of the objects matching the selectors, paged by `limit`/`continue`. */
@@ -190,7 +193,7 @@ export class ResourceOperations {
     const old = this.store.read(r, namespace, name);
     if (old && precondition && precondition !== old.metadata.resourceVersion) throw staleConflict(r, name);
     if (!old) this.requireNamespace(r, namespace);
-    const merged = serverSideApply(old, applied, opts.fieldManager, opts.force === true, apiTimestamp());
+    const merged = serverSideApply(old, applied, opts.fieldManager, opts.force === true, apiTimestamp(), this.registry);
     this.prepare(r, merged, old, opts, warnings, false);
     return { object: this.commit(r, merged, old, opts), warnings, created: !old };
   }
@@ -300,7 +303,7 @@ export class ResourceOperations {
     causes.push(...validateMetadata(obj), ...validateCoreObject(obj, old));
     if (causes.length > 0) throw invalid(r, obj.metadata.name ?? '', causes);
     if (recordOwnership) {
-      obj.metadata.managedFields = recordUpdate(old, obj, opts.fieldManager || opts.defaultManager, groupVersion(r), apiTimestamp());
+      obj.metadata.managedFields = recordUpdate(old, obj, opts.fieldManager || opts.defaultManager, groupVersion(r), apiTimestamp(), this.registry);
       if (obj.metadata.managedFields.length === 0) delete obj.metadata.managedFields;
     }
   }
