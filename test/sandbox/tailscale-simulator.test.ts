@@ -228,11 +228,12 @@ describe('connectivity rules and knobs', () => {
   it('lets explicit overrides win over the auto rule', async () => {
     const { sim } = newSim({ forwarded: new Set(['node-23']) });
     sim.setNode('node-23', { connectivity: 'relayed' });
-    expect((await sim.peerPaths('node-23')).paths).toEqual(['derp', 'derp', 'derp', 'idle']);
+    // The last two are the other Traefik nodes: peers too, idle while no traffic flows between them.
+    expect((await sim.peerPaths('node-23')).paths).toEqual(['derp', 'derp', 'derp', 'idle', 'idle', 'idle']);
     sim.setNode('node-23', { connectivity: 'direct' });
     sim.setNode('node-22', { connectivity: 'relayed' });
-    expect((await sim.peerPaths('node-23')).paths).toEqual(['direct', 'direct', 'peer-relay', 'idle']);
-    expect((await sim.peerPaths('node-22')).paths).toEqual(['derp', 'derp', 'derp', 'idle']);
+    expect((await sim.peerPaths('node-23')).paths).toEqual(['direct', 'direct', 'peer-relay', 'idle', 'idle', 'idle']);
+    expect((await sim.peerPaths('node-22')).paths).toEqual(['derp', 'derp', 'derp', 'idle', 'idle', 'idle']);
   });
 
   it('GIVEN setNode over time THEN node-21 goes direct → relayed → direct, and onChange fires each time', async () => {

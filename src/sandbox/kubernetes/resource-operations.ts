@@ -78,6 +78,7 @@ export class ResourceOperations {
     private readonly store: ObjectStore,
     private readonly schemas: CrdSchemas,
     private readonly registry: SchemaRegistry = defaultSchemaRegistry(),
+    private readonly hooks: { terminatePod?: (pod: KubeObject, graceSeconds: number) => KubeObject } = {},
   ) {}
 
   /** A `<Kind>List` of the objects matching the selectors, paged by `limit`/`continue`. */
@@ -215,6 +216,20 @@ export class ResourceOperations {
     }
     if (r.kind === 'Namespace' && UNDELETABLE_NAMESPACES.has(name)) throw forbidden(r, name, 'this namespace may not be deleted');
     const policy = opts.propagationPolicy ?? (options.propagationPolicy as string | undefined);
+    if (r.kind === 'Pod') {
+      // Graceful deletion: the pod stays, Terminating, until its kubelet has stopped it.
+      const requested = typeof options.gracePeriodSeconds === 'number' ? options.gracePeriodSeconds : undefined;
+      const grace: number = requested ?? (old.metadata.deletionGracePeriodSeconds as number | undefined) ?? Number((old.spec as { terminationGracePeriodSeconds?: number } | undefined)?.terminationGracePeriodSeconds ?? 30);
+      const shortens = old.metadata.deletionGracePeriodSeconds === undefined || grace < Number(old.metadata.deletionGracePeriodSeconds);
+      if (grace > 0 && this.hooks.terminatePod) {
+        if (opts.dryRun || !shortens) {
+          old.metadata.deletionTimestamp ??= apiTimestamp(new Date(Date.now() + grace * 1000));
+          old.metadata.deletionGracePeriodSeconds ??= grace;
+          return old;
+        }
+        return this.hooks.terminatePod(old, grace);
+      }
+    }
     if (!opts.dryRun) {
       this.store.remove(r, namespace, name);
       if (r.kind === 'Namespace') this.removeNamespaceContents(name);
