@@ -13,6 +13,7 @@ import type { ListOptions, ResourceOperations, WriteOptions } from './resource-o
 import { groupVersion, type ResourceType } from './resource-catalog.js';
 import { toTable, wantsTable } from './table-printing.js';
 import { isPlainObject } from './json-patches.js';
+import { decodeReview, isProtobuf } from './protobuf-reviews.js';
 
 /** What the handler answers: JSON (status + body + warnings), raw bytes, or a watch to start. */
 export type Answer =
@@ -75,7 +76,7 @@ export async function handleApiRequest(
   ctx: RequestContext,
   req: IncomingMessage,
   user: UserInfo,
-  readBody: () => Promise<string>,
+  readBody: () => Promise<Buffer>,
 ): Promise<Answer> {
   const url = new URL(req.url ?? '/', 'https://sandbox');
   const path = canonicalPath(url.pathname);
@@ -117,10 +118,12 @@ export async function handleApiRequest(
   if (!ctx.authz.allows(user, attrs)) throw forbiddenFor(user, attrs);
   if (subresource === 'exec' && resource.kind === 'Pod') throw badRequest('Upgrade request required');
 
-  const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody() : '';
+  const raw = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody() : Buffer.alloc(0);
+  const body = raw.toString('utf8');
   if (resource.review) {
     if (method !== 'POST' || name !== undefined) throw methodNotAllowed();
-    return { kind: 'json', code: 201, body: review(ctx, resource, user, parseBody(body)) };
+    const input = isProtobuf(req.headers['content-type'], raw) ? decodeReview(raw) : parseBody(body);
+    return { kind: 'json', code: 201, body: review(ctx, resource, user, input) };
   }
   if (subresource === 'token' && resource.kind === 'ServiceAccount') {
     if (method !== 'POST') throw methodNotAllowed();

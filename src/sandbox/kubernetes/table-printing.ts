@@ -174,7 +174,8 @@ export function wantsTable(accept: string | undefined): boolean {
 
 /** The Table for `objects`; `includeObject` as the query says (None, Object, default PartialObjectMetadata). */
 export function toTable(r: ResourceType, objects: KubeObject[], listMeta: Record<string, unknown>, includeObject: string | null, now = Date.now()): Record<string, unknown> {
-  const columns = COLUMNS[r.kind] ?? [name, { ...age, type: 'date', cell: (o: KubeObject) => o.metadata.creationTimestamp ?? '' }];
+  // Custom resources without printer columns: Name and an Age of type date, humanized by the server.
+  const columns = COLUMNS[r.kind] ?? [name, { ...age, type: 'date' }];
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -94,7 +94,13 @@ export interface TailscaleState {
  * what `tailscale version` and `status --json` report (the JSON shape is v1.102's; see
  * tailscale.md in the reference notes). One place, so image and simulator cannot drift.
  */
-export const TAILSCALE_RELEASE = { image: 'ghcr.io/tailscale/tailscale:v1.102.3', version: '1.102.3-t53a0d659a-g53a0d659a', goVersion: 'go1.25.5' } as const;
+export const TAILSCALE_RELEASE = {
+  image: 'ghcr.io/tailscale/tailscale:v1.102.3',
+  /** version.Long() of a build from the open-source tree alone: short version and commit, no "-g" other commit. */
+  version: '1.102.3-t53a0d659a',
+  commit: '53a0d659afa51835dd7a9283873cca44261454f8',
+  goVersion: 'go1.25.5',
+} as const;
 
 /** The other Traefik nodes as one node sees them: tagged tag:k8s, online, idle until traffic flows. */
 function siblingPeers(nodes: readonly { name: string; ip: string; tailscalePort: number }[], self: string): TailnetPeer[] {
