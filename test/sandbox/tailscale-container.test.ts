@@ -15,7 +15,7 @@ function exec(command: string[]) {
 
 describe('sandbox tailscale container', () => {
   it('GIVEN the seeded DaemonSet THEN `tailscale version` reports the release of the image tag the pods run', async () => {
-    const ds = Object.values(seedKubernetesState(homelab).objects['apps/daemonsets'] ?? {})[0] as { spec: { template: { spec: { containers: { name: string; image: string }[] } } } };
+    const ds = Object.values(seedKubernetesState(homelab).objects['apps/daemonsets'] ?? {})[0] as unknown as { spec: { template: { spec: { containers: { name: string; image: string }[] } } } };
     const image = ds.spec.template.spec.containers.find((c) => c.name === 'tailscale')!.image;
     const tag = image.split(':').pop()!.replace(/^v/, '');
     const out = await exec(['tailscale', 'version']);
