@@ -4,7 +4,7 @@
  * with dry runs and table printing.
  */
 import type { IncomingMessage } from 'node:http';
-import { badRequest, KubeApiError, methodNotAllowed, notFound, pathNotFound } from './api-status.js';
+import { badRequest, KubeApiError, methodNotAllowed, notFound, pathNotFound, unsupportedMediaType } from './api-status.js';
 import { route, VERSION_INFO, type Route } from './api-routes.js';
 import type { Authenticator, UserInfo } from './authentication.js';
 import type { OpenApiDocuments } from './openapi/openapi-documents.js';
@@ -13,7 +13,7 @@ import type { ListOptions, ResourceOperations, WriteOptions } from './resource-o
 import { groupVersion, type ResourceType } from './resource-catalog.js';
 import { toTable, wantsTable } from './table-printing.js';
 import { isPlainObject } from './json-patches.js';
-import { decodeReview, isProtobuf } from './protobuf-reviews.js';
+import { decodeProtobufObject, isProtobuf } from './protobuf-reviews.js';
 
 /** What the handler answers: JSON (status + body + warnings), raw bytes, or a watch to start. */
 export type Answer =
@@ -120,18 +120,24 @@ export async function handleApiRequest(
 
   const raw = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody() : Buffer.alloc(0);
   const body = raw.toString('utf8');
+  // kubectl's typed commands send built-in kinds as protobuf; everything else is JSON.
+  const object = (): unknown => {
+    if (method === 'PATCH' || !isProtobuf(req.headers['content-type'], raw)) return parseBody(body);
+    const decoded = decodeProtobufObject(raw);
+    if (!decoded) throw unsupportedMediaType(['application/json', 'application/yaml']);
+    return decoded;
+  };
   if (resource.review) {
     if (method !== 'POST' || name !== undefined) throw methodNotAllowed();
-    const input = isProtobuf(req.headers['content-type'], raw) ? decodeReview(raw) : parseBody(body);
-    return { kind: 'json', code: 201, body: review(ctx, resource, user, input) };
+    return { kind: 'json', code: 201, body: review(ctx, resource, user, object()) };
   }
   if (subresource === 'token' && resource.kind === 'ServiceAccount') {
     if (method !== 'POST') throw methodNotAllowed();
-    return { kind: 'json', code: 201, body: tokenRequest(ctx, resource, namespace!, name!, parseBody(body)) };
+    return { kind: 'json', code: 201, body: tokenRequest(ctx, resource, namespace!, name!, object()) };
   }
   if (subresource !== undefined) throw pathNotFound();
 
-  const deleteBody = method === 'DELETE' ? parseBody(body) : undefined;
+  const deleteBody = method === 'DELETE' ? object() : undefined;
   const writeOpts: WriteOptions = {
     fieldManager: q.get('fieldManager') ?? undefined,
     defaultManager: (req.headers['user-agent'] ?? '').split('/')[0] || 'unknown',
@@ -158,7 +164,7 @@ export async function handleApiRequest(
     }
     if (resource.namespaced && namespace === undefined) throw methodNotAllowed();
     if (method === 'POST') {
-      const result = ctx.ops.create(resource, namespace, parseBody(body), writeOpts);
+      const result = ctx.ops.create(resource, namespace, object(), writeOpts);
       return ok(201, result.object, result.warnings);
     }
     if (method === 'DELETE' && resource.verbs.includes('deletecollection')) return ok(200, ctx.ops.deleteCollection(resource, namespace, listOpts, writeOpts));
@@ -171,7 +177,7 @@ export async function handleApiRequest(
       return table ? ok(200, toTable(resource, [obj], { resourceVersion: obj.metadata.resourceVersion }, q.get('includeObject'))) : ok(200, obj);
     }
     case 'PUT': {
-      const result = ctx.ops.replace(resource, namespace, name, parseBody(body), writeOpts);
+      const result = ctx.ops.replace(resource, namespace, name, object(), writeOpts);
       return ok(200, result.object, result.warnings);
     }
     case 'PATCH': {
