@@ -137,7 +137,8 @@ export async function handleApiRequest(
   }
   if (subresource !== undefined) throw pathNotFound();
 
-  const deleteBody = method === 'DELETE' ? object() : undefined;
+  // DeleteOptions come in the body or, one by one, in the query (client-node's typed APIs send them there).
+  const deleteBody = method === 'DELETE' ? { ...(isPlainObject(object()) ? (object() as Record<string, unknown>) : {}), ...(q.has('gracePeriodSeconds') ? { gracePeriodSeconds: Number(q.get('gracePeriodSeconds')) } : {}) } : undefined;
   const writeOpts: WriteOptions = {
     fieldManager: q.get('fieldManager') ?? undefined,
     defaultManager: (req.headers['user-agent'] ?? '').split('/')[0] || 'unknown',
