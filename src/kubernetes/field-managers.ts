@@ -4,7 +4,8 @@ import type { KubeObject } from './port.js';
 interface ManagedFieldsEntry {
   manager?: string;
   operation?: string;
-  time?: string;
+  /** RFC 3339 text as served; client-node hands it over as a Date. */
+  time?: string | Date;
   fieldsV1?: Record<string, unknown>;
 }
 
@@ -44,6 +45,11 @@ function leaves(node: Record<string, unknown>, prefix = ''): string[] {
   return out;
 }
 
+function rfc3339(t: string | Date): string {
+  const d = t instanceof Date ? t : new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /**
  * Who else writes an object: the managedFields entries of managers other than `self` (labgate's
  * field manager), with the fields each owns. A route someone edited by hand shows here as
@@ -53,7 +59,7 @@ export function foreignManagers(obj: KubeObject | null | undefined, self: string
   const entries = (obj?.metadata.managedFields ?? []) as ManagedFieldsEntry[];
   return entries
     .filter((e) => e.manager && e.manager !== self)
-    .map((e) => ({ manager: e.manager!, operation: e.operation ?? 'Update', ...(e.time ? { time: e.time } : {}), fields: leaves(e.fieldsV1 ?? {}) }))
+    .map((e) => ({ manager: e.manager!, operation: e.operation ?? 'Update', ...(e.time ? { time: rfc3339(e.time) } : {}), fields: leaves(e.fieldsV1 ?? {}) }))
     .filter((m) => m.fields.length > 0);
 }
 
