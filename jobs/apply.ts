@@ -78,7 +78,12 @@ export function applyProcessor(s: Services) {
       await s.store.transition(planId, 'applying', ['approved', 'applying']);
       const states = await liveStates(changes);
       const changed = changes.filter((_, i) => states[i] === 'changed');
-      if (changed.length) throw new StaleError(`${STALE_MESSAGE} (${changed.map((c) => displayTarget(c.target)).join(', ')} changed)`);
+      if (changed.length) {
+        // Name who edited it (managedFields), so the person knows whom to ask before re-planning.
+        const who = await Promise.all(changed.map(async (c) => ({ c, by: await applierFor(s, c).whoChanged?.(c).catch(() => undefined) })));
+        const by = who.filter((w) => w.by).map((w) => `; ${displayTarget(w.c.target)}: ${w.by}`).join('');
+        throw new StaleError(`${STALE_MESSAGE} (${changed.map((c) => displayTarget(c.target)).join(', ')} changed)${by}`);
+      }
       if (!(rec.progress > 0)) {
         // This plan has written nothing yet: everything it depended on must still hold, not only
         // its targets. A target already in its planned state counts as stale here (another plan

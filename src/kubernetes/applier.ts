@@ -1,6 +1,8 @@
 import { AdapterError } from '../errors.js';
 import type { SystemApplier } from '../plan/applier.js';
 import type { Change } from '../plan/model.js';
+import { FIELD_MANAGER } from './client-node-adapter.js';
+import { describeForeignManagers } from './field-managers.js';
 import { normalize, refOf } from './objects.js';
 import type { KubeObject, KubernetesPort } from './port.js';
 
@@ -16,6 +18,11 @@ export class KubernetesApplier implements SystemApplier {
 
   async read(change: Change): Promise<unknown> {
     return normalize(await this.kube.get(refOf(objectOf(change))));
+  }
+
+  /** The managers other than labgate that own fields of the live object (read from managedFields). */
+  async whoChanged(change: Change): Promise<string | undefined> {
+    return describeForeignManagers(await this.kube.get(refOf(objectOf(change))), FIELD_MANAGER);
   }
 
   async apply(change: Change): Promise<void> {

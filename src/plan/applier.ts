@@ -6,6 +6,8 @@ export interface SystemApplier {
   read(change: Change): Promise<unknown>;
   /** Makes the target equal `after` (or removes it when after is null). */
   apply(change: Change): Promise<void>;
+  /** Who else wrote the target, in one line for people (e.g. the field managers of a hand-edited route). */
+  whoChanged?(change: Change): Promise<string | undefined>;
 }
 
 export type Appliers = Partial<Record<System, SystemApplier>>;
