@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { FaultInjector } from './faults.js';
 import { defaultHomelab, type Homelab } from './homelab.js';
 import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox, type KubernetesState } from './kubernetes/index.js';
+import type { ControllerTiming } from './kubernetes/workload-controllers.js';
 import { ObjectStore } from './kubernetes/object-store.js';
 import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox, type OpenBaoState } from './openbao/index.js';
 import { forwardsUdpPort } from './routeros/port-forwarding.js';
@@ -38,6 +39,8 @@ export interface SandboxOptions {
   now?: () => number;
   /** Serve RouterOS api-ssl too, and point labgate at it. */
   routerTls?: boolean;
+  /** How fast simulated pods stop and start (default about a second each). */
+  podTiming?: ControllerTiming;
 }
 
 export interface Sandbox {
@@ -48,6 +51,8 @@ export interface Sandbox {
   router: RouterOsSandbox;
   /** The `tailscale` CLI of every node; knobs change connectivity over time. */
   tailscale: TailscaleSimulator;
+  /** Rolls the Traefik DaemonSet node by node (what `kubectl rollout restart daemonset/traefik` does). */
+  rolloutTraefik(): void;
   /** What labgate needs to reach the sandbox: KUBECONFIG, LABGATE_CONFIG, BAO_*, ROUTEROS_*. */
   env: Record<string, string>;
   files: { kubeconfig: string; config: string; envFile?: string; stateFile?: string };
@@ -124,6 +129,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     faults: faults.kubernetes,
     onChange,
     execHandler: tailscaleExecHandler(tailscale, podToNode(state.kubernetes)),
+    timing: opts.podTiming,
   });
   const openbao = await startOpenBaoSandbox({ state: state.openbao, faults: faults.openbao, onChange, now: opts.now });
 
@@ -154,6 +160,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     openbao,
     router,
     tailscale,
+    rolloutTraefik: () => kubernetes.rolloutRestart(state.homelab.traefikNamespace, 'traefik'),
     env,
     files: { kubeconfig, config, envFile, stateFile },
     save,

@@ -135,4 +135,16 @@ describe('fidelity: kubectl against the sandbox Kubernetes API', () => {
     expect(sh.code).toBe(4);
     expect(sh.stderr).toContain('command terminated with exit code 4');
   });
+
+  it('WHEN `kubectl rollout restart` then `kubectl rollout status` on the Traefik DaemonSet THEN pods are replaced node by node and the rollout completes (https://kubernetes.io/docs/tasks/manage-daemon/update-daemon-set/)', async () => {
+    const before = (await k.kubectl(['get', 'pods', '-n', 'traefik', '-o', 'name'])).stdout.split('\n').filter(Boolean);
+    expect(await k.kubectl(['rollout', 'restart', 'daemonset/traefik', '-n', 'traefik'])).toMatchObject({ code: 0, stdout: 'daemonset.apps/traefik restarted\n' });
+    const status = await k.kubectl(['rollout', 'status', 'daemonset/traefik', '-n', 'traefik', '--timeout=50s']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('Waiting for daemon set "traefik" rollout to finish: 1 out of 3 new pods have been updated...');
+    expect(status.stdout.trimEnd().split('\n').pop()).toBe('daemon set "traefik" successfully rolled out');
+    const after = (await k.kubectl(['get', 'pods', '-n', 'traefik', '-o', 'name'])).stdout.split('\n').filter(Boolean);
+    expect(after).toHaveLength(3);
+    expect(after.filter((p) => before.includes(p))).toEqual([]);
+  }, 60_000);
 });
