@@ -95,4 +95,14 @@ describe('sandbox Kubernetes: per-leaf server-side apply ownership', () => {
     const c = serverSideApply(b, route({ routes: ROUTES }), 'labgate', false, T);
     expect(c.metadata.labels).toEqual({ shared: '1' });
   });
+
+  it("GIVEN a Service port stored with protocol TCP WHEN a configuration leaves the protocol out THEN it names the same item (the key field's default), no second port", () => {
+    const live: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'media' }, spec: { ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } };
+    live.metadata.managedFields = recordUpdate(undefined, live, 'helm', 'v1', T);
+    const applied = serverSideApply(live, { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'media' }, spec: { ports: [{ port: 80, name: 'http' }] } }, 'ops', false, T);
+    expect((applied.spec as { ports: unknown[] }).ports).toEqual([{ port: 80, protocol: 'TCP', targetPort: 8080, name: 'http' }]);
+    expect(applied.metadata.managedFields!.find((m) => m.manager === 'ops')!.fieldsV1).toEqual({
+      'f:spec': { 'f:ports': { 'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:name': {}, 'f:port': {} } } },
+    });
+  });
 });

@@ -19,7 +19,7 @@ type Shape =
   | { k: 'atomic' }
   | { k: 'struct'; fields: Record<string, Schema>; rest?: Schema }
   | { k: 'map'; values?: Schema }
-  | { k: 'list'; items?: Schema; type: 'set' | 'map'; keys: string[] };
+  | { k: 'list'; items?: Schema; type: 'set' | 'map'; keys: string[]; defaults?: Record<string, unknown> };
 
 /** Metadata fields the API server leaves out of managedFields (and apiVersion, kind, status). */
 const OWNED_METADATA = new Set(['labels', 'annotations', 'ownerReferences', 'finalizers']);
@@ -34,7 +34,13 @@ function shapeOf(r: SchemaResolver, schema: Schema | undefined, value: unknown):
   const rest = isPlainObject(s.additionalProperties) ? (s.additionalProperties as Schema) : undefined;
   if (s.type === 'array') {
     const type = s['x-kubernetes-list-type'];
-    if (type === 'map') return { k: 'list', items: s.items as Schema, type: 'map', keys: (s['x-kubernetes-list-map-keys'] as string[] | undefined) ?? [] };
+    if (type === 'map') {
+      const keys = (s['x-kubernetes-list-map-keys'] as string[] | undefined) ?? [];
+      // A key field left out takes its schema default (a port's protocol is TCP), as structured-merge-diff does.
+      const itemProps = (r.resolve(s.items as Schema)?.properties ?? {}) as Record<string, Schema>;
+      const defaults = Object.fromEntries(keys.filter((k) => itemProps[k]?.default !== undefined).map((k) => [k, itemProps[k]!.default]));
+      return { k: 'list', items: s.items as Schema, type: 'map', keys, defaults };
+    }
     if (type === 'set') return { k: 'list', items: s.items as Schema, type: 'set', keys: [] };
     return { k: 'atomic' };
   }
@@ -45,10 +51,10 @@ function shapeOf(r: SchemaResolver, schema: Schema | undefined, value: unknown):
 }
 
 /** The `k:` element naming an item of an associative list (key fields sorted, as JSON). */
-export function itemElement(item: unknown, keys: string[]): PathElement {
+export function itemElement(item: unknown, keys: string[], defaults: Record<string, unknown> = {}): PathElement {
   const o = isPlainObject(item) ? item : {};
   const fields: Record<string, unknown> = {};
-  for (const k of [...keys].sort()) if (o[k] !== undefined) fields[k] = o[k];
+  for (const k of [...keys].sort()) if ((o[k] ?? defaults[k]) !== undefined) fields[k] = o[k] ?? defaults[k];
   return `k:${JSON.stringify(fields)}`;
 }
 
@@ -82,7 +88,7 @@ export function collect(r: SchemaResolver, root: Schema | undefined, obj: Record
         for (const item of value) {
           if (shape.type === 'set') add([...path, valueElement(item)], item);
           else {
-            const p = [...path, itemElement(item, shape.keys)];
+            const p = [...path, itemElement(item, shape.keys, shape.defaults)];
             const itemShape = shapeOf(r, shape.items, item);
             if (itemShape.k === 'atomic' || itemShape.k === 'scalar') add(p, item);
             else {
@@ -135,8 +141,8 @@ export function merge(r: SchemaResolver, schema: Schema | undefined, live: unkno
   if (shape.k === 'list' && Array.isArray(config)) {
     const out: unknown[] = Array.isArray(live) ? cloneJson(live) : [];
     for (const item of config) {
-      const id = shape.type === 'set' ? valueElement(item) : itemElement(item, shape.keys);
-      const at = out.findIndex((x) => (shape.type === 'set' ? valueElement(x) : itemElement(x, shape.keys)) === id);
+      const id = shape.type === 'set' ? valueElement(item) : itemElement(item, shape.keys, shape.defaults);
+      const at = out.findIndex((x) => (shape.type === 'set' ? valueElement(x) : itemElement(x, shape.keys, shape.defaults)) === id);
       if (at < 0) out.push(cloneJson(item));
       else if (shape.type === 'map') out[at] = merge(r, shape.items, out[at], item);
     }
@@ -182,7 +188,7 @@ function removeIn(r: SchemaResolver, schema: Schema | undefined, parent: Record<
   const [el, ...below] = rest as [PathElement, ...FieldPath];
   const shape = shapeOf(r, schema, value);
   if (Array.isArray(value) && shape.k === 'list') {
-    const at = value.findIndex((x) => (shape.type === 'set' ? valueElement(x) : itemElement(x, shape.keys)) === el);
+    const at = value.findIndex((x) => (shape.type === 'set' ? valueElement(x) : itemElement(x, shape.keys, shape.defaults)) === el);
     if (at < 0) return;
     if (below.length === 0) value.splice(at, 1);
     else {

@@ -118,7 +118,7 @@ const DEFINITIONS: Record<string, Schema> = {
     }),
   }),
   [`${CORE}.ServicePort`]: object("ServicePort contains information on service's port.", {
-    name: str(), protocol: str(), port: int('The port that will be exposed by this service.'), targetPort: intOrString(), nodePort: int(), appProtocol: str(),
+    name: str(), protocol: { type: 'string', default: 'TCP' }, port: int('The port that will be exposed by this service.'), targetPort: intOrString(), nodePort: int(), appProtocol: str(),
   }, { required: ['port'] }),
   [`${CORE}.Service`]: kind('', 'v1', 'Service', 'Service is a named abstraction of software service (for example, mysql) consisting of local port that the proxy listens on, and the selector that determines which pods will answer requests sent through the proxy.', {
     spec: object('ServiceSpec describes the attributes that a user creates on a service.', {
