@@ -57,6 +57,12 @@ describe('sandbox Kubernetes workloads: graceful deletion and the DaemonSet cont
       return d.status?.numberReady === 3 ? d : undefined;
     });
     expect(ds.status).toMatchObject({ desiredNumberScheduled: 3, currentNumberScheduled: 3, numberAvailable: 3, updatedNumberScheduled: 3 });
+    // What kubectl get events shows for it: the kubelet stopping the old pod, the controller creating the new one.
+    const events = (await core.listNamespacedEvent({ namespace: 'traefik' })).items.map((e) => `${e.reason} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`);
+    expect(events).toEqual(expect.arrayContaining([
+      `Killing Pod/${victim.metadata!.name}: Stopping container traefik`,
+      `SuccessfulCreate DaemonSet/traefik: Created pod: ${replacement.metadata!.name}`,
+    ]));
   });
 
   it('GIVEN a rollout restart THEN pods are replaced node by node, never more than one unavailable, until all run the new template', async () => {

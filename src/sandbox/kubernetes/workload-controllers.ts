@@ -30,6 +30,7 @@ const NODES = findByKind('v1', 'Node')!;
 const DAEMONSETS = findByKind('apps/v1', 'DaemonSet')!;
 const NAMESPACES = findByKind('v1', 'Namespace')!;
 const SERVICE_ACCOUNTS = findByKind('v1', 'ServiceAccount')!;
+const EVENTS = findByKind('v1', 'Event')!;
 
 /** The controller-revision-hash of a pod template (ten lowercase alphanumerics, as the controller labels pods). */
 export function templateHash(template: unknown): string {
@@ -174,6 +175,7 @@ export class WorkloadControllers {
       if (!owned.some((p) => nodeOf(p) === node.metadata.name)) {
         const pod = this.store.write(PODS, podFor(ds, node, hash), undefined);
         owned.push(pod);
+        this.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, 'daemonset-controller');
         this.later(this.timing.startMs ?? 1000, () => {
           const live = this.store.read(PODS, namespace, pod.metadata.name);
           if (live && !isTerminating(live)) this.store.write(PODS, running(live), this.store.read(PODS, namespace, pod.metadata.name));
@@ -194,8 +196,34 @@ export class WorkloadControllers {
     live.metadata.deletionTimestamp = apiTimestamp(new Date(Date.now() + graceSeconds * 1000));
     live.metadata.deletionGracePeriodSeconds = graceSeconds;
     const stored = this.store.write(PODS, notReady(live), this.store.read(PODS, pod.metadata.namespace, pod.metadata.name));
+    for (const c of ((stored.spec as Any)?.containers ?? []) as Any[]) this.event(stored, 'Normal', 'Killing', `Stopping container ${c.name}`, 'kubelet', `spec.containers{${c.name}}`);
     this.finishTermination(stored);
     return stored;
+  }
+
+  /** A core/v1 Event about `obj`, as the controller or kubelet records it (`kubectl get events`, `kubectl describe`). */
+  private event(obj: KubeObject, type: string, reason: string, message: string, component: string, fieldPath?: string): void {
+    const t = now();
+    const alphabet = '0123456789abcdef';
+    this.store.put({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${obj.metadata.name}.${[...randomBytes(8)].map((b) => alphabet[b % 16]).join('')}`, namespace: obj.metadata.namespace },
+      involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, ...(fieldPath ? { fieldPath } : {}) },
+      reason,
+      message,
+      type,
+      source: { component },
+      firstTimestamp: t,
+      lastTimestamp: t,
+      count: 1,
+      reportingComponent: component,
+      reportingInstance: '',
+    });
+    // Events live an hour (the API server's --event-ttl default), so a long-running sandbox does not pile them up.
+    for (const e of this.store.items(EVENTS, obj.metadata.namespace)) {
+      if (Date.parse(String(e.lastTimestamp ?? e.metadata.creationTimestamp)) < Date.now() - 3_600_000) this.store.remove(EVENTS, e.metadata.namespace, e.metadata.name);
+    }
   }
 
   private updateStatus(ds: KubeObject, hash: string, desired: number): void {
