@@ -138,7 +138,11 @@ export async function handleApiRequest(
   if (subresource !== undefined) throw pathNotFound();
 
   // DeleteOptions come in the body or, one by one, in the query (client-node's typed APIs send them there).
-  const deleteBody = method === 'DELETE' ? { ...(isPlainObject(object()) ? (object() as Record<string, unknown>) : {}), ...(q.has('gracePeriodSeconds') ? { gracePeriodSeconds: Number(q.get('gracePeriodSeconds')) } : {}) } : undefined;
+  const deleteOptions = method === 'DELETE' ? object() : undefined;
+  const deleteBody =
+    method === 'DELETE'
+      ? { ...(isPlainObject(deleteOptions) ? deleteOptions : {}), ...(q.has('gracePeriodSeconds') ? { gracePeriodSeconds: Number(q.get('gracePeriodSeconds')) } : {}) }
+      : undefined;
   const writeOpts: WriteOptions = {
     fieldManager: q.get('fieldManager') ?? undefined,
     defaultManager: (req.headers['user-agent'] ?? '').split('/')[0] || 'unknown',
