@@ -60,6 +60,14 @@ describe('fidelity: kubectl against the sandbox Kubernetes API', () => {
     expect(sandbox.kubernetes.objects.get({ apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', namespace: 'media', name: 'invalid' })).toBeUndefined();
   });
 
+  it('GIVEN a field the CRD does not declare WHEN applied with default flags (kubectl asks for fieldValidation=Strict) THEN 400 "field not declared in schema" (https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation)', async () => {
+    const file = k.manifest(route('unknown-field', `${ROUTES}\n  bogus: true`));
+    const r = await k.kubectl(['apply', '--server-side', '-f', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('failed to create typed patch object (media/unknown-field; traefik.io/v1alpha1, Kind=IngressRoute): .spec.bogus: field not declared in schema');
+    expect(sandbox.kubernetes.objects.get({ apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', namespace: 'media', name: 'unknown-field' })).toBeUndefined();
+  });
+
   it('GIVEN the same configuration applied twice THEN the second apply changes nothing: same resourceVersion (https://kubernetes.io/docs/reference/using-api/server-side-apply/#apply-and-update)', async () => {
     const file = k.manifest(route('twice', ROUTES));
     expect((await k.kubectl(['apply', '--server-side', '-f', file])).code).toBe(0);

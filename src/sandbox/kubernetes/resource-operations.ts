@@ -36,6 +36,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** `?force=true` on apply. */
   force?: boolean;
+  /** The request's namespace, for messages that name the object. */
+  namespace?: string;
 }
 
 export interface WriteResult {
@@ -190,7 +192,7 @@ export class ResourceOperations {
     const precondition = applied.metadata.resourceVersion;
     delete applied.metadata.resourceVersion;
     const warnings: string[] = [];
-    if (r.crd) this.handleUnknownFields(r, name, this.schemas.check(applied).unknownFields, opts, warnings);
+    if (r.crd) this.handleUnknownFields(r, name, this.schemas.check(applied).unknownFields, { ...opts, namespace }, warnings, true);
     const old = this.store.read(r, namespace, name);
     if (old && precondition && precondition !== old.metadata.resourceVersion) throw staleConflict(r, name);
     if (!old) this.requireNamespace(r, namespace);
@@ -293,11 +295,20 @@ export class ResourceOperations {
     return obj;
   }
 
-  private handleUnknownFields(r: ResourceType, name: string, unknown: string[], opts: WriteOptions, warnings: string[]): void {
+  /**
+   * Unknown fields under `fieldValidation`: Strict refuses with the API server's 400 (a strict
+   * decoding error for create/update, the typed-patch error for apply), Warn warns, Ignore drops.
+   * https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation
+   */
+  private handleUnknownFields(r: ResourceType, name: string, unknown: string[], opts: WriteOptions, warnings: string[], apply = false): void {
     if (unknown.length === 0) return;
     const mode = (opts.fieldValidation ?? 'Warn').toLowerCase();
     if (mode === 'strict') {
-      throw invalid(r, name, unknown.map((f) => ({ reason: 'FieldValueInvalid', message: 'field not declared in schema', field: `.${f}` })));
+      if (apply) {
+        const where = r.namespaced ? `${opts.namespace ?? ''}/${name}` : name;
+        throw badRequest(`failed to create typed patch object (${where}; ${groupVersion(r)}, Kind=${r.kind}): ${unknown.map((f) => `.${f}: field not declared in schema`).join(', ')}`);
+      }
+      throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
     }
     if (mode !== 'ignore') for (const f of unknown) warnings.push(`unknown field "${f}"`);
   }
