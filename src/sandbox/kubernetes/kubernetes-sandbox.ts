@@ -23,13 +23,14 @@ import { ensureBootstrapPolicy } from './bootstrap-policy.js';
 import { forbiddenFor, RbacAuthorizer } from './rbac-authorizer.js';
 import { WorkloadControllers, type ControllerTiming } from './workload-controllers.js';
 import { renderKubeconfig } from './kubeconfig.js';
-import type { KubernetesState } from './kubernetes-state.js';
+import type { KubeObject, KubernetesState } from './kubernetes-state.js';
 import { ObjectStore } from './object-store.js';
 import { PodExecEndpoint, pickSubprotocol, rejectUpgrade, type ExecHandler } from './pod-exec.js';
 import { findByKind, type ResourceType } from './resource-catalog.js';
 import { queryObject, route, verbOf, VERSION_INFO } from './api-routes.js';
 import { ResourceOperations, type ListOptions } from './resource-operations.js';
 import { generateServingCertificates } from './serving-certificates.js';
+import { toTable, wantsTable } from './table-printing.js';
 
 /** One request the sandbox received, for tests that count calls. */
 export interface RecordedRequest {
@@ -213,7 +214,10 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
     record.status = 200;
     res.writeHead(200, { ...JSON_HEADERS, 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
-    const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+    // `kubectl get -w` asks for Tables: each event then carries a one-row Table, as the API server sends it.
+    const asTable = wantsTable(req.headers.accept);
+    const send = (type: string, object: KubeObject) =>
+      res.write(`${JSON.stringify({ type, object: asTable ? toTable(resource, [object], { resourceVersion: object.metadata.resourceVersion }, q.get('includeObject')) : object })}\n`);
     const fromRv = q.get('resourceVersion');
     if (!fromRv || fromRv === '0') for (const o of store.items(resource, namespace).filter(matches)) send('ADDED', o);
     const stop = store.subscribe((type, r, obj) => {
