@@ -72,7 +72,12 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
     const own = await wroteBefore(plan);
     const states = await liveStates(s, changes);
     const changed = changes.filter((_, i) => states[i] === 'changed');
-    if (changed.length) throw new StaleError(`${STALE_MESSAGE} (${changed.map((c) => displayTarget(c.target)).join(', ')} changed)`);
+    if (changed.length) {
+      // Name who edited it (managedFields), so the person knows whom to ask before re-planning.
+      const who = await Promise.all(changed.map(async (c) => ({ c, by: await applierFor(s, c).whoChanged?.(c).catch(() => undefined) })));
+      const by = who.filter((w) => w.by).map((w) => `; ${displayTarget(w.c.target)}: ${w.by}`).join('');
+      throw new StaleError(`${STALE_MESSAGE} (${changed.map((c) => displayTarget(c.target)).join(', ')} changed)${by}`);
+    }
     // Until this plan has written something itself, everything it depended on must still hold,
     // not only its targets: a target already in its planned state may be another plan's work
     // (a shared client-CA Secret), and then the re-plan no longer matches the hash.

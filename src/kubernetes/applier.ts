@@ -4,6 +4,8 @@ import type { Change } from '../plan/model.js';
 import type { ExposurePolicy } from '../policy/exposure-policy.js';
 import { CLIENT_CA_LABEL, TRAEFIK_API } from '../traefik/render.js';
 import { displayName, isManaged, kubeTarget, normalize, PLAN_ANNOTATION, refOf } from './objects.js';
+import { FIELD_MANAGER } from './client-node-adapter.js';
+import { describeForeignManagers } from './field-managers.js';
 import type { KubeObject, KubernetesPort } from './port.js';
 
 /** What labgate writes in a cluster, and nothing else. */
@@ -30,6 +32,11 @@ export class KubernetesApplier implements SystemApplier {
 
   async read(change: Change): Promise<unknown> {
     return normalize(await this.kube.get(refOf(objectOf(change))));
+  }
+
+  /** The managers other than labgate that own fields of the live object (read from managedFields). */
+  async whoChanged(change: Change): Promise<string | undefined> {
+    return describeForeignManagers(await this.kube.get(refOf(objectOf(change))), FIELD_MANAGER);
   }
 
   /** Refuses a change that labgate must never make, before anything is read or written. */

@@ -15,6 +15,8 @@ export interface SystemApplier {
   writtenBy?(change: Change): Promise<string | undefined>;
   /** Refuses a change this applier must never make, before any lock is taken or anything read. */
   check?(change: Change, ctx?: ApplyContext): void;
+  /** Who else wrote the target, in one line for people (e.g. the field managers of a hand-edited route). */
+  whoChanged?(change: Change): Promise<string | undefined>;
 }
 
 export type Appliers = Partial<Record<System, SystemApplier>>;

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { FaultInjector } from './faults.js';
 import { defaultHomelab, type Homelab } from './homelab.js';
 import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox, type KubernetesState } from './kubernetes/index.js';
+import type { ControllerTiming } from './kubernetes/workload-controllers.js';
 import { ObjectStore } from './kubernetes/object-store.js';
 import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox, type OpenBaoState } from './openbao/index.js';
 import { forwardsUdpPort } from './routeros/port-forwarding.js';
@@ -48,6 +49,8 @@ export interface SandboxOptions {
   now?: () => number;
   /** Serve RouterOS api-ssl too, and point labgate at it. */
   routerTls?: boolean;
+  /** How fast simulated pods stop and start (default about a second each). */
+  podTiming?: ControllerTiming;
 }
 
 export interface Sandbox {
@@ -58,6 +61,8 @@ export interface Sandbox {
   router: RouterOsSandbox;
   /** The `tailscale` CLI of every node; knobs change connectivity over time. */
   tailscale: TailscaleSimulator;
+  /** Rolls the Traefik DaemonSet node by node (what `kubectl rollout restart daemonset/traefik` does). */
+  rolloutTraefik(): void;
   /** What labgate needs to reach the sandbox: KUBECONFIG, LABGATE_CONFIG, BAO_*, ROUTEROS_*. */
   env: Record<string, string>;
   files: { kubeconfig: string; config: string; envFile?: string; stateFile?: string };
@@ -160,6 +165,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       execHandler: tailscaleExecHandler(tailscale, podToNode(state.kubernetes)),
       port,
       ...(serving ? { certificates: serving } : {}),
+      timing: opts.podTiming,
     }),
   );
   const openbao = await onPort(last?.ports.openbao, (port) => startOpenBaoSandbox({ state: state.openbao, faults: faults.openbao, onChange, now: opts.now, port }));
@@ -196,6 +202,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     openbao,
     router,
     tailscale,
+    rolloutTraefik: () => kubernetes.rolloutRestart(state.homelab.traefikNamespace, 'traefik'),
     env,
     files: { kubeconfig, config, envFile, stateFile },
     save,

@@ -150,10 +150,20 @@ export async function runDerpCheck(deps: DerpCheckDeps, opts: DerpCheckOptions):
     const rule: RuleFinding =
       formulaPort === undefined ? { kind: 'not-checked', reason: 'no usable port' } : rules ? findRule(rules, node, formulaPort) : { kind: 'not-checked', reason: ruleReason };
     const errors: string[] = [];
-    const [status, netcheck] = await Promise.all([
-      deps.tailscale.status(where).catch((err) => void errors.push(message(err))),
-      deps.tailscale.netcheck(where).catch((err) => void errors.push(message(err))),
-    ]);
+    // A pod that is shutting down or not ready yet would answer for a tailscaled that is going
+    // away or not up: not asked, and the report says why (the router rule is still checked).
+    const skip = node.pod.terminating
+      ? `pod ${node.pod.name} is terminating (a rollout or a deletion), so it was not asked`
+      : node.pod.ready === false
+        ? `pod ${node.pod.name} is not ready${node.pod.phase ? ` (${node.pod.phase})` : ''}, so it was not asked`
+        : undefined;
+    if (skip) errors.push(skip);
+    const [status, netcheck] = skip
+      ? [undefined, undefined]
+      : await Promise.all([
+          deps.tailscale.status(where).catch((err) => void errors.push(message(err))),
+          deps.tailscale.netcheck(where).catch((err) => void errors.push(message(err))),
+        ]);
     const partial = {
       node,
       formulaPort,

@@ -6,7 +6,16 @@ export interface TraefikNode {
   name: string;
   /** The node's InternalIP (the pods use the host network), or undefined when none is known. */
   ip?: string;
-  pod: { namespace: string; name: string; container: string; phase?: string };
+  pod: {
+    namespace: string;
+    name: string;
+    container: string;
+    phase?: string;
+    /** The pod's Ready condition is True (undefined: not known, taken as ready). */
+    ready?: boolean;
+    /** The pod has a deletionTimestamp: it is shutting down (a rollout, an eviction, a delete). */
+    terminating?: boolean;
+  };
 }
 
 export interface DaemonSetRef {
@@ -17,9 +26,12 @@ export interface DaemonSetRef {
 
 type PodLike = KubeObject & {
   spec?: { nodeName?: string };
-  status?: { phase?: string; hostIP?: string };
-  metadata: KubeObject['metadata'] & { ownerReferences?: { kind: string; name: string }[] };
+  status?: { phase?: string; hostIP?: string; conditions?: { type: string; status: string }[] };
+  metadata: KubeObject['metadata'] & { ownerReferences?: { kind: string; name: string }[]; deletionTimestamp?: string };
 };
+
+/** Which of a node's pods to ask: a ready one that is not shutting down beats any other. */
+const rank = (n: TraefikNode) => (n.pod.terminating ? 0 : 2) + (n.pod.ready !== false ? 1 : 0);
 
 /**
  * The nodes the DaemonSet runs on, by name, read from its pods (GET daemonsets, pods with its
@@ -48,11 +60,18 @@ export async function readTraefikNodes(kube: KubernetesPort, ds: DaemonSetRef): 
     const candidate: TraefikNode = {
       name: nodeName,
       ip: nodeIps.get(nodeName) ?? pod.status?.hostIP,
-      pod: { namespace: ds.namespace, name: pod.metadata.name, container: ds.container, phase: pod.status?.phase },
+      pod: {
+        namespace: ds.namespace,
+        name: pod.metadata.name,
+        container: ds.container,
+        phase: pod.status?.phase,
+        ready: (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+        terminating: Boolean(pod.metadata.deletionTimestamp),
+      },
     };
-    // During a rollout a node has two pods: the running one is the one to ask.
+    // During a rollout a node has two pods, the old one terminating and the new one starting.
     const seen = byNode.get(nodeName);
-    if (!seen || (seen.pod.phase !== 'Running' && candidate.pod.phase === 'Running')) byNode.set(nodeName, candidate);
+    if (!seen || rank(candidate) > rank(seen)) byNode.set(nodeName, candidate);
   }
   return [...byNode.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
 }

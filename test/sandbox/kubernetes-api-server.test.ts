@@ -92,7 +92,7 @@ describe('sandbox Kubernetes API server', () => {
       await expect(noCa.makeApiClient(CoreV1Api).listNamespace()).rejects.toThrow();
     });
 
-    it('GIVEN no bearer token WHEN listing THEN answers 401 with an Unauthorized Status', async () => {
+    it('GIVEN no bearer token WHEN listing THEN answers 403 for system:anonymous, as an apiserver with anonymous auth on (the default) does', async () => {
       const anon = new KubeConfig();
       anon.loadFromOptions({
         clusters: [{ name: 'c', server: sandbox.url, caData: Buffer.from(sandbox.caPem).toString('base64') }],
@@ -100,11 +100,23 @@ describe('sandbox Kubernetes API server', () => {
         contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
         currentContext: 'x',
       });
-      expect((await apiError(anon.makeApiClient(CoreV1Api).listNamespace())).code).toBe(401);
-      // The typed APIs drop a 401's body; KubernetesObjectApi keeps it.
-      const err = await apiError(KubernetesObjectApi.makeApiClient(anon).list('v1', 'Namespace'));
-      expect(err.code).toBe(401);
-      expect(statusBody(err)).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 });
+      // Anonymous requests are authenticated as system:anonymous and refused by RBAC, not with 401
+      // (https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests).
+      const res = await rawRequest(anon, HttpMethod.GET, `${sandbox.url}/api/v1/namespaces`);
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({
+        kind: 'Status',
+        status: 'Failure',
+        reason: 'Forbidden',
+        message: 'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope',
+        details: { kind: 'namespaces' },
+        code: 403,
+      });
+      // Discovery is for authenticated users only (system:discovery).
+      const discovery = await apiError(KubernetesObjectApi.makeApiClient(anon).list('v1', 'Namespace'));
+      expect(statusBody(discovery).message).toBe('forbidden: User "system:anonymous" cannot get path "/api/v1"');
+      // Health and version are public, as system:public-info-viewer grants them to everyone.
+      expect((await anon.makeApiClient(VersionApi).getCode()).major).toBe('1');
     });
 
     it('GIVEN a wrong bearer token WHEN reading discovery THEN answers 401', async () => {
@@ -120,7 +132,7 @@ describe('sandbox Kubernetes API server', () => {
       const versions = await kc.makeApiClient(CoreApi).getAPIVersions();
       expect(versions.versions).toEqual(['v1']);
       const groups = await kc.makeApiClient(ApisApi).getAPIVersions();
-      expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'traefik.io']);
+      expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'authentication.k8s.io', 'authorization.k8s.io', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'traefik.io']);
       const coreResources = await core.getAPIResources();
       const secrets = coreResources.resources.find((r) => r.name === 'secrets');
       expect(secrets).toMatchObject({ kind: 'Secret', namespaced: true });

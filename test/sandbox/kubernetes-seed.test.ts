@@ -26,7 +26,7 @@ describe('sandbox Kubernetes seed', () => {
 
   it('creates the namespaces the homelab uses', async () => {
     const names = (await core.listNamespace()).items.map((n) => n.metadata?.name).sort();
-    expect(names).toEqual(['argocd', 'auth', 'default', 'kube-system', 'media', 'monitoring', 'traefik']);
+    expect(names).toEqual(['argocd', 'auth', 'default', 'kube-node-lease', 'kube-public', 'kube-system', 'media', 'monitoring', 'traefik']);
   });
 
   it('creates one Node per homelab node with its InternalIP and Hostname', async () => {

@@ -7,7 +7,7 @@ import {
   type ResourceType,
 } from './resource-catalog.js';
 
-const VERSION_INFO = {
+export const VERSION_INFO = {
   major: '1',
   minor: '33',
   gitVersion: 'v1.33.0+labgate-sandbox',

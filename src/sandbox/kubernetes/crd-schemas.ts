@@ -173,6 +173,11 @@ export class CrdSchemas {
     }
   }
 
+  /** Every loaded CRD schema by `<group>/<version>/<kind>` (as read, not to be changed). */
+  entries(): [id: string, schema: Schema][] {
+    return [...this.raw];
+  }
+
   /** Whether a CRD for this kind is loaded. */
   has(apiVersion: string, kind: string): boolean {
     return this.raw.has(`${apiVersion}/${kind}`);

@@ -1,133 +1,76 @@
 /**
- * Server-side apply's field ownership (`metadata.managedFields`), simplified on purpose:
- * a manager owns whole fields at a coarse grain — each label, each annotation, each key
- * directly under `spec` (and under other top-level maps such as a Secret's `data`), and
- * other top-level fields whole. Lists and nested objects are owned whole, never merged
- * element by element. That is enough for labgate, which owns whole objects: re-applying
- * without a field removes it, and another manager's differing value conflicts.
+ * Server-side apply's field ownership (`metadata.managedFields`), per leaf as the API server
+ * keeps it (structured-merge-diff's Updater): each manager owns a set of field paths;
+ * associative lists are owned item by item, atomic ones whole, as the schema says.
+ * - Update (create, PUT, patch): the writer takes what it added or changed; others lose it.
+ * - Apply: the configuration is merged over the live object; fields this applier set before
+ *   and omits now are removed unless another manager owns them; a changed field owned by
+ *   another manager is a conflict (409) unless `force`, which takes it over.
+ * https://kubernetes.io/docs/reference/using-api/server-side-apply/
  */
 import { KubeApiError } from './api-status.js';
-import { cloneJson, jsonEqual, isPlainObject } from './json-patches.js';
-import type { FieldsV1, KubeObject, ManagedFieldsEntry } from './kubernetes-state.js';
+import { collect, merge, removePaths, setOf, type Member, type SchemaResolver } from './field-walk.js';
+import { FieldSet, formatPath, type FieldPath } from './field-set.js';
+import { cloneJson, jsonEqual } from './json-patches.js';
+import type { KubeObject, ManagedFieldsEntry } from './kubernetes-state.js';
+import type { Schema } from './openapi/builtin-definitions.js';
+import { defaultSchemaRegistry } from './openapi/default-registry.js';
 
-type FieldPath = string[];
+export { formatPath };
 
-const UNOWNED_TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'status']);
-
-/** The fields an object sets, at the grain ownership is tracked. */
-export function fieldPaths(obj: Record<string, unknown>): FieldPath[] {
-  const out: FieldPath[] = [];
-  const md = isPlainObject(obj.metadata) ? obj.metadata : {};
-  for (const map of ['labels', 'annotations']) {
-    const m = md[map];
-    if (isPlainObject(m)) for (const k of Object.keys(m)) out.push(['metadata', map, k]);
-  }
-  for (const whole of ['ownerReferences', 'finalizers']) if (md[whole] !== undefined) out.push(['metadata', whole]);
-  for (const [k, v] of Object.entries(obj)) {
-    if (UNOWNED_TOP_LEVEL.has(k) || v === undefined) continue;
-    if (isPlainObject(v) && Object.keys(v).length > 0) for (const sub of Object.keys(v)) out.push([k, sub]);
-    else out.push([k]);
-  }
-  return out;
+/** Where the schemas come from: the sandbox's registry (tests and seeds use the default one). */
+export interface OwnershipSchemas extends SchemaResolver {
+  schemaOf(apiVersion: string, kind: string): Schema | undefined;
 }
 
-const key = (p: FieldPath) => JSON.stringify(p);
-
-export function getPath(obj: unknown, p: FieldPath): unknown {
-  let cur = obj;
-  for (const part of p) cur = isPlainObject(cur) ? cur[part] : undefined;
-  return cur;
-}
-
-function setPath(obj: Record<string, unknown>, p: FieldPath, value: unknown): void {
-  let cur = obj;
-  for (const part of p.slice(0, -1)) {
-    if (!isPlainObject(cur[part])) cur[part] = {};
-    cur = cur[part] as Record<string, unknown>;
-  }
-  cur[p[p.length - 1]!] = cloneJson(value);
-}
-
-function deletePath(obj: Record<string, unknown>, p: FieldPath): void {
-  const parent = getPath(obj, p.slice(0, -1));
-  if (isPlainObject(parent)) delete parent[p[p.length - 1]!];
-  // An emptied label or annotation map disappears, as it does on a real server.
-  if (p[0] === 'metadata' && p.length === 3 && isPlainObject(parent) && Object.keys(parent).length === 0) {
-    delete (obj.metadata as Record<string, unknown>)[p[1]!];
-  }
-}
-
-/** `.spec.routes`, `.metadata.labels.app.kubernetes.io/name`: how the API prints a field path. */
-export function formatPath(p: FieldPath): string {
-  return p.map((x) => `.${x}`).join('');
-}
-
-function toFieldsV1(paths: FieldPath[]): FieldsV1 {
-  const root: FieldsV1 = {};
-  for (const p of paths) {
-    let cur = root;
-    for (const part of p) cur = cur[`f:${part}`] ??= {};
-  }
-  return root;
-}
-
-function fromFieldsV1(f: FieldsV1 | undefined, prefix: FieldPath = []): FieldPath[] {
-  const out: FieldPath[] = [];
-  for (const [k, child] of Object.entries(f ?? {})) {
-    if (!k.startsWith('f:')) continue;
-    const p = [...prefix, k.slice(2)];
-    if (Object.keys(child).some((c) => c.startsWith('f:'))) out.push(...fromFieldsV1(child, p));
-    else out.push(p);
-  }
-  return out;
-}
-
-interface Ownership {
+interface Owner {
   entry: ManagedFieldsEntry;
-  fields: Map<string, FieldPath>;
+  set: FieldSet;
+  before: FieldSet;
 }
 
-function load(entries: ManagedFieldsEntry[] | undefined): Ownership[] {
-  return (entries ?? []).map((entry) => ({
-    entry: cloneJson(entry),
-    fields: new Map(fromFieldsV1(entry.fieldsV1).map((p) => [key(p), p])),
-  }));
+function load(entries: ManagedFieldsEntry[] | undefined): Owner[] {
+  return (entries ?? []).map((e) => {
+    const set = FieldSet.fromFieldsV1(e.fieldsV1);
+    return { entry: cloneJson(e), set, before: set };
+  });
 }
 
-function save(owners: Ownership[]): ManagedFieldsEntry[] {
+/** Entries sorted as the API server sorts them: Apply before Update, then by time, manager, apiVersion. */
+function save(owners: Owner[], time: string): ManagedFieldsEntry[] {
   return owners
-    .filter((o) => o.fields.size > 0)
-    .map((o) => ({ ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1([...o.fields.values()]) }));
+    .filter((o) => o.set.size > 0)
+    .map((o) => ({
+      ...o.entry,
+      // A manager's time moves only when what it owns changed.
+      time: o.set.equals(o.before) && o.entry.time ? o.entry.time : time,
+      fieldsType: 'FieldsV1' as const,
+      fieldsV1: o.set.toFieldsV1(),
+    }))
+    .sort((a, b) => (a.operation !== b.operation ? (a.operation < b.operation ? -1 : 1) : a.time !== b.time ? (a.time < b.time ? -1 : 1) : a.manager < b.manager ? -1 : a.manager > b.manager ? 1 : 0));
 }
 
-function ownerFor(
-  owners: Ownership[],
-  manager: string,
-  operation: 'Apply' | 'Update',
-  apiVersion: string,
-  time: string,
-): Ownership {
-  let o = owners.find((x) => x.entry.manager === manager && x.entry.operation === operation);
+function ownerFor(owners: Owner[], manager: string, operation: 'Apply' | 'Update', apiVersion: string): Owner {
+  // Appliers are one manager whatever apiVersion they apply with; updaters are one per apiVersion.
+  let o = owners.find((x) => x.entry.manager === manager && x.entry.operation === operation && (operation === 'Apply' || x.entry.apiVersion === apiVersion) && !x.entry.subresource);
   if (!o) {
-    o = { entry: { manager, operation, apiVersion, time, fieldsType: 'FieldsV1', fieldsV1: {} }, fields: new Map() };
+    o = { entry: { manager, operation, apiVersion, time: '', fieldsType: 'FieldsV1', fieldsV1: {} }, set: new FieldSet(), before: new FieldSet() };
     owners.push(o);
   }
   o.entry.apiVersion = apiVersion;
-  o.entry.time = time;
   return o;
 }
 
-/** How the API names a manager in a conflict: Update managers carry the apiVersion they wrote with. */
+/** How the API names a manager in a conflict: Update managers carry the apiVersion and time they wrote with. */
 function printManager(e: ManagedFieldsEntry): string {
-  return e.operation === 'Update' ? `"${e.manager}" using ${e.apiVersion}` : `"${e.manager}"`;
+  let s = JSON.stringify(e.manager);
+  if (e.subresource) s += ` with subresource ${JSON.stringify(e.subresource)}`;
+  if (e.operation !== 'Update') return s;
+  return e.time ? `${s} using ${e.apiVersion} at ${e.time}` : `${s} using ${e.apiVersion}`;
 }
 
 function applyConflict(conflicts: { entry: ManagedFieldsEntry; path: FieldPath }[]): KubeApiError {
-  const causes = conflicts.map((c) => ({
-    reason: 'FieldManagerConflict',
-    message: `conflict with ${printManager(c.entry)}`,
-    field: formatPath(c.path),
-  }));
+  const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${printManager(c.entry)}`, field: formatPath(c.path) }));
   let message: string;
   if (conflicts.length === 1) {
     message = `Apply failed with 1 conflict: conflict with ${printManager(conflicts[0]!.entry)}: ${formatPath(conflicts[0]!.path)}`;
@@ -143,9 +86,21 @@ function applyConflict(conflicts: { entry: ManagedFieldsEntry; path: FieldPath }
   return new KubeApiError(409, 'Conflict', message, { causes });
 }
 
+/** What changed between two versions of an object, as structured-merge-diff's Compare says it. */
+function compare(before: Map<string, Member>, after: Map<string, Member>): { changed: FieldSet; removed: FieldSet } {
+  const changed = new FieldSet();
+  const removed = new FieldSet();
+  for (const [k, m] of after) {
+    const old = before.get(k);
+    if (!old || (m.leaf !== undefined && old.leaf !== m.leaf)) changed.add(m.path);
+  }
+  for (const [k, m] of before) if (!after.has(k)) removed.add(m.path);
+  return { changed, removed };
+}
+
 /**
- * Ownership after a non-apply write (create, update, patch) by `manager`: it takes the
- * fields whose value it changed; fields it removed belong to nobody any more.
+ * Ownership after a non-apply write (create, update, patch) by `manager`: it takes the fields it
+ * added or changed, other managers lose them, and fields that are gone belong to nobody.
  */
 export function recordUpdate(
   before: KubeObject | undefined,
@@ -153,23 +108,21 @@ export function recordUpdate(
   manager: string,
   apiVersion: string,
   time: string,
+  schemas: OwnershipSchemas = defaultSchemaRegistry(),
 ): ManagedFieldsEntry[] {
+  const schema = schemas.schemaOf(after.apiVersion, after.kind);
   const owners = load(before?.metadata.managedFields);
-  const afterFields = fieldPaths(after);
-  const changed = afterFields.filter((f) => !before || !jsonEqual(getPath(before, f), getPath(after, f)));
-  const removed = before ? fieldPaths(before).filter((f) => getPath(after, f) === undefined) : [];
-  for (const o of owners) for (const f of [...changed, ...removed]) o.fields.delete(key(f));
-  if (changed.length > 0) {
-    const mine = ownerFor(owners, manager, 'Update', apiVersion, time);
-    for (const f of changed) mine.fields.set(key(f), f);
+  const { changed, removed } = compare(before ? collect(schemas, schema, before, 'update') : new Map(), collect(schemas, schema, after, 'update'));
+  for (const o of owners) o.set = o.set.difference(changed).difference(removed);
+  if (changed.size > 0 || removed.size > 0) {
+    const mine = ownerFor(owners, manager, 'Update', apiVersion);
+    mine.set = mine.set.union(changed).difference(removed);
   }
-  return save(owners);
+  return save(owners, time);
 }
 
 /**
  * Server-side apply of `applied` (the caller's whole intent) by `manager` onto `current`.
- * Fields the manager applied before and omits now are removed unless another manager
- * still owns them; a differing value owned by another manager is a 409 unless `force`.
  * Returns the merged object (metadata.managedFields set) for the caller to validate and store.
  */
 export function serverSideApply(
@@ -178,40 +131,47 @@ export function serverSideApply(
   manager: string,
   force: boolean,
   time: string,
+  schemas: OwnershipSchemas = defaultSchemaRegistry(),
 ): KubeObject {
-  const apiVersion = applied.apiVersion;
-  const appliedFields = fieldPaths(applied);
-  if (!current) {
-    const result = cloneJson(applied);
-    const owners: Ownership[] = [];
-    const mine = ownerFor(owners, manager, 'Apply', apiVersion, time);
-    for (const f of appliedFields) mine.fields.set(key(f), f);
-    result.metadata.managedFields = save(owners);
-    return result;
-  }
-  const owners = load(current.metadata.managedFields);
-  const isMine = (o: Ownership) => o.entry.manager === manager && o.entry.operation === 'Apply';
-  const conflicts: { owner: Ownership; path: FieldPath }[] = [];
-  for (const o of owners) {
-    if (isMine(o)) continue;
-    for (const f of appliedFields) {
-      if (o.fields.has(key(f)) && !jsonEqual(getPath(current, f), getPath(applied, f))) conflicts.push({ owner: o, path: f });
-    }
-  }
-  if (conflicts.length > 0 && !force) throw applyConflict(conflicts.map((c) => ({ entry: c.owner.entry, path: c.path })));
-  for (const c of conflicts) c.owner.fields.delete(key(c.path));
+  const schema = schemas.schemaOf(applied.apiVersion, applied.kind);
+  const configSet = setOf(collect(schemas, schema, applied, 'apply'));
+  const owners = load(current?.metadata.managedFields);
+  const mine = ownerFor(owners, manager, 'Apply', applied.apiVersion);
+  const others = owners.filter((o) => o !== mine);
 
-  const result = cloneJson(current);
-  result.apiVersion = apiVersion;
-  const mine = ownerFor(owners, manager, 'Apply', apiVersion, time);
-  const appliedKeys = new Set(appliedFields.map(key));
-  for (const [k, f] of mine.fields) {
-    if (appliedKeys.has(k)) continue;
-    const ownedElsewhere = owners.some((o) => o !== mine && o.fields.has(k));
-    if (!ownedElsewhere) deletePath(result, f);
-  }
-  for (const f of appliedFields) setPath(result, f, getPath(applied, f));
-  mine.fields = new Map(appliedFields.map((f) => [key(f), f]));
-  result.metadata.managedFields = save(owners);
-  return result;
+  const live: KubeObject = current ? cloneJson(current) : { apiVersion: applied.apiVersion, kind: applied.kind, metadata: { name: applied.metadata.name } };
+  const { metadata: appliedMeta, ...appliedRest } = applied;
+  const { metadata: liveMeta, ...liveRest } = live;
+  const merged = merge(schemas, schema, liveRest, appliedRest) as KubeObject;
+  const metaSchema = (schemas.resolve(schema)?.properties as Record<string, Schema> | undefined)?.metadata;
+  merged.metadata = { ...(merge(schemas, metaSchema, liveMeta, pickOwnedMeta(appliedMeta)) as KubeObject['metadata']) };
+  merged.apiVersion = applied.apiVersion;
+  merged.kind = applied.kind;
+
+  // Fields this applier set last time and leaves out now go, unless someone else owns them.
+  const dropped = mine.set.difference(configSet).values().filter((p) => !others.some((o) => o.set.hasOrBelow(p)));
+  removePaths(schemas, schema, merged, dropped);
+
+  const { changed, removed } = compare(collect(schemas, schema, live, 'update'), collect(schemas, schema, merged, 'update'));
+  const conflicts = others.flatMap((o) => o.set.intersection(changed).values().map((path) => ({ owner: o, path })));
+  if (conflicts.length > 0 && !force) throw applyConflict(conflicts.map((c) => ({ entry: c.owner.entry, path: c.path })));
+  for (const o of others) o.set = o.set.difference(changed).difference(removed);
+  mine.set = configSet;
+  merged.metadata.managedFields = save(owners, time);
+  if (jsonEqual(merged.metadata.labels, {})) delete merged.metadata.labels;
+  if (jsonEqual(merged.metadata.annotations, {})) delete merged.metadata.annotations;
+  return merged;
+}
+
+function pickOwnedMeta(md: KubeObject['metadata']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ['name', 'namespace', 'generateName', 'labels', 'annotations', 'ownerReferences', 'finalizers']) if (md[k] !== undefined) out[k] = md[k];
+  return out;
+}
+
+/** The managers other than `self` that own fields of an object, with the fields they own. */
+export function foreignOwners(obj: KubeObject, self: string): { manager: string; operation: string; fields: string[] }[] {
+  return (obj.metadata.managedFields ?? [])
+    .filter((e) => e.manager !== self)
+    .map((e) => ({ manager: e.manager, operation: e.operation, fields: FieldSet.fromFieldsV1(e.fieldsV1).values().map(formatPath) }));
 }

@@ -15,14 +15,22 @@ import {
   type KubeStatus,
 } from './api-status.js';
 import { CrdSchemas } from './crd-schemas.js';
+import { SchemaRegistry } from './openapi/schema-registry.js';
+import { OpenApiDocuments } from './openapi/openapi-documents.js';
+import { canonicalPath, handleApiRequest, type RequestContext } from './api-request.js';
+import { Authenticator } from './authentication.js';
+import { ensureBootstrapPolicy } from './bootstrap-policy.js';
+import { forbiddenFor, RbacAuthorizer } from './rbac-authorizer.js';
+import { WorkloadControllers, type ControllerTiming } from './workload-controllers.js';
 import { renderKubeconfig } from './kubeconfig.js';
-import type { KubernetesState } from './kubernetes-state.js';
+import type { KubeObject, KubernetesState } from './kubernetes-state.js';
 import { ObjectStore } from './object-store.js';
 import { PodExecEndpoint, pickSubprotocol, rejectUpgrade, type ExecHandler } from './pod-exec.js';
 import { findByKind, type ResourceType } from './resource-catalog.js';
-import { queryObject, route, verbOf } from './api-routes.js';
-import { ResourceOperations, type ListOptions, type WriteOptions } from './resource-operations.js';
+import { queryObject, route, verbOf, VERSION_INFO } from './api-routes.js';
+import { ResourceOperations, type ListOptions } from './resource-operations.js';
 import { generateServingCertificates, type ServingCertificates } from './serving-certificates.js';
+import { toTable, wantsTable } from './table-printing.js';
 
 /** One request the sandbox received, for tests that count calls. */
 export interface RecordedRequest {
@@ -52,6 +60,12 @@ export interface KubernetesSandbox {
   requests: RecordedRequest[];
   /** Direct access to the objects, bypassing HTTP and validation. */
   objects: ObjectStore;
+  /** A token for a ServiceAccount (what the TokenRequest API issues), valid a year unless told otherwise. */
+  tokenFor(namespace: string, serviceAccount: string, expirationSeconds?: number): string;
+  /** A kubeconfig that authenticates as a ServiceAccount, so RBAC decides what it may do. */
+  kubeconfigFor(namespace: string, serviceAccount: string): string;
+  /** Rolls a DaemonSet's pods node by node, as `kubectl rollout restart daemonset/<name>` does. */
+  rolloutRestart(namespace: string, name: string): void;
   close(): Promise<void>;
 }
 
@@ -66,12 +80,14 @@ export interface KubernetesSandboxOptions {
   port?: number;
   /** Serve with these instead of a fresh CA, so clients that trust an earlier run still do. */
   certificates?: ServingCertificates;
+  /** How fast simulated pods stop and start (controllers and kubelets). */
+  timing?: ControllerTiming;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const MAX_BODY = 3 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -80,7 +96,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size > MAX_BODY) reject(new KubeApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
       else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -91,11 +107,6 @@ function sendJson(res: ServerResponse, code: number, body: unknown, warnings: st
   if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   res.writeHead(code, headers);
   res.end(JSON.stringify(body));
-}
-
-function bearerToken(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
-  return h && /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '').trim() : undefined;
 }
 
 /**
@@ -113,7 +124,14 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
   }
   const certs = opts.certificates ?? (await generateServingCertificates());
   const store = new ObjectStore(state, onChange);
-  const ops = new ResourceOperations(store, new CrdSchemas());
+  const crds = new CrdSchemas();
+  const registry = new SchemaRegistry(crds);
+  ensureBootstrapPolicy(store);
+  const controllers = new WorkloadControllers(store, opts.timing);
+  const ops = new ResourceOperations(store, crds, registry, { terminatePod: (pod, grace) => controllers.terminate(pod, grace) });
+  const auth = new Authenticator(state, store);
+  const authz = new RbacAuthorizer(store);
+  const context: RequestContext = { ops, authz, auth, openapi: new OpenApiDocuments(registry, VERSION_INFO.gitVersion), serverAddress: () => serverAddress };
   const exec = new PodExecEndpoint(opts.execHandler);
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -145,7 +163,7 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
     const url = new URL(req.url ?? '/', 'https://sandbox');
     const method = (req.method ?? 'GET').toUpperCase();
     const q = url.searchParams;
-    const r = route(url.pathname, serverAddress);
+    const r = route(canonicalPath(url.pathname), serverAddress);
     const watch = q.get('watch') === 'true' || q.get('watch') === '1';
     const record: RecordedRequest = { method, path: url.pathname, query: queryObject(q), verb: verbOf(method, r, watch), status: 0 };
     requests.push(record);
@@ -170,69 +188,17 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
     }
 
     try {
-      if (bearerToken(req) !== state.token) throw unauthorized();
-      if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
-        record.status = 200;
-        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end('ok');
+      const user = auth.authenticate(req.headers.authorization);
+      if (!user) throw unauthorized();
+      const answer = await handleApiRequest(context, req, user, () => readBody(req));
+      if (answer.kind === 'watch') return startWatch(req, res, record, answer.resource, answer.namespace, answer.listOpts, q);
+      if (answer.kind === 'raw') {
+        record.status = answer.code;
+        res.writeHead(answer.code, { 'Content-Type': answer.contentType });
+        res.end(method === 'HEAD' ? undefined : answer.body);
         return;
       }
-      if (!r) throw pathNotFound();
-      if (r.type === 'document') {
-        if (method !== 'GET') throw methodNotAllowed();
-        return respond(200, r.body);
-      }
-      const { resource, namespace, name, subresource } = r;
-      if (subresource === 'exec' && resource.kind === 'Pod') throw badRequest('Upgrade request required');
-      if (subresource !== undefined) throw pathNotFound();
-      const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody(req) : '';
-      const writeOpts: WriteOptions = {
-        fieldManager: q.get('fieldManager') ?? undefined,
-        defaultManager: (req.headers['user-agent'] ?? '').split('/')[0] || 'unknown',
-        fieldValidation: q.get('fieldValidation') ?? undefined,
-        dryRun: q.getAll('dryRun').includes('All'),
-        force: q.get('force') === 'true',
-      };
-      const listOpts: ListOptions = {
-        labelSelector: q.get('labelSelector') ?? undefined,
-        fieldSelector: q.get('fieldSelector') ?? undefined,
-        limit: q.has('limit') ? Number(q.get('limit')) : undefined,
-        continueToken: q.get('continue') ?? undefined,
-      };
-
-      if (name === undefined) {
-        if (method === 'GET' && watch) return startWatch(req, res, record, resource, namespace, listOpts, q);
-        if (method === 'GET') return respond(200, ops.list(resource, namespace, listOpts));
-        if (resource.namespaced && namespace === undefined) throw methodNotAllowed();
-        if (method === 'POST') {
-          const result = ops.create(resource, namespace, parseJsonBody(body), writeOpts);
-          return respond(201, result.object, result.warnings);
-        }
-        if (method === 'DELETE' && resource.verbs.includes('deletecollection')) {
-          return respond(200, ops.deleteCollection(resource, namespace, listOpts, writeOpts));
-        }
-        throw methodNotAllowed();
-      }
-      if (resource.namespaced && namespace === undefined) throw pathNotFound();
-      switch (method) {
-        case 'GET':
-          return respond(200, ops.get(resource, namespace, name));
-        case 'PUT': {
-          const result = ops.replace(resource, namespace, name, parseJsonBody(body), writeOpts);
-          return respond(200, result.object, result.warnings);
-        }
-        case 'PATCH': {
-          const result = ops.patch(resource, namespace, name, req.headers['content-type'] ?? '', body, writeOpts);
-          return respond(result.created ? 201 : 200, result.object, result.warnings);
-        }
-        case 'DELETE':
-          return respond(200, ops.delete(resource, namespace, name, body ? parseJsonBody(body) : undefined, {
-            dryRun: writeOpts.dryRun,
-            propagationPolicy: q.get('propagationPolicy') ?? undefined,
-          }));
-        default:
-          throw methodNotAllowed();
-      }
+      respond(answer.code, answer.body, answer.warnings);
     } catch (e) {
       if (e instanceof KubeApiError) return respond(e.code, e.status);
       respond(500, new KubeApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`).status);
@@ -252,7 +218,10 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
     record.status = 200;
     res.writeHead(200, { ...JSON_HEADERS, 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
-    const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+    // `kubectl get -w` asks for Tables: each event then carries a one-row Table, as the API server sends it.
+    const asTable = wantsTable(req.headers.accept);
+    const send = (type: string, object: KubeObject) =>
+      res.write(`${JSON.stringify({ type, object: asTable ? toTable(resource, [object], { resourceVersion: object.metadata.resourceVersion }, q.get('includeObject')) : object })}\n`);
     const fromRv = q.get('resourceVersion');
     if (!fromRv || fromRv === '0') for (const o of store.items(resource, namespace).filter(matches)) send('ADDED', o);
     const stop = store.subscribe((type, r, obj) => {
@@ -291,10 +260,14 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
       );
       if (answered) return;
     }
-    if (bearerToken(req) !== state.token) return reject(unauthorized().status);
+    const user = auth.authenticate(req.headers.authorization);
+    if (!user) return reject(unauthorized().status);
     if (!r || r.type !== 'resource' || r.resource.kind !== 'Pod' || r.subresource !== 'exec' || !r.namespace || !r.name) {
       return reject(pathNotFound().status);
     }
+    // Since 1.30 a WebSocket exec (a GET) needs the create verb on pods/exec, as SPDY's POST always did.
+    const attrs = { verb: 'create', apiGroup: '', resource: 'pods', subresource: 'exec', namespace: r.namespace, name: r.name };
+    if (!authz.allows(user, attrs)) return reject(forbiddenFor(user, attrs).status);
     const pods = findByKind('v1', 'Pod')!;
     const pod = store.read(pods, r.namespace, r.name);
     if (!pod) return reject(notFound(pods, r.name).status);
@@ -339,20 +312,25 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
     kubeconfig: (namespace?: string) => renderKubeconfig({ server: url, caPem: certs.caPem, token: state.token, namespace }),
     requests,
     objects: store,
+    tokenFor: (namespace: string, serviceAccount: string, expirationSeconds = 365 * 86400) => {
+      const issued = auth.issueToken(namespace, serviceAccount, expirationSeconds);
+      if (!issued) throw new Error(`sandbox kubernetes: no ServiceAccount ${namespace}/${serviceAccount}`);
+      return issued.token;
+    },
+    kubeconfigFor: (namespace: string, serviceAccount: string) => {
+      const issued = auth.issueToken(namespace, serviceAccount, 365 * 86400);
+      if (!issued) throw new Error(`sandbox kubernetes: no ServiceAccount ${namespace}/${serviceAccount}`);
+      return renderKubeconfig({ server: url, caPem: certs.caPem, token: issued.token, namespace, name: `${serviceAccount}@labgate-sandbox` });
+    },
+    rolloutRestart: (namespace: string, name: string) => {
+      if (!controllers.rolloutRestart(namespace, name)) throw new Error(`sandbox kubernetes: no DaemonSet ${namespace}/${name}`);
+    },
     close: async () => {
+      controllers.close();
       for (const w of watches) w.end();
       exec.close();
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function parseJsonBody(body: string): unknown {
-  if (!body) return undefined;
-  try {
-    return JSON.parse(body);
-  } catch (e) {
-    throw badRequest(`the object provided is unrecognized: json parse error: ${(e as Error).message}`);
-  }
 }

@@ -9,6 +9,8 @@ export interface ObjectMeta {
   resourceVersion?: string;
   generation?: number;
   creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: Record<string, unknown>[];
@@ -47,6 +49,8 @@ export interface KubeObject {
 export interface KubernetesState {
   /** Bearer token every request must carry; kept here so it survives restarts. */
   token: string;
+  /** Key that signs ServiceAccount tokens (TokenRequest); made on first start when missing. */
+  signingKey?: string;
   /** The last resourceVersion handed out (one counter for all objects, as etcd's revision). */
   resourceVersion: number;
   /** Objects by resource (`<group or "core">/<plural>`), then by `<namespace>/<name>` (cluster-scoped: `<name>`). */

@@ -21,6 +21,8 @@ import { apiTimestamp, type ObjectStore } from './object-store.js';
 import { findByKind, groupVersion, RESOURCE_TYPES, type ResourceType } from './resource-catalog.js';
 import { parseFieldSelector, parseLabelSelector, type ObjectPredicate } from './selectors.js';
 import { applyServerDefaults, STATUS_SUBRESOURCE_KINDS } from './server-defaults.js';
+import { defaultSchemaRegistry } from './openapi/default-registry.js';
+import type { SchemaRegistry } from './openapi/schema-registry.js';
 
 /** Query parameters of a write, already read from the request. */
 export interface WriteOptions {
@@ -34,6 +36,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** `?force=true` on apply. */
   force?: boolean;
+  /** The request's namespace, for messages that name the object. */
+  namespace?: string;
 }
 
 export interface WriteResult {
@@ -75,6 +79,8 @@ export class ResourceOperations {
   constructor(
     private readonly store: ObjectStore,
     private readonly schemas: CrdSchemas,
+    private readonly registry: SchemaRegistry = defaultSchemaRegistry(),
+    private readonly hooks: { terminatePod?: (pod: KubeObject, graceSeconds: number) => KubeObject } = {},
   ) {}
 
   /** A `<Kind>List` of the objects matching the selectors, paged by `limit`/`continue`. */
@@ -186,11 +192,11 @@ export class ResourceOperations {
     const precondition = applied.metadata.resourceVersion;
     delete applied.metadata.resourceVersion;
     const warnings: string[] = [];
-    if (r.crd) this.handleUnknownFields(r, name, this.schemas.check(applied).unknownFields, opts, warnings);
+    if (r.crd) this.handleUnknownFields(r, name, this.schemas.check(applied).unknownFields, { ...opts, namespace }, warnings, true);
     const old = this.store.read(r, namespace, name);
     if (old && precondition && precondition !== old.metadata.resourceVersion) throw staleConflict(r, name);
     if (!old) this.requireNamespace(r, namespace);
-    const merged = serverSideApply(old, applied, opts.fieldManager, opts.force === true, apiTimestamp());
+    const merged = serverSideApply(old, applied, opts.fieldManager, opts.force === true, apiTimestamp(), this.registry);
     this.prepare(r, merged, old, opts, warnings, false);
     return { object: this.commit(r, merged, old, opts), warnings, created: !old };
   }
@@ -212,6 +218,20 @@ export class ResourceOperations {
     }
     if (r.kind === 'Namespace' && UNDELETABLE_NAMESPACES.has(name)) throw forbidden(r, name, 'this namespace may not be deleted');
     const policy = opts.propagationPolicy ?? (options.propagationPolicy as string | undefined);
+    if (r.kind === 'Pod') {
+      // Graceful deletion: the pod stays, Terminating, until its kubelet has stopped it.
+      const requested = typeof options.gracePeriodSeconds === 'number' ? options.gracePeriodSeconds : undefined;
+      const grace: number = requested ?? (old.metadata.deletionGracePeriodSeconds as number | undefined) ?? Number((old.spec as { terminationGracePeriodSeconds?: number } | undefined)?.terminationGracePeriodSeconds ?? 30);
+      const shortens = old.metadata.deletionGracePeriodSeconds === undefined || grace < Number(old.metadata.deletionGracePeriodSeconds);
+      if (grace > 0 && this.hooks.terminatePod) {
+        if (opts.dryRun || !shortens) {
+          old.metadata.deletionTimestamp ??= apiTimestamp(new Date(Date.now() + grace * 1000));
+          old.metadata.deletionGracePeriodSeconds ??= grace;
+          return old;
+        }
+        return this.hooks.terminatePod(old, grace);
+      }
+    }
     if (!opts.dryRun) {
       this.store.remove(r, namespace, name);
       if (r.kind === 'Namespace') this.removeNamespaceContents(name);
@@ -275,11 +295,20 @@ export class ResourceOperations {
     return obj;
   }
 
-  private handleUnknownFields(r: ResourceType, name: string, unknown: string[], opts: WriteOptions, warnings: string[]): void {
+  /**
+   * Unknown fields under `fieldValidation`: Strict refuses with the API server's 400 (a strict
+   * decoding error for create/update, the typed-patch error for apply), Warn warns, Ignore drops.
+   * https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation
+   */
+  private handleUnknownFields(r: ResourceType, name: string, unknown: string[], opts: WriteOptions, warnings: string[], apply = false): void {
     if (unknown.length === 0) return;
     const mode = (opts.fieldValidation ?? 'Warn').toLowerCase();
     if (mode === 'strict') {
-      throw invalid(r, name, unknown.map((f) => ({ reason: 'FieldValueInvalid', message: 'field not declared in schema', field: `.${f}` })));
+      if (apply) {
+        const where = r.namespaced ? `${opts.namespace ?? ''}/${name}` : name;
+        throw badRequest(`failed to create typed patch object (${where}; ${groupVersion(r)}, Kind=${r.kind}): ${unknown.map((f) => `.${f}: field not declared in schema`).join(', ')}`);
+      }
+      throw badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
     }
     if (mode !== 'ignore') for (const f of unknown) warnings.push(`unknown field "${f}"`);
   }
@@ -300,7 +329,7 @@ export class ResourceOperations {
     causes.push(...validateMetadata(obj), ...validateCoreObject(obj, old));
     if (causes.length > 0) throw invalid(r, obj.metadata.name ?? '', causes);
     if (recordOwnership) {
-      obj.metadata.managedFields = recordUpdate(old, obj, opts.fieldManager || opts.defaultManager, groupVersion(r), apiTimestamp());
+      obj.metadata.managedFields = recordUpdate(old, obj, opts.fieldManager || opts.defaultManager, groupVersion(r), apiTimestamp(), this.registry);
       if (obj.metadata.managedFields.length === 0) delete obj.metadata.managedFields;
     }
   }

@@ -4,17 +4,24 @@ import { recordUpdate } from './field-ownership.js';
 import { emptyKubernetesState, type KubeObject, type KubernetesState } from './kubernetes-state.js';
 import { apiTimestamp, ObjectStore } from './object-store.js';
 import { applyServerDefaults } from './server-defaults.js';
+import { templateHash } from './workload-controllers.js';
+import { TAILSCALE_RELEASE } from '../tailscale/tailscale-state.js';
 
-const BASE_NAMESPACES = ['default', 'kube-system', 'traefik', 'auth', 'media', 'argocd', 'monitoring'];
+const BASE_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'traefik', 'auth', 'media', 'argocd', 'monitoring'];
 const TRAEFIK_LABELS = { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/instance': 'traefik-traefik' };
-const TEMPLATE_HASH = '6b8f9c7d5c';
 const TRAEFIK_IMAGE = 'docker.io/traefik:v3.7.11';
-const TAILSCALE_IMAGE = 'ghcr.io/tailscale/tailscale:v1.84.3';
+const TAILSCALE_IMAGE = TAILSCALE_RELEASE.image;
 
 /** Stores a seed object with the managedFields a write by `manager` would have left. */
 function seed(store: ObjectStore, obj: KubeObject, manager: string): KubeObject {
   obj.metadata.managedFields = recordUpdate(undefined, obj, manager, obj.apiVersion, apiTimestamp());
   return store.put(obj);
+}
+
+/** A UUID-shaped identifier derived from `seed`, stable across runs. */
+function uuidOf(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Five lowercase letters derived from the node name, so seeded pod names are stable across runs. */
@@ -108,6 +115,10 @@ function nodeObject(node: HomelabNode, index: number): KubeObject {
       allocatable: { cpu: '4', memory: '16318480Ki', pods: '110' },
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
+        // Identities every kubelet reports; python3-kubernetes' V1NodeSystemInfo requires them.
+        machineID: createHash('sha256').update(`machine-id/${node.name}`).digest('hex').slice(0, 32),
+        systemUUID: uuidOf(`system-uuid/${node.name}`),
+        bootID: uuidOf(`boot-id/${node.name}`),
         architecture: 'amd64',
         operatingSystem: 'linux',
         osImage: 'Debian GNU/Linux 12 (bookworm)',
@@ -139,7 +150,8 @@ function traefikPod(node: HomelabNode, namespace: string, daemonSetUid: string):
       name: `traefik-${podSuffix(node.name)}`,
       generateName: 'traefik-',
       namespace,
-      labels: { ...TRAEFIK_LABELS, 'controller-revision-hash': TEMPLATE_HASH, 'pod-template-generation': '1' },
+      // The hash the DaemonSet controller computes for the seeded template, so it sees these pods as current.
+      labels: { ...TRAEFIK_LABELS, 'controller-revision-hash': templateHash((daemonSet(namespace).spec as { template: unknown }).template), 'pod-template-generation': '1' },
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'traefik', uid: daemonSetUid, controller: true, blockOwnerDeletion: true }],
     },
     spec,
@@ -205,7 +217,18 @@ function syncDaemonSetStatus(store: ObjectStore, namespace: string): void {
 
 function addNodeAndPod(store: ObjectStore, node: HomelabNode, traefikNamespace: string): void {
   const index = store.list('v1', 'Node').length;
-  seed(store, nodeObject(node, index), 'kubelet');
+  const n = seed(store, nodeObject(node, index), 'kubelet');
+  // Each kubelet's heartbeat Lease, as in kube-node-lease on a real cluster.
+  seed(
+    store,
+    {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: node.name, namespace: 'kube-node-lease', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.name, uid: n.metadata.uid }] },
+      spec: { holderIdentity: node.name, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z') },
+    },
+    'kubelet',
+  );
   const ds = store.get({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: traefikNamespace, name: 'traefik' });
   if (ds?.metadata.uid) seed(store, traefikPod(node, traefikNamespace, ds.metadata.uid), 'kube-controller-manager');
 }

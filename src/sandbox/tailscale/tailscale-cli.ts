@@ -2,7 +2,7 @@ import { marshal, marshalIndent } from './go-json.js';
 import { regionLatencies } from './netcheck-report.js';
 import { derpCode } from './status-report.js';
 import { tailscaleAddresses } from './tailnet-identity.js';
-import { DERP_REGIONS } from './tailscale-state.js';
+import { DERP_REGIONS, TAILSCALE_RELEASE } from './tailscale-state.js';
 import type { ExecOutcome, TailscaleSimulator } from './tailscale-simulator.js';
 
 /**
@@ -236,10 +236,13 @@ function ip(sim: TailscaleSimulator, nodeName: string, args: string[]): ExecOutc
 
 function version(sim: TailscaleSimulator, args: string[]): ExecOutcome {
   parseFlags(args, { daemon: 'bool', json: 'bool', upstream: 'bool' }, VERSION_USAGE);
+  // version.String(): short version, the commit, the other commit only for builds that have one, Go.
   const long = sim.state.version;
   const short = long.split('-')[0]!;
-  const commit = long.split('-t')[1]?.split('-')[0] ?? '';
-  return ok(`${short}\n  tailscale commit: ${commit}\n  long version: ${long}\n  go version: go1.25.5\n`);
+  const shortCommit = long.split('-t')[1]?.split('-')[0] ?? '';
+  const commit = TAILSCALE_RELEASE.commit.startsWith(shortCommit) ? TAILSCALE_RELEASE.commit : shortCommit;
+  const other = long.split('-g')[1];
+  return ok(`${short}\n  tailscale commit: ${commit}\n${other ? `  other commit: ${other}\n` : ''}  go version: ${TAILSCALE_RELEASE.goVersion}\n`);
 }
 
 async function ping(sim: TailscaleSimulator, nodeName: string, args: string[]): Promise<ExecOutcome> {
@@ -260,7 +263,8 @@ async function ping(sim: TailscaleSimulator, nodeName: string, args: string[]): 
   const { v4 } = tailscaleAddresses(peer.hostName);
   if (!peer.online) return fail(`timeout waiting for ping reply\n`);
   const { paths } = await sim.peerPaths(nodeName);
-  const path = paths[index]!;
+  // Another Traefik node on the LAN answers directly at its LAN endpoint, unless this node is forced onto DERP.
+  const path = peer.lan && node.connectivity !== 'relayed' ? 'direct' : paths[index]!;
   const count = Number(flags.get('c') ?? 10) || 10;
   const untilDirect = flags.get('until-direct') !== false;
   const rtt = 20 + (index * 7) % 30;

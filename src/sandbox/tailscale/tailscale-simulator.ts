@@ -3,7 +3,7 @@ import { buildNetcheck } from './netcheck-report.js';
 import { directCapable, effectivePath } from './peer-paths.js';
 import { buildStatus } from './status-report.js';
 import { seedTailscaleStateForNodes, type PeerPath, type SeedTailscaleOptions, type TailscaleNodeState, type TailscaleState } from './tailscale-state.js';
-import { runTailscaleCli } from './tailscale-cli.js';
+import { runInContainer } from './container-shell.js';
 
 export interface ExecOutcome {
   stdout: string;
@@ -106,7 +106,7 @@ export class TailscaleSimulator {
     return buildNetcheck(this.state, this.requireNode(name), this.now());
   }
 
-  /** Runs `tailscale …` (argv including the program name) in that node's tailscale container. */
+  /** Runs a command (`tailscale …`, `sh -c '…'`) in that node's tailscale container. */
   async exec(nodeName: string, argv: readonly string[]): Promise<ExecOutcome> {
     if (this.execLatencyMs > 0) await sleep(this.execLatencyMs);
     const failure = this.failures.get(nodeName);
@@ -114,7 +114,7 @@ export class TailscaleSimulator {
     if (!this.node(nodeName)) {
       return { stdout: '', stderr: "failed to connect to local tailscaled; it doesn't appear to be running\n", exitCode: 1 };
     }
-    return runTailscaleCli(this, nodeName, argv);
+    return runInContainer(this, nodeName, argv, { HOSTNAME: nodeName });
   }
 }
 

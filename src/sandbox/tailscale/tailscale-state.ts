@@ -43,6 +43,8 @@ export interface TailnetUser {
 
 export interface TailnetPeer {
   hostName: string;
+  /** Another Traefik node on the same LAN: reached direct at `endpoint` once there is traffic. */
+  lan?: boolean;
   os: string;
   /** Login name of the owner; absent for tagged devices. */
   owner?: string;
@@ -87,6 +89,26 @@ export interface TailscaleState {
   nodes: TailscaleNodeState[];
 }
 
+/**
+ * The release the Traefik pods' tailscale container runs: the image tag in the DaemonSet and
+ * what `tailscale version` and `status --json` report (the JSON shape is v1.102's; see
+ * tailscale.md in the reference notes). One place, so image and simulator cannot drift.
+ */
+export const TAILSCALE_RELEASE = {
+  image: 'ghcr.io/tailscale/tailscale:v1.102.3',
+  /** version.Long() of a build from the open-source tree alone: short version and commit, no "-g" other commit. */
+  version: '1.102.3-t53a0d659a',
+  commit: '53a0d659afa51835dd7a9283873cca44261454f8',
+  goVersion: 'go1.25.5',
+} as const;
+
+/** The other Traefik nodes as one node sees them: tagged tag:k8s, online, idle until traffic flows. */
+function siblingPeers(nodes: readonly { name: string; ip: string; tailscalePort: number }[], self: string): TailnetPeer[] {
+  return nodes
+    .filter((n) => n.name !== self)
+    .map((n) => ({ hostName: n.name, lan: true, os: 'linux', tags: ['tag:k8s'], path: 'idle' as PeerPath, homeDerp: 'fra', endpoint: `${n.ip}:${n.tailscalePort}`, online: true }));
+}
+
 /** The tailnet devices every Traefik node sees: two direct, one via a peer relay, one idle. */
 export function defaultPeers(): TailnetPeer[] {
   return [
@@ -126,7 +148,7 @@ export interface SeedTailscaleOptions {
 export function seedTailscaleState(homelab: Pick<Homelab, 'nodes' | 'publicIp'>, options: SeedTailscaleOptions = {}): TailscaleState {
   const hardNat = options.hardNat ?? ((_name: string, index: number) => index % 3 === 2);
   return {
-    version: '1.102.3-t53a0d659a-g53a0d659a',
+    version: TAILSCALE_RELEASE.version,
     tailnet: 'example.org',
     magicDnsSuffix: 'tail1a2b3c.ts.net',
     publicIp: homelab.publicIp,
@@ -139,7 +161,7 @@ export function seedTailscaleState(homelab: Pick<Homelab, 'nodes' | 'publicIp'>,
       hardNat: hardNat(node.name, index),
       preferredDerp: 4,
       connectivity: 'auto' as Connectivity,
-      peers: defaultPeers(),
+      peers: [...defaultPeers(), ...siblingPeers(homelab.nodes, node.name)],
     })),
   };
 }

@@ -25,7 +25,7 @@ describe('Discord: autocomplete from the live cluster', () => {
     expect((await choices('bob', 'expose', { namespace: 'mon' }, 'namespace')).map((c) => c.value)).toEqual(['monitoring']);
     // Prefix matches first, then names that merely contain it.
     expect((await choices('bob', 'expose', { namespace: 'm' }, 'namespace')).map((c) => c.value)).toEqual(['media', 'monitoring', 'kube-system']);
-    expect((await choices('bob', 'expose', { namespace: '' }, 'namespace')).map((c) => c.value)).toEqual(['argocd', 'auth', 'default', 'kube-system', 'media', 'monitoring', 'traefik']);
+    expect((await choices('bob', 'expose', { namespace: '' }, 'namespace')).map((c) => c.value)).toEqual(['argocd', 'auth', 'default', 'kube-node-lease', 'kube-public', 'kube-system', 'media', 'monitoring', 'traefik']);
   });
 
   it('GIVEN a namespace is chosen WHEN typing the Service and then the port THEN only that namespace\'s Services, then that Service\'s ports, are offered', async () => {
