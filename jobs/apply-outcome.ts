@@ -36,12 +36,11 @@ export async function describeChanges(s: Services, changes: Change[]): Promise<N
   }
 }
 
-/** "2 of 3 changes are in place" — or nothing, or everything, said plainly. */
+/** "2 of 3 changes in place", and how many could not be read. */
 export function inPlace(changes: NonNullable<PlanResult['changes']>): string {
   const done = changes.filter((c) => c.state === 'done').length;
   const unknown = changes.filter((c) => c.state === 'unknown').length;
-  const of = `${done} of ${changes.length} change${changes.length === 1 ? '' : 's'}`;
-  return `${of} ${done === 1 ? 'is' : 'are'} in place${unknown ? ` (${unknown} could not be read)` : ''}`;
+  return `${done} of ${changes.length} change${changes.length === 1 ? '' : 's'} in place${unknown ? ` (${unknown} could not be read back)` : ''}`;
 }
 
 /**

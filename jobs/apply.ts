@@ -167,7 +167,7 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
       const ref = faultRef();
       const retryable = !(err instanceof AdapterError) || err.transient;
       const last = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      s.logger.warn({ ref, err, planId, attempt: job.attemptsMade + 1, last }, 'apply attempt failed');
+      s.logger[last ? 'error' : 'warn']({ ref, err, planId, attempt: job.attemptsMade + 1, last }, last ? 'apply failed' : 'apply attempt failed; it is retried');
       if (!last) throw new Error(encodeFault(ref, (err as Error).message));
       await locks.assertHeld();
       const progress = await describeChanges(s, plan.changes);

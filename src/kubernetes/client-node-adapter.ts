@@ -55,7 +55,9 @@ export function loadKubeConfig(opts: { kubeconfig?: string; context?: string; ti
 }
 
 function statusOf(err: unknown): { status?: number; message: string } {
-  const e = err as { code?: number | string; body?: unknown; message?: string };
+  const e = err as { code?: number | string; body?: unknown; message?: string; name?: string };
+  // An aborted request (kubernetes.timeout) is a DOMException whose numeric code is not an HTTP status.
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return { message: 'no answer in time (kubernetes.timeout)' };
   if (typeof e.code === 'number') {
     let body = e.body;
     if (typeof body === 'string') {
@@ -69,7 +71,7 @@ function statusOf(err: unknown): { status?: number; message: string } {
     return { status: e.code, message: msg ?? `HTTP ${e.code}` };
   }
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  if ((err as { name?: string }).name === 'TimeoutError' || (cause as { name?: string } | undefined)?.name === 'TimeoutError') return { message: 'no answer in time (kubernetes.timeout)' };
+  if ((cause as { name?: string } | undefined)?.name === 'TimeoutError') return { message: 'no answer in time (kubernetes.timeout)' };
   return { message: cause?.code ?? cause?.message ?? e.message ?? String(err) };
 }
 

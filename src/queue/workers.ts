@@ -88,10 +88,13 @@ export async function startWorkers(s: Services, connection: () => Redis, opts: {
   tick();
   const timer = setInterval(tick, RECONCILE_EVERY_MS);
   timer.unref();
+  // Back from an outage (maybe a Redis that lost everything): check at once, not at the next tick.
+  s.redis.on('ready', tick);
 
   return {
     close: async (graceMs = DEFAULT_GRACE_MS) => {
       clearInterval(timer);
+      s.redis.off('ready', tick);
       // Stop taking work; let what runs finish within the grace, then hand applies back.
       const closing = Promise.allSettled([plan.close(), apply.close(), scheduled.close()]);
       const graceTimer = setTimeout(() => (handingBack = true), graceMs);

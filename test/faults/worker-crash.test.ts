@@ -79,7 +79,7 @@ describe('a worker dies mid-apply: another finishes it, with one true result', {
     await first.kill('SIGKILL');
     // Just after the stalled-job check hands it on, the next worker is in the same place: kill it too.
     const second = await applyingWorker(fleet, planId, first);
-    await until(() => fleet!.sandbox.faults.kubernetes.pending === 0, 'the second hanging write', 30_000);
+    await until(() => fleet!.sandbox.faults.kubernetes.pending === 0, 'the second hanging write', 30_000, () => fleet!.workerLogs());
     await second.kill('SIGKILL');
     await oneTrueResult(fleet, planId, [{ ns: 'media', name: 'films-public' }]);
   });

@@ -9,6 +9,7 @@ describe('faults during apply: retried, never lost, never half-applied silently'
     lab = await startLab({
       configure: (c) => {
         c.apply = { ...c.apply, attempts: 3, backoff: 50 };
+        c.kubernetes.timeout = 1_000;
       },
     });
   });
@@ -57,7 +58,8 @@ describe('faults during apply: retried, never lost, never half-applied silently'
     expect(out.fault).toBe(true);
     const result = lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop()!;
     expect(result.result?.status).toBe('failed');
-    expect(result.text).toMatch(/Apply of p-\w+ failed after 3 attempts: .*500.*0 of 4 changes are in place; run the command again to plan the rest/);
+    expect(result.text).toMatch(/^Not applied p-\w+ after 3 attempts: .*500.*\. 0 of 4 changes in place\. Run the command again when the cause is fixed$/);
+    expect(result.buttons ?? []).toEqual([]);
     expect(result.lines).toEqual([
       expect.stringMatching(/^✗ create IngressRoute media\/photos-ts/),
       expect.stringMatching(/^✗ update IngressRoute media\/photos-public/),
@@ -72,6 +74,49 @@ describe('faults during apply: retried, never lost, never half-applied silently'
     const routes = await lab.run('/route list');
     expect(routes.fault).toBeFalsy();
     expect(lab.printed.filter((m) => m.kind === 'report').pop()?.table?.rows[0]?.slice(0, 2)).toEqual(['photos.home.example.com', 'mtls-strict']);
+  });
+
+  it('GIVEN the third of three writes keeps failing THEN the result says exactly which objects exist, offers to finish or remove them, and running the command again finishes it', async () => {
+    const route = routePath('monitoring', 'ingressroutes', 'grafana-public');
+    lab.sandbox.faults.kubernetes.add({ match: `PATCH ${route}`, status: 500, times: 10 });
+    const { planId } = await lab.run('/expose service:grafana namespace:monitoring port:3000 host:grafana auth:mtls-strict', 'bob');
+    await lab.run(`approve ${planId}`);
+    const result = lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop()!;
+    expect(result.text).toMatch(/^Partly applied p-\w+ after 3 attempts: .*500.*\. 3 of 4 changes in place\. Finish it or remove what it created with the buttons below, or run the command again$/);
+    expect(result.lines?.slice(0, 4)).toEqual([
+      expect.stringMatching(/^✓ create Secret monitoring\/labgate-client-ca/),
+      expect.stringMatching(/^✓ create TLSOption monitoring\/grafana-mtls/),
+      expect.stringMatching(/^✓ create Middleware monitoring\/grafana-client-cert/),
+      expect.stringMatching(/^✗ create IngressRoute monitoring\/grafana-public/),
+    ]);
+    expect(result.buttons?.map((b) => [b.label, b.command])).toEqual([
+      ['Finish: /expose service:grafana namespace:monitoring port:3000 host:grafana auth:mtls-strict', '/expose service:grafana namespace:monitoring port:3000 host:grafana auth:mtls-strict'],
+      ['Remove: /unexpose host:grafana', '/unexpose host:grafana'],
+    ]);
+    expect(JSON.stringify(lab.printed)).not.toMatch(/undefined|\?:\?/);
+    // /route list and /unexpose name what exists; nothing says undefined.
+    const listed = (await lab.run('/route list')).replies[0] ?? lab.printed.filter((m) => m.kind === 'report').pop()!;
+    expect(JSON.stringify(listed)).toContain('monitoring: incomplete (no IngressRoute; /expose again finishes it)');
+    const un = await lab.run('/unexpose host:grafana', 'bob');
+    expect(lastPlan(lab).lines![0]).toBe('• Stop serving https://grafana.home.example.com (incomplete: Middleware monitoring/grafana-client-cert, TLSOption monitoring/grafana-mtls, and no IngressRoute)');
+    await lab.run(`reject ${un.planId}`, 'bob');
+
+    lab.sandbox.faults.kubernetes.clear();
+    const again = await lab.run('/expose service:grafana namespace:monitoring port:3000 host:grafana auth:mtls-strict', 'bob');
+    expect(lastPlan(lab).lines!.filter((l) => /^• (create|update|delete)/.test(l)).map((l) => l.split(' (')[0])).toEqual(['• create IngressRoute monitoring/grafana-public']);
+    await lab.run(`approve ${again.planId}`);
+    expect(lab.printed.filter((m) => m.kind === 'result' && m.planId === again.planId).pop()?.result?.status).toBe('applied');
+  });
+
+  it('GIVEN a Kubernetes write that hangs WHEN the client times out THEN the attempt fails and is retried, and the plan applies once', async () => {
+    const path = routePath('media', 'ingressroutes', 'films-ts');
+    lab.sandbox.faults.kubernetes.add({ match: `PATCH ${path}`, hang: true, times: 1 });
+    const { planId } = await lab.run('/expose service:jellyfin namespace:media port:8096 host:films auth:tailscale-only', 'bob');
+    await lab.run(`approve ${planId}`);
+    const results = lab.printed.filter((m) => m.kind === 'result' && m.planId === planId);
+    expect(results.map((r) => r.result?.status)).toEqual(['applied']);
+    expect(lab.logs.lines.some((l) => l.includes(planId!) && l.includes('no answer in time (kubernetes.timeout)'))).toBe(true);
+    expect(lab.sandbox.kubernetes.requests.filter((r) => r.path === path && r.method === 'PATCH').map((r) => r.status)).toEqual([0, 201]);
   });
 
   it('GIVEN the fault is gone WHEN the command runs again THEN the plan covers what is left and applies', async () => {

@@ -94,6 +94,11 @@ export class Fleet {
     if (out.replies.length) throw new Error(`approve ${planId}: ${JSON.stringify(out.replies)}`);
   }
 
+  /** Every worker's log, for a failure message. */
+  workerLogs(): string {
+    return this.workers.map((_, i) => `--- worker w${i + 1}\n${existsSync(join(this.dir, `w${i + 1}.log`)) ? readFileSync(join(this.dir, `w${i + 1}.log`), 'utf8').split('\n').filter((l) => /apply|plan|lock|stall|reconcil/i.test(l)).slice(-15).join('\n') : ''}`).join('\n');
+  }
+
   results(planId: string): Printed[] {
     return this.printed.filter((m) => m.kind === 'result' && m.planId === planId);
   }

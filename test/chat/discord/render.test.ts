@@ -81,7 +81,7 @@ const cases: Record<string, OutMessage> = {
     status: 'failed',
     result: {
       status: 'failed',
-      text: 'Apply of p-7kq2mx failed after 5 attempts: kubernetes PATCH IngressRoute/media/photos-3 answered 500. 3 of 6 changes are in place; run the command again to plan the rest',
+      text: 'Partly applied p-7kq2mx after 5 attempts: kubernetes PATCH IngressRoute/media/photos-3 answered 500. 3 of 6 changes in place. Finish it or remove what it created with the buttons below, or run the command again',
       at: NOW,
       ref: 'ref-0a1b2c3d',
       changes: big.plan.changes.map((c, i) => ({ summary: c.summary, state: i < 3 ? 'done' : i === 3 ? 'unknown' : 'not-done' })),
