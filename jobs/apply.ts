@@ -19,8 +19,9 @@ class StaleError extends Error {}
 /** Stop at the next safe point and give the job back to the queue (shutdown past its grace). */
 class HandBack extends Error {}
 
-/** How often an apply waits out a lock another apply holds before it gives up with a result. */
-const MAX_LOCK_WAITS = 30;
+/** An apply that finds a target locked looks again after this long, up to MAX_LOCK_WAITS times (5 min). */
+const LOCK_WAIT_MS = 1_000;
+const MAX_LOCK_WAITS = 300;
 
 export interface ApplyControl {
   /** True once this worker should stop at the next safe point and hand the job back. */
@@ -133,12 +134,12 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
       const waits = (job.data.lockWaits ?? 0) + 1;
       if (waits <= MAX_LOCK_WAITS && token) {
         // Another apply holds a target: wait for it without spending an attempt.
-        s.logger.warn({ planId, target: err.target, waits }, 'apply waits for its locks');
+        if (waits === 1 || waits % 10 === 0) s.logger.warn({ planId, target: err.target, waits }, 'apply waits for its locks');
         await job.updateData({ ...job.data, lockWaits: waits });
-        await job.moveToDelayed(Date.now() + s.locks.ttlMs, token);
+        await job.moveToDelayed(Date.now() + LOCK_WAIT_MS, token);
         throw new DelayedError();
       }
-      return await refuse(record, plan, `${displayTarget(err.target)} was being changed by another apply the whole time labgate waited (${Math.round((MAX_LOCK_WAITS * s.locks.ttlMs) / 1000)} s); run the command again`);
+      return await refuse(record, plan, `${displayTarget(err.target)} was being changed by another apply the whole time labgate waited (${Math.round((MAX_LOCK_WAITS * LOCK_WAIT_MS) / 1000)} s); run the command again`);
     }
     try {
       const result = await apply(record, plan, locks);

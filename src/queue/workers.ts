@@ -18,16 +18,18 @@ export interface Workers {
 }
 
 /**
- * How a crashed worker's apply is taken over, chosen together (docs/operations.md):
- * - BullMQ renews a job's lock every lockDuration/2 (5 s), so a dead worker's job lock lapses
- *   within 10 s; the stalled-job check runs every 5 s, so the job is back in the queue within 15 s;
- * - the apply's own target locks live 10 s and are renewed every 2.5 s and before every write,
- *   so they have lapsed by then too, and the next worker resumes at once;
+ * How a crashed worker's apply is taken over, chosen together (docs/operations.md, "Apply timing"):
+ * - BullMQ renews a job's lock every JOB_LOCK_MS/2 (3 s), so a dead worker's job lock lapses within
+ *   6 s; the stalled-job check runs every 3 s, so the job is back in the queue within 9 s;
+ * - the apply's own target locks live APPLY_LOCK_MS (10 s), renewed every 2.5 s and before every
+ *   write, so they lapse within 10 s of the crash; an apply that finds them still held waits for
+ *   them a second at a time without spending an attempt (jobs/apply.ts), so the next worker resumes
+ *   about 10 s after the crash;
  * - a job may stall twice (two crashes) before BullMQ gives up on it; the reconciler then
  *   finishes the plan from live state within RECONCILE_EVERY_MS.
  */
-export const JOB_LOCK_MS = 10_000;
-export const STALLED_INTERVAL_MS = 5_000;
+export const JOB_LOCK_MS = 6_000;
+export const STALLED_INTERVAL_MS = 3_000;
 export const MAX_STALLED_COUNT = 2;
 export const RECONCILE_EVERY_MS = 30_000;
 export const DEFAULT_GRACE_MS = 20_000;

@@ -1,9 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redisAnswers } from '../../src/cli/private-redis.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/labgate.js', import.meta.url));
+/** The checkout's root, from the sources (vitest) or from dist/ (the benchmark). */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
+}
+
+export const BIN = join(projectRoot(), 'bin', 'labgate.js');
 
 /** A port nothing listens on (taken from the kernel, then released). */
 export function freePort(): Promise<number> {
