@@ -24,11 +24,16 @@ function openssl(args: (string | { file: string | Buffer })[]): { ok: boolean; o
   return { ok: run.status === 0, out: `${run.stdout}${run.stderr}` };
 }
 
-const verifies = (caPem: string, certPem: string, purpose = 'sslclient') => {
+/** openssl verify against a trusted CA, with intermediates from `untrusted` (e.g. the devices issuer). */
+const verifies = (caPem: string, certPem: string, purpose = 'sslclient', untrusted?: string) => {
   // -attime: the sandbox clock runs ahead of the real one in some tests.
-  const run = openssl(['verify', '-attime', String(Math.floor(clock / 1000)), '-purpose', purpose, '-CAfile', { file: caPem }, { file: certPem }]);
+  const chain: (string | { file: string })[] = untrusted ? ['-untrusted', { file: untrusted }] : [];
+  const run = openssl(['verify', '-attime', String(Math.floor(clock / 1000)), '-purpose', purpose, '-CAfile', { file: caPem }, ...chain, { file: certPem }]);
   return run.ok && run.out.includes(': OK');
 };
+
+/** The seeded device intermediate's certificate. */
+const devicesPem = () => Object.values(sb.state.pki.issuers).find((i) => i.name === 'devices')!.certificatePem;
 
 const sanNames = (cert: x509.X509Certificate) =>
   cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON().map((n) => `${n.type}:${n.value}`) ?? [];
@@ -57,7 +62,7 @@ afterAll(async () => {
 });
 
 describe('POST pki/issue/<role>', () => {
-  it('GIVEN the device role WHEN a certificate is issued THEN it carries the CN, SANs and clientAuth only, and openssl verifies it against ca/pem', async () => {
+  it('GIVEN the device role WHEN a certificate is issued THEN it carries the CN, SANs and clientAuth only, and openssl verifies it against ca/pem through the devices intermediate', async () => {
     const res = await client.write('pki/issue/device', {
       common_name: 'alice-phone',
       alt_names: 'alice@home.example.com,alice-tablet',
@@ -72,11 +77,13 @@ describe('POST pki/issue/<role>', () => {
     expect(cert.getExtension(x509.BasicConstraintsExtension)?.ca).toBe(false);
 
     const caPem = (await client.read('pki/ca/pem')) as unknown as string;
-    expect(verifies(caPem, res.data.certificate, 'sslclient')).toBe(true);
-    expect(verifies(caPem, res.data.certificate, 'sslserver')).toBe(false);
+    expect(verifies(caPem, res.data.certificate, 'sslclient', devicesPem())).toBe(true);
+    expect(verifies(caPem, res.data.certificate, 'sslserver', devicesPem())).toBe(false);
+    // The root alone does not vouch for it: the intermediate is part of the chain.
+    expect(verifies(caPem, res.data.certificate, 'sslclient')).toBe(false);
   });
 
-  it('returns serial_number in colon hex, expiration/not_before in unix seconds, issuing_ca and ca_chain, and the matching RSA private key', async () => {
+  it('returns serial_number in colon hex, expiration/not_before in unix seconds, issuing_ca (the devices issuer) and ca_chain (devices, root), and the matching RSA private key', async () => {
     const res = await client.write('pki/issue/device', { common_name: 'bob-laptop', ttl: 3600 });
     const cert = new x509.X509Certificate(res.data.certificate);
 
@@ -87,8 +94,10 @@ describe('POST pki/issue/<role>', () => {
     expect(res.data.expiration - Math.floor(clock / 1000)).toBeGreaterThanOrEqual(3599);
     expect(res.data.expiration - Math.floor(clock / 1000)).toBeLessThanOrEqual(3600);
     expect(Math.floor(clock / 1000) - res.data.not_before).toBeGreaterThanOrEqual(29);
-    expect(res.data.issuing_ca).toBe(sb.state.pki.issuers[sb.state.pki.defaultIssuerId]!.certificatePem);
-    expect(res.data.ca_chain).toEqual([res.data.issuing_ca]);
+    expect(res.data.issuing_ca).toBe(devicesPem());
+    expect(res.data.ca_chain).toEqual([devicesPem(), sb.state.pki.issuers[sb.state.pki.defaultIssuerId]!.certificatePem]);
+    const withoutRoot = await client.write('pki/issue/device', { common_name: 'bob-laptop', ttl: 3600, remove_roots_from_chain: true });
+    expect(withoutRoot.data.ca_chain).toEqual([devicesPem()]);
     expect(res.data.private_key_type).toBe('rsa');
     expect(res.data.private_key).toMatch(pemBlock('RSA PRIVATE KEY', { whole: true }));
 
@@ -284,7 +293,7 @@ describe('listing and reading certificates', () => {
 });
 
 describe('revocation', () => {
-  it('GIVEN an issued certificate WHEN revoked THEN it is in certs/revoked, cert/<serial> shows the time, and the signed CRL (DER and PEM) lists it', async () => {
+  it("GIVEN an issued device certificate WHEN revoked THEN it is in certs/revoked, cert/<serial> shows the time, and its issuer's signed CRL (DER and PEM) lists it, not the root's", async () => {
     const issued = await client.write('pki/issue/device', { common_name: 'lost-phone' });
     const serial: string = issued.data.serial_number;
     const revoked = await client.write('pki/revoke', { serial_number: serial });
@@ -297,36 +306,42 @@ describe('revocation', () => {
     expect((await client.list('pki/certs/revoked')).data.keys).toContain(serial);
     const read = await client.read(`pki/cert/${serial}`);
     expect(read.data.revocation_time).toBe(Math.floor(clock / 1000));
-    expect(read.data.issuer_id).toBe(sb.state.pki.defaultIssuerId);
+    const devices = Object.values(sb.state.pki.issuers).find((i) => i.name === 'devices')!;
+    expect(read.data.issuer_id).toBe(devices.id);
 
-    const crlDer = Buffer.from(await (await fetch(`${sb.url}/v1/pki/crl`)).arrayBuffer());
+    const crlDer = Buffer.from(await (await fetch(`${sb.url}/v1/pki/issuer/devices/crl/der`)).arrayBuffer());
     const text = openssl(['crl', '-inform', 'DER', '-noout', '-text', '-in', { file: crlDer }]);
     expect(text.ok).toBe(true);
     expect(text.out.toUpperCase()).toContain(serial.replace(/:/g, '').toUpperCase());
-    const caPem = (await client.read('pki/ca/pem')) as unknown as string;
-    const signature = openssl(['crl', '-inform', 'DER', '-noout', '-in', { file: crlDer }, '-CAfile', { file: caPem }]);
+    const signature = openssl(['crl', '-inform', 'DER', '-noout', '-in', { file: crlDer }, '-CAfile', { file: devices.certificatePem }]);
     expect(signature.out).toContain('verify OK');
 
-    const crlPem = await fetch(`${sb.url}/v1/pki/crl/pem`).then((r) => r.text());
+    const crlPem = await fetch(`${sb.url}/v1/pki/issuer/devices/crl/pem`).then((r) => r.text());
     expect(crlPem.startsWith('-----BEGIN X509 CRL-----')).toBe(true);
     const crl = new x509.X509Crl(crlPem);
-    expect(await crl.verify({ publicKey: new x509.X509Certificate(caPem) })).toBe(true);
+    expect(await crl.verify({ publicKey: new x509.X509Certificate(devices.certificatePem) })).toBe(true);
     expect(crl.entries.map((e) => e.serialNumber.replace(/^00/, ''))).toContain(serial.replace(/:/g, ''));
+    const rootCrl = new x509.X509Crl(await fetch(`${sb.url}/v1/pki/crl/pem`).then((r) => r.text()));
+    expect(rootCrl.entries.map((e) => e.serialNumber.replace(/^00/, ''))).not.toContain(serial.replace(/:/g, ''));
 
-    // openssl verify with the CRL now rejects the certificate.
-    const check = openssl(['verify', '-attime', String(Math.floor(clock / 1000)), '-crl_check', '-CAfile', { file: caPem }, '-CRLfile', { file: crlPem }, { file: issued.data.certificate }]);
+    // openssl verify with both CRLs now rejects the certificate.
+    const caPem = (await client.read('pki/ca/pem')) as unknown as string;
+    const rootCrlPem = await fetch(`${sb.url}/v1/pki/crl/pem`).then((r) => r.text());
+    const check = openssl(['verify', '-attime', String(Math.floor(clock / 1000)), '-crl_check_all', '-CAfile', { file: caPem }, '-untrusted', { file: devices.certificatePem }, '-CRLfile', { file: `${crlPem}\n${rootCrlPem}` }, { file: issued.data.certificate }]);
     expect(check.ok).toBe(false);
     expect(check.out).toContain('certificate revoked');
   });
 
-  it('GET pki/crl/rotate rebuilds the CRL now: a new CRL number, still listing what was revoked', async () => {
+  it("GET pki/crl/rotate rebuilds every issuer's CRL now: a new CRL number, still listing what was revoked", async () => {
     const issued = await client.write('pki/issue/device', { common_name: 'rotate-me' });
     await client.write('pki/revoke', { serial_number: issued.data.serial_number });
     const number = (pem: string) => openssl(['crl', '-noout', '-crlnumber', '-in', { file: pem }]).out.trim();
-    const before = await fetch(`${sb.url}/v1/pki/crl/pem`).then((r) => r.text());
+    const before = await fetch(`${sb.url}/v1/pki/issuer/devices/crl/pem`).then((r) => r.text());
+    const rootBefore = await fetch(`${sb.url}/v1/pki/crl/pem`).then((r) => r.text());
     const rotated = await client.read('pki/crl/rotate');
     expect(rotated.data).toEqual({ success: true });
-    const after = await fetch(`${sb.url}/v1/pki/crl/pem`).then((r) => r.text());
+    expect(number(await fetch(`${sb.url}/v1/pki/crl/pem`).then((r) => r.text()))).not.toBe(number(rootBefore));
+    const after = await fetch(`${sb.url}/v1/pki/issuer/devices/crl/pem`).then((r) => r.text());
     expect(number(after)).not.toBe(number(before));
     expect(new x509.X509Crl(after).entries.map((e) => e.serialNumber.replace(/^00/, ''))).toContain(issued.data.serial_number.replace(/:/g, ''));
     // labgate's policy may rebuild it; a token without that grant may not.
@@ -367,9 +382,13 @@ describe('revocation', () => {
       message: 'certificate with serial 0a:0b not found.',
       response: { statusCode: 400 },
     });
-    const caSerial = Object.values(sb.state.pki.certs).find((c) => c.isCa)!.serialNumber;
-    await expect(client.write('pki/revoke', { serial_number: caSerial })).rejects.toMatchObject({
-      message: `adding issuer (id: ${sb.state.pki.defaultIssuerId}) to its own CRL is not allowed`,
+    const root = sb.state.pki.issuers[sb.state.pki.defaultIssuerId]!;
+    await expect(client.write('pki/revoke', { serial_number: root.serialNumber })).rejects.toMatchObject({
+      message: `adding issuer (id: ${root.id}) to its own CRL is not allowed`,
+    });
+    const devices = Object.values(sb.state.pki.issuers).find((i) => i.name === 'devices')!;
+    await expect(client.write('pki/revoke', { serial_number: devices.serialNumber })).rejects.toMatchObject({
+      message: `adding issuer (id: ${devices.id}) to its own CRL is not allowed`,
     });
   });
 
@@ -384,9 +403,9 @@ describe('revocation', () => {
 });
 
 describe('CA rotation', () => {
-  it('GIVEN rotateCa THEN ca/pem and ca_chain change, old certificates stay listed, and new ones verify only against the new CA', async () => {
+  it('GIVEN rotateCa THEN ca/pem and ca_chain change, old certificates stay listed, and new ones from the default issuer verify only against the new CA', async () => {
     const before = (await client.read('pki/ca/pem')) as unknown as string;
-    const old = await client.write('pki/issue/device', { common_name: 'before-rotation' });
+    const old = await client.write('pki/issue/server', { common_name: 'before-rotation.home.example.com' });
 
     const rotated = await sb.rotateCa();
     const after = (await client.read('pki/ca/pem')) as unknown as string;
@@ -395,10 +414,13 @@ describe('CA rotation', () => {
     expect((await fetch(`${sb.url}/v1/pki/ca_chain`).then((r) => r.text())).trim()).toBe(after);
     expect((await client.list('pki/certs')).data.keys).toContain(old.data.serial_number);
 
-    const fresh = await client.write('pki/issue/device', { common_name: 'after-rotation' });
+    const fresh = await client.write('pki/issue/server', { common_name: 'after-rotation.home.example.com' });
     expect(fresh.data.issuing_ca).toBe(after);
-    expect(verifies(after, fresh.data.certificate)).toBe(true);
-    expect(verifies(before, fresh.data.certificate)).toBe(false);
-    expect(verifies(before, old.data.certificate)).toBe(true);
+    expect(verifies(after, fresh.data.certificate, 'sslserver')).toBe(true);
+    expect(verifies(before, fresh.data.certificate, 'sslserver')).toBe(false);
+    expect(verifies(before, old.data.certificate, 'sslserver')).toBe(true);
+    // The devices intermediate was signed by the old root and still chains to it, as in OpenBao.
+    const device = await client.write('pki/issue/device', { common_name: 'after-rotation' });
+    expect(device.data.ca_chain).toEqual([devicesPem(), before]);
   });
 });

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { bitString, octetString, pemEncode, readChildren, readElement, sequence, tlv, unsignedInteger, utf8String, x509Time } from './der.js';
+import { resolveIssuer } from './issuer-store.js';
 import { buildLeafCertificate } from './leaf-certificate.js';
 import type { PkiMountState, PkiRole } from './openbao-state.js';
 import { encodeSubjectAltNames, isHostname } from './pki-names.js';
@@ -22,7 +23,7 @@ const OID_CN = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x03]);
 const OID_SAN = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x11]);
 
 /**
- * Adds many certificates signed by the default issuer, fast: one EC P-256 key pair for all,
+ * Adds many certificates signed by the role's issuer, fast: one EC P-256 key pair for all,
  * one template certificate built the normal way for `roleName`, then per certificate only the
  * serial, validity, subject and subjectAltName change, signed with node:crypto's synchronous
  * `sign`. Returns the colon-form serials. The caller reports the change.
@@ -33,9 +34,10 @@ export async function addBulkCertificates(
   specs: BulkCertificateSpec[],
   opts: { now: number; roleName?: string },
 ): Promise<string[]> {
-  const issuer = pki.issuers[pki.defaultIssuerId]!;
-  const keys = await keyring.keys(issuer);
   const role: PkiRole = pki.roles[opts.roleName ?? 'device'] ?? Object.values(pki.roles)[0]!;
+  // Signed by the role's issuer, as `issue/<role>` would (the device role names the devices intermediate).
+  const issuer = resolveIssuer(pki, role.issuer_ref) ?? pki.issuers[pki.defaultIssuerId]!;
+  const keys = await keyring.keys(issuer);
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
 

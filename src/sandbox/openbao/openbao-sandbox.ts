@@ -9,6 +9,7 @@ import { envelope, noHandler, OpenBaoHttpError, permissionDenied, unsupportedOpe
 import { LIST_MARKER_HEADER, ListVerbSocket } from './list-verb-rewriter.js';
 import type { Capability, OpenBaoState } from './openbao-state.js';
 import { PkiEngine } from './pki-engine.js';
+import { upgradePkiState } from './issuer-store.js';
 import { IssuerKeyring } from './pki-issuer.js';
 import { handlePkiRequest, isUnauthenticatedPkiPath, type Operation } from './pki-routes.js';
 import { parseGoBool, type RequestBody } from './request-fields.js';
@@ -76,6 +77,7 @@ export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<
   const now = opts.now ?? Date.now;
   const faults = opts.faults ?? new FaultInjector();
   const changed = () => opts.onChange?.();
+  upgradePkiState(state.pki);
   const keyring = new IssuerKeyring();
   const tokens = new TokenStore(state.auth, now, changed);
   const engine = new PkiEngine({ pki: state.pki, keyring, now, changed });

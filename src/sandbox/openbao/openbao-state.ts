@@ -89,14 +89,53 @@ export interface PkiRole {
 
 export interface PkiIssuer {
   id: string;
+  /** "" until someone names it (`issuer_name`); roles may refer to it by either. */
   name: string;
+  /** The key in the mount this issuer signs with. */
+  keyId: string;
   keyType: 'ec' | 'rsa';
+  /** Colon form, as `LIST issuers` reports it. */
+  serialNumber: string;
   certificatePem: string;
   /** PKCS#8 PEM. */
   privateKeyPem: string;
+  /** This issuer, then each parent up to a root, as OpenBao computes `ca_chain`. */
+  caChain: string[];
   /** OpenBao's issuer setting; its default is "err". */
   leafNotAfterBehavior: 'err' | 'truncate' | 'permit';
+  /** Subset of read-only, issuing-certificates, crl-signing, ocsp-signing. */
+  usage: string[];
+  /** Authority information access written into what it signs; absent = the mount's config/urls. */
+  aia?: AiaUrls;
   crl: { number: number; pem: string; thisUpdate: number; nextUpdate: number };
+}
+
+/** `config/urls` (and an issuer's own AIA fields). */
+export interface AiaUrls {
+  issuingCertificates: string[];
+  crlDistributionPoints: string[];
+  deltaCrlDistributionPoints: string[];
+  ocspServers: string[];
+  enableTemplating: boolean;
+}
+
+/** A key made by `intermediate/generate/internal`, waiting for its certificate (`intermediate/set-signed`). */
+export interface PkiKey {
+  id: string;
+  name: string;
+  keyType: 'ec' | 'rsa';
+  /** PKCS#8 PEM. */
+  privateKeyPem: string;
+}
+
+/** The last `tidy` run, as `tidy-status` reports it (times in unix ms). */
+export interface TidyRun {
+  config: Record<string, number | boolean | string>;
+  state: 'Running' | 'Finished';
+  timeStarted: number;
+  timeFinished?: number;
+  certStoreDeletedCount: number;
+  revokedCertDeletedCount: number;
 }
 
 export interface StoredCertificate {
@@ -125,8 +164,13 @@ export interface PkiMountState {
   roles: Record<string, PkiRole>;
   issuers: Record<string, PkiIssuer>;
   defaultIssuerId: string;
+  /** Keys without an issuer yet, by id. */
+  keys: Record<string, PkiKey>;
+  /** `config/urls`. */
+  urls: AiaUrls;
   /** Keyed by hyphen-form serial, like OpenBao's storage. */
   certs: Record<string, StoredCertificate>;
+  tidy?: TidyRun;
 }
 
 export interface OpenBaoState {

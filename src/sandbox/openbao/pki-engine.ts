@@ -4,6 +4,9 @@ import { promisify } from 'node:util';
 import { pemDecode, pemEncode } from './der.js';
 import { formatGoDuration, rfc3339Nano } from './durations.js';
 import { jsonResult, listResult, notFound, OpenBaoHttpError, userError, type HandlerResult } from './http-envelope.js';
+import { describePublicKey, parseCsr, type CsrInfo, type KeyType } from './csr-parsing.js';
+import { issuerForSigning } from './intermediate-ca.js';
+import { isRoot, resolveIssuer } from './issuer-store.js';
 import { buildLeafCertificate } from './leaf-certificate.js';
 import type { PkiIssuer, PkiMountState, PkiRole, StoredCertificate } from './openbao-state.js';
 import { generateRootIssuer, installRootIssuer, rebuildCrl, trimPem, type IssuerKeyring } from './pki-issuer.js';
@@ -24,11 +27,9 @@ import { x509 } from '../../pki/x509.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-type KeyType = 'rsa' | 'ec' | 'ed25519';
 type Format = 'pem' | 'der' | 'pem_bundle';
 
 const EC_CURVES: Record<number, string> = { 224: 'secp224r1', 256: 'prime256v1', 384: 'secp384r1', 521: 'secp521r1' };
-const CURVE_BITS: Record<string, number> = { secp224r1: 224, prime256v1: 256, secp384r1: 384, secp521r1: 521 };
 
 export interface PkiEngineDeps {
   pki: PkiMountState;
@@ -38,15 +39,6 @@ export interface PkiEngineDeps {
   changed: () => void;
 }
 
-interface CsrInfo {
-  commonName: string;
-  sans: SubjectAltNames;
-  spki: Buffer;
-  keyType: KeyType;
-  keyBits: number;
-  hasBasicConstraints: boolean;
-  verify: () => Promise<boolean>;
-}
 
 /**
  * The PKI secrets engine of one mount: issue, sign, list, fetch, revoke, CRL. Behaviour and
@@ -54,7 +46,7 @@ interface CsrInfo {
  * path_fetch.go, path_revoke.go). No HTTP here; see pki-routes.ts.
  */
 export class PkiEngine {
-  constructor(private readonly deps: PkiEngineDeps) {}
+  constructor(readonly deps: PkiEngineDeps) {}
 
   private get pki() {
     return this.deps.pki;
@@ -66,15 +58,16 @@ export class PkiEngine {
     return role;
   }
 
+  /** The issuer to sign with: by id, name or "default"; it must hold its key and may issue. */
   issuer(ref: string): PkiIssuer {
-    const id = ref === 'default' || ref === '' ? this.pki.defaultIssuerId : ref;
-    const issuer = this.pki.issuers[id] ?? Object.values(this.pki.issuers).find((i) => i.name === ref);
-    if (!issuer) throw userError(`could not fetch the CA certificate (was one set?): unable to find PKI issuer for reference: ${ref}`);
-    return issuer;
+    return issuerForSigning(this.pki, ref);
   }
 
+  /** The default issuer (ca/pem, ca_chain, crl); OpenBao answers 500 without one. */
   defaultIssuer(): PkiIssuer {
-    return this.issuer('default');
+    const issuer = resolveIssuer(this.pki, 'default');
+    if (!issuer) throw new OpenBaoHttpError(500, ['no default issuer currently configured']);
+    return issuer;
   }
 
   /** `POST <mount>/issue/<role>`: generates a key pair and a certificate for it. */
@@ -304,9 +297,9 @@ export class PkiEngine {
   }
 
   private certificateData(certificate: x509.X509Certificate, issuer: PkiIssuer, format: Format, body: RequestBody) {
-    const removeRoots = boolField(body, 'remove_roots_from_chain');
-    // A root issuer's chain is itself; remove_roots_from_chain leaves nothing, so the field is omitted.
-    const chainPems = removeRoots ? [] : [issuer.certificatePem];
+    // The issuer's chain up to its root; remove_roots_from_chain drops self-signed ones, and
+    // an empty chain is omitted.
+    const chainPems = boolField(body, 'remove_roots_from_chain') ? issuer.caChain.filter((pem) => !isRoot(pem)) : issuer.caChain;
     const der = (pem: string) => Buffer.from(new x509.X509Certificate(pem).rawData).toString('base64');
     const data: Record<string, unknown> = {
       expiration: Math.floor(certificate.notAfter.getTime() / 1000),
@@ -386,7 +379,7 @@ export class PkiEngine {
   async readCertJson(serial: string): Promise<HandlerResult> {
     if (serial === 'ca') return jsonResult(this.fetchData(this.defaultIssuer().certificatePem));
     if (serial === 'ca_chain') {
-      const chain = this.defaultIssuer().certificatePem;
+      const chain = this.defaultIssuer().caChain.join('\n');
       return jsonResult({ ...this.fetchData(chain), ca_chain: chain });
     }
     if (serial === 'crl' || serial === 'delta-crl') return jsonResult(this.fetchData((await this.freshCrl()).pem));
@@ -429,7 +422,7 @@ export class PkiEngine {
 
   /** `GET <mount>/ca_chain`: the default issuer's chain as PEM (sic: application/pkix-cert). */
   readCaChain(): HandlerResult {
-    return { kind: 'raw', contentType: 'application/pkix-cert', body: this.defaultIssuer().certificatePem };
+    return { kind: 'raw', contentType: 'application/pkix-cert', body: this.defaultIssuer().caChain.join('\n') };
   }
 
   /** `GET <mount>/crl` (DER) and `GET <mount>/crl/pem`. */
@@ -476,10 +469,8 @@ export class PkiEngine {
     if (!cert) throw userError(`certificate with serial ${serial} not found.`);
     serial = cert.serialNumber;
 
-    if (cert.isCa) {
-      const owner = Object.values(this.pki.issuers).find((i) => i.certificatePem === cert.certificatePem);
-      throw userError(`adding issuer (id: ${owner?.id ?? cert.issuerId}) to its own CRL is not allowed`);
-    }
+    const owner = Object.values(this.pki.issuers).find((i) => i.serialNumber === cert.serialNumber);
+    if (owner) throw userError(`adding issuer (id: ${owner.id}) to its own CRL is not allowed`);
     if (cert.revokedAt !== undefined) return jsonResult(revocationData(cert.revokedAt));
 
     const now = this.deps.now();
@@ -612,58 +603,6 @@ function exportPrivateKey(key: KeyObject, keyType: KeyType, format: Format, keyF
   const type = keyFormat === 'pkcs8' || keyType === 'ed25519' ? 'pkcs8' : keyType === 'rsa' ? 'pkcs1' : 'sec1';
   if (format === 'der') return key.export({ type, format: 'der' }).toString('base64');
   return key.export({ type, format: 'pem' }).toString().trim();
-}
-
-/** Parses a PEM CSR the way OpenBao's signCert does (pem.Decode, then x509.ParseCertificateRequest). */
-async function parseCsr(pem: string): Promise<CsrInfo> {
-  if (pem === '') throw userError('"csr" is empty');
-  const block = /-----BEGIN ([^-\r\n]+)-----([\s\S]*?)-----END \1-----/.exec(pem);
-  if (!block) throw userError('csr contains no data');
-  let csr: x509.Pkcs10CertificateRequest;
-  try {
-    csr = new x509.Pkcs10CertificateRequest(Buffer.from(block[2]!.replace(/\s+/g, ''), 'base64'));
-  } catch (err) {
-    throw userError(`certificate request could not be parsed: ${(err as Error).message}`);
-  }
-  const spki = Buffer.from(csr.publicKey.rawData);
-  let key: { keyType: KeyType; keyBits: number };
-  try {
-    key = describePublicKey(spki);
-  } catch {
-    throw userError(
-      'Refusing to sign CSR with empty PublicKey. This usually means the SubjectPublicKeyInfo field has an OID not recognized by Go, such as 1.2.840.113549.1.1.10 for rsaPSS.',
-    );
-  }
-  const sanExt = csr.getExtension('2.5.29.17');
-  return {
-    commonName: csr.subjectName.getField('CN')[0] ?? '',
-    sans: sanExt ? decodeSubjectAltNames(Buffer.from(sanExt.value)) : { dnsNames: [], emails: [], ips: [], uris: [], otherSans: [] },
-    spki,
-    ...key,
-    hasBasicConstraints: csr.getExtension('2.5.29.19') !== null,
-    verify: async () => {
-      try {
-        return await csr.verify();
-      } catch {
-        return false;
-      }
-    },
-  };
-}
-
-/** Key type and size of a SubjectPublicKeyInfo; throws for algorithms OpenBao does not sign. */
-function describePublicKey(spki: Buffer): { keyType: KeyType; keyBits: number } {
-  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-  switch (key.asymmetricKeyType) {
-    case 'rsa':
-      return { keyType: 'rsa', keyBits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
-    case 'ec':
-      return { keyType: 'ec', keyBits: CURVE_BITS[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 0 };
-    case 'ed25519':
-      return { keyType: 'ed25519', keyBits: 0 };
-    default:
-      throw new Error(`unsupported key type ${key.asymmetricKeyType}`);
-  }
 }
 
 /** signCert's key checks: type must match the role; sizes at least the role's and OpenBao's minimums. */

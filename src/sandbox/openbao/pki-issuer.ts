@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPair, randomUUID, type Ke
 import { promisify } from 'node:util';
 import { pemEncode, unsignedInteger } from './der.js';
 import type { PkiIssuer, PkiMountState, StoredCertificate } from './openbao-state.js';
+import { ALL_ISSUER_USAGES, rebuildIssuerChains } from './issuer-store.js';
 import { colonSerial, hyphenSerial, randomSerialBytes, serialHex } from './serials.js';
 import { subtle, x509, type CryptoKey, type SigningAlgorithm } from '../../pki/x509.js';
 
@@ -21,8 +22,19 @@ export function signingAlgorithm(keyType: 'ec' | 'rsa'): SigningAlgorithm {
   return keyType === 'ec' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 }
 
-function importAlgorithm(keyType: 'ec' | 'rsa') {
-  return keyType === 'ec' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+const WEB_CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+
+/** The WebCrypto import parameters for an issuer key (its curve read from the key itself). */
+function importAlgorithm(key: KeyObject) {
+  return key.asymmetricKeyType === 'ec'
+    ? { name: 'ECDSA', namedCurve: WEB_CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'P-256' }
+    : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+}
+
+/** A PKCS#8 key as a WebCrypto signing key. */
+export function importSigningKey(keyObject: KeyObject): Promise<CryptoKey> {
+  const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'der' });
+  return subtle.importKey('pkcs8', pkcs8, importAlgorithm(keyObject), false, ['sign']);
 }
 
 /** Caches parsed issuer keys and orders per-issuer work; one per sandbox so instances share nothing. */
@@ -51,8 +63,7 @@ export class IssuerKeyring {
 
 async function loadIssuerKeys(issuer: PkiIssuer): Promise<IssuerKeys> {
   const keyObject = createPrivateKey(issuer.privateKeyPem);
-  const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'der' });
-  const signingKey = await subtle.importKey('pkcs8', pkcs8, importAlgorithm(issuer.keyType), false, ['sign']);
+  const signingKey = await importSigningKey(keyObject);
   return {
     certificate: new x509.X509Certificate(issuer.certificatePem),
     signingKey,
@@ -87,8 +98,7 @@ export async function generateRootIssuer(opts: {
       : await generateKeyPairAsync('rsa', { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const algorithm = signingAlgorithm(opts.keyType);
-  const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
-  const signingKey = await subtle.importKey('pkcs8', pkcs8, importAlgorithm(opts.keyType), false, ['sign']);
+  const signingKey = await importSigningKey(privateKey);
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   const serial = colonSerial(randomSerialBytes());
   const notBefore = new Date(Math.floor((opts.now - 30_000) / 1000) * 1000);
@@ -109,13 +119,18 @@ export async function generateRootIssuer(opts: {
     ],
   });
   const id = randomUUID();
+  const certificatePem = trimPem(certificate.toString('pem'));
   const issuer: PkiIssuer = {
     id,
     name: opts.name,
+    keyId: randomUUID(),
     keyType: opts.keyType,
-    certificatePem: trimPem(certificate.toString('pem')),
+    serialNumber: serial,
+    certificatePem,
     privateKeyPem,
+    caChain: [certificatePem],
     leafNotAfterBehavior: 'err',
+    usage: [...ALL_ISSUER_USAGES],
     crl: { number: 0, pem: '', thisUpdate: 0, nextUpdate: 0 },
   };
   const stored: StoredCertificate = {
@@ -143,6 +158,7 @@ export async function installRootIssuer(
   pki.issuers[root.issuer.id] = root.issuer;
   pki.certs[hyphenSerial(root.stored.serialNumber)] = root.stored;
   pki.defaultIssuerId = root.issuer.id;
+  rebuildIssuerChains(pki);
   await rebuildCrl(pki, root.issuer, keyring, now);
 }
 

@@ -1,6 +1,8 @@
 import { noHandler, unsupportedOperation, type HandlerResult } from './http-envelope.js';
 import type { PkiEngine } from './pki-engine.js';
-import type { RequestBody } from './request-fields.js';
+import { generateIntermediate, setSignedIntermediate, signIntermediate } from './intermediate-ca.js';
+import { listIssuers, readIssuer, readIssuerCertificate, readIssuerCrl, readUrls, updateIssuer, writeUrls } from './issuer-endpoints.js';
+import { stringField, type RequestBody } from './request-fields.js';
 
 export type Operation = 'read' | 'list' | 'update' | 'delete' | 'patch';
 
@@ -19,7 +21,7 @@ const SERIAL = '[0-9A-Fa-f:-]+';
 
 /** Fetch paths OpenBao serves without a token (PathsSpecial.Unauthenticated of the PKI backend). */
 export function isUnauthenticatedPkiPath(subpath: string): boolean {
-  return /^(ca|ca\/pem|ca_chain|crl|crl\/pem|cert\/.+)$/.test(subpath);
+  return /^(ca|ca\/pem|ca_chain|crl|crl\/pem|cert\/.+|issuers|issuer\/[^/]+\/(json|pem|der|crl|crl\/pem|crl\/der))$/.test(subpath);
 }
 
 type Route = {
@@ -45,6 +47,22 @@ function routes(engine: PkiEngine): Route[] {
     { pattern: /^crl(\/pem)?$/, ops: { read: (m) => engine.readCrl(m[1] !== undefined) } },
     { pattern: /^crl\/rotate$/, ops: { read: () => engine.rotateCrl() } },
     { pattern: /^roles$/, ops: { list: () => engine.listRoles() } },
+    { pattern: /^issuers$/, ops: { list: (_m, r) => listIssuers(engine.deps, r.query) } },
+    {
+      pattern: new RegExp(`^issuer/(${NAME})$`),
+      ops: {
+        read: (m) => readIssuer(engine.deps, m[1]!),
+        update: (m, r) => updateIssuer(engine.deps, m[1]!, r.body, false),
+        patch: (m, r) => updateIssuer(engine.deps, m[1]!, r.body, true),
+      },
+    },
+    { pattern: new RegExp(`^issuer/(${NAME})/(json|pem|der)$`), ops: { read: (m) => readIssuerCertificate(engine.deps, m[1]!, m[2] as 'json') } },
+    { pattern: new RegExp(`^issuer/(${NAME})/crl(?:/(pem|der))?$`), ops: { read: (m) => readIssuerCrl(engine.deps, m[1]!, (m[2] ?? 'json') as 'json') } },
+    { pattern: /^intermediate\/generate\/(internal|exported)$/, ops: { update: (m, r) => generateIntermediate(engine.deps, m[1] === 'exported', r.body) } },
+    { pattern: /^root\/sign-intermediate$/, ops: { update: (_m, r) => signIntermediate(engine.deps, stringField(r.body, 'issuer_ref', 'default'), r.body) } },
+    { pattern: new RegExp(`^issuer/(${NAME})/sign-intermediate$`), ops: { update: (m, r) => signIntermediate(engine.deps, m[1]!, r.body) } },
+    { pattern: /^intermediate\/set-signed$/, ops: { update: (_m, r) => setSignedIntermediate(engine.deps, r.body) } },
+    { pattern: /^config\/urls$/, ops: { read: () => readUrls(engine.deps), update: (_m, r) => writeUrls(engine.deps, r.body) } },
     { pattern: new RegExp(`^roles/(${NAME})$`), ops: { read: (m) => engine.readRole(m[1]!) } },
   ];
 }

@@ -1,10 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { defaultHomelab, type Homelab } from '../homelab.js';
 import type { OpenBaoPolicy, OpenBaoState, PkiRole } from './openbao-state.js';
+import type { HandlerResult } from './http-envelope.js';
+import { generateIntermediate, setSignedIntermediate, signIntermediate } from './intermediate-ca.js';
+import { updateIssuer } from './issuer-endpoints.js';
+import { emptyAia } from './issuer-store.js';
 import { generateRootIssuer, installRootIssuer, IssuerKeyring } from './pki-issuer.js';
 import { newTokenId } from './token-store.js';
 
 const HOUR = 3600;
+
+/** The name of the issuer the seeded `device` role signs with. */
+export const DEVICE_ISSUER = 'devices';
 
 /** A PKI role with OpenBao's defaults (builtin/logical/pki/path_roles.go), then `overrides`. */
 export function pkiRole(overrides: Partial<PkiRole> = {}): PkiRole {
@@ -105,9 +112,10 @@ export interface SeedOpenBaoOptions {
 }
 
 /**
- * A fresh OpenBao: root token, the PKI mount with roles `device` (client certificates, any
- * name, RSA 2048, max 8760h) and `server` (serverAuth for names under the homelab domain,
- * EC P-256, max 2160h), a newly generated root CA as default issuer with an empty CRL, and
+ * A fresh OpenBao: root token, the PKI mount with a newly generated root CA as default issuer,
+ * an intermediate issuer `devices` signed by it, roles `device` (clientAuth only, any name,
+ * RSA 2048, max 8760h, issued by `devices`) and `server` (serverAuth only for names under the
+ * homelab domain, EC P-256, max 2160h, issued by the root), each issuer with an empty CRL, and
  * labgate's AppRole and Kubernetes logins bound to a policy covering what labgate needs.
  */
 export async function seedOpenBaoState(opts: SeedOpenBaoOptions = {}): Promise<OpenBaoState> {
@@ -130,6 +138,9 @@ export async function seedOpenBaoState(opts: SeedOpenBaoOptions = {}): Promise<O
       // labgate names the certificate (device CN, owner URI) also when it signs a CSR.
       use_csr_common_name: false,
       use_csr_sans: false,
+      // Device certificates come from their own intermediate, so a chain that trusts it
+      // trusts no server certificate of the mount.
+      issuer_ref: DEVICE_ISSUER,
     }),
     server: pkiRole({
       allowed_domains: [homelab.domain],
@@ -142,6 +153,7 @@ export async function seedOpenBaoState(opts: SeedOpenBaoOptions = {}): Promise<O
       key_bits: 256,
       ttl: 720 * HOUR,
       max_ttl: 2160 * HOUR,
+      issuer_ref: 'default',
     }),
   };
   for (const [name, overrides] of Object.entries(opts.roles ?? {})) {
@@ -203,6 +215,8 @@ export async function seedOpenBaoState(opts: SeedOpenBaoOptions = {}): Promise<O
       roles,
       issuers: {},
       defaultIssuerId: '',
+      keys: {},
+      urls: emptyAia(),
       certs: {},
     },
   };
@@ -214,6 +228,27 @@ export async function seedOpenBaoState(opts: SeedOpenBaoOptions = {}): Promise<O
     ttlSeconds: opts.caTtlSeconds ?? 87600 * HOUR,
     now,
   });
-  await installRootIssuer(state.pki, root, new IssuerKeyring(), now);
+  const keyring = new IssuerKeyring();
+  await installRootIssuer(state.pki, root, keyring, now);
+  await addDeviceIssuer(state, keyring, now, opts.caKeyType ?? 'ec', homelab.domain);
   return state;
+}
+
+/**
+ * The device intermediate, made the way docs/openbao.md tells an operator to: generate a key
+ * and CSR in the mount, sign it with the root, import it, name it `devices`.
+ */
+async function addDeviceIssuer(state: OpenBaoState, keyring: IssuerKeyring, now: number, keyType: 'ec' | 'rsa', domain: string) {
+  const deps = { pki: state.pki, keyring, now: () => now, changed: () => {} };
+  const commonName = `labgate sandbox devices CA (${domain})`;
+  const csr = dataOf(await generateIntermediate(deps, false, { common_name: commonName, key_type: keyType, key_name: DEVICE_ISSUER }));
+  const signed = dataOf(await signIntermediate(deps, 'default', { csr: csr.csr, common_name: commonName, ttl: `${43800 * HOUR}s` }));
+  const imported = dataOf(await setSignedIntermediate(deps, { certificate: signed.certificate }));
+  const id = (imported.imported_issuers as string[])[0]!;
+  updateIssuer(deps, id, { issuer_name: DEVICE_ISSUER }, true);
+}
+
+function dataOf(result: HandlerResult): Record<string, unknown> {
+  if (result.kind !== 'json') throw new Error(`expected a JSON answer, got ${result.kind}`);
+  return result.data as Record<string, unknown>;
 }
