@@ -234,6 +234,13 @@ export class NodeVaultOpenBao implements OpenBaoPort {
     return pemBlocks(chain);
   }
 
+  async issuerChain(ref: string): Promise<string[]> {
+    const path = this.path(`issuer/${encodeURIComponent(ref)}/json`);
+    const res = await this.call('GET', path, () => this.client.read(path));
+    const chain = (res.data as Record<string, unknown>).ca_chain;
+    return Array.isArray(chain) ? chain.flatMap((p) => pemBlocks(String(p))) : [];
+  }
+
   async crlPem(): Promise<string> {
     const path = this.path('cert/crl');
     const res = await this.call('GET', path, () => this.client.read(path));

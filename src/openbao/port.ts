@@ -68,6 +68,8 @@ export interface OpenBaoPort {
   rotateCrl(): Promise<void>;
   /** `GET <mount>/ca_chain`: the default issuer's chain, leaf-most first. */
   caChain(): Promise<string[]>;
+  /** `GET <mount>/issuer/<ref>/json`: that issuer (id, name or "default") and its parents, leaf-most first. */
+  issuerChain(ref: string): Promise<string[]>;
   /** `GET <mount>/crl/pem`. */
   crlPem(): Promise<string>;
 }

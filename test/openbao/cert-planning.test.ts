@@ -20,6 +20,7 @@ const emptyBao: OpenBaoPort = {
   revoke: async () => Promise.reject(new Error('not in a plan')),
   rotateCrl: async () => {},
   caChain: async () => [],
+  issuerChain: async () => [],
   crlPem: async () => '',
 };
 

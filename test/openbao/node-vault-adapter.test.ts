@@ -109,14 +109,14 @@ describe('the PKI calls', () => {
     bao = adapter({ method: 'token', token: sb.rootToken }, 1500);
   });
 
-  it('GIVEN 2,500 certificates THEN listCertificates reads every page of certs/detailed (the CA included) with names and expiry', async () => {
+  it('GIVEN 2,500 certificates THEN listCertificates reads every page of certs/detailed (the root and the devices CA included) with names and expiry', async () => {
     const notAfter = new Date(clock + 40 * 86_400_000);
     await sb.addCertificates(Array.from({ length: 2500 }, (_, i) => ({ commonName: `bulk-${i}`, notAfter })));
     const n = sb.requests.length;
     const all = await bao.listCertificates();
-    expect(all).toHaveLength(2501);
+    expect(all).toHaveLength(2502);
     expect(since(n).filter((r) => r.startsWith('LIST'))).toEqual(['LIST /v1/pki/certs/detailed 200', 'LIST /v1/pki/certs/detailed 200', 'LIST /v1/pki/certs/detailed 200']);
-    expect(new Set(all.map((c) => c.serial)).size).toBe(2501);
+    expect(new Set(all.map((c) => c.serial)).size).toBe(2502);
     const one = all.find((c) => c.commonName === 'bulk-7')!;
     expect(one.serial).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2})+$/);
     expect(one.notAfter).toBe(Math.floor(notAfter.getTime() / 1000) * 1000);
@@ -125,7 +125,9 @@ describe('the PKI calls', () => {
   it('GIVEN an issue THEN the answer has serial, certificate, chain, key and expiry; readCertificate and revoke work on the serial in either form', async () => {
     const issued = await bao.issue('device', { commonName: 'adapter-test', uriSans: ['urn:labgate:device:shell:bob:adapter-test'], ttlSeconds: 3600, keyType: 'rsa', keyBits: 2048 });
     expect(issued.privateKeyPem).toMatch(pemBlock('PRIVATE KEY'));
-    expect(issued.caChainPem).toHaveLength(1);
+    // The device role's issuer is the devices intermediate: its chain is it, then the root.
+    expect(issued.caChainPem).toEqual(await bao.issuerChain('devices'));
+    expect(issued.caChainPem).toHaveLength(2);
     expect(issued.expiresAt).toBe(Math.floor((clock + 3600_000) / 1000) * 1000);
     expect((await bao.readCertificate(issued.serial.replace(/:/g, '-').toUpperCase()))?.certificatePem).toBe(issued.certificatePem.trim());
     const revoked = await bao.revoke(issued.serial);
