@@ -156,7 +156,7 @@ describe('building an intermediate the way an operator does', () => {
       method: 'PATCH',
       headers: { 'X-Vault-Token': sb.rootToken, 'Content-Type': 'application/merge-patch+json' },
       body: JSON.stringify({ leaf_not_after_behavior: 'truncate' }),
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<{ data: Record<string, unknown> }>);
     expect(patched.data).toMatchObject({ issuer_name: 'devices', leaf_not_after_behavior: 'truncate' });
     const written = await root.write('pki/issuer/devices', { issuer_name: 'devices' });
     expect(written.data.leaf_not_after_behavior).toBe('err');

@@ -21,7 +21,7 @@ import {
   toAsciiHostname,
   type SubjectAltNames,
 } from './pki-names.js';
-import { boolField, commaListField, durationField, intField, stringField, type RequestBody } from './request-fields.js';
+import { boolField, commaListField, durationField, intField, pageOf, stringField, type RequestBody } from './request-fields.js';
 import { colonSerial, colonSerialFromHex, hyphenSerial, hyphenToColon, randomSerialBytes, serialHex } from './serials.js';
 import { x509 } from '../../pki/x509.js';
 
@@ -328,27 +328,33 @@ export class PkiEngine {
   }
 
   /** `LIST <mount>/certs`: colon-form serials in storage order (sorted), paged by after/limit. */
-  listCerts(query: URLSearchParams): HandlerResult {
-    return listResult(this.page(Object.keys(this.pki.certs), query).map(hyphenToColon));
+  listCerts(body: RequestBody): HandlerResult {
+    return listResult(pageOf(Object.keys(this.pki.certs), body).map(hyphenToColon));
   }
 
-  /** `LIST <mount>/certs/detailed`: keys plus key_info per certificate. */
-  listCertsDetailed(query: URLSearchParams): HandlerResult {
-    const keys = this.page(Object.keys(this.pki.certs), query);
+  /**
+   * `LIST <mount>/certs/detailed` (pathFetchCertListDetailed): keys plus key_info per
+   * certificate with subject CN, issuer DN, key type and size, validity, and at most five DNS
+   * names. No URIs: what else a certificate says needs `cert/<serial>`.
+   */
+  listCertsDetailed(body: RequestBody): HandlerResult {
+    const keys = pageOf(Object.keys(this.pki.certs), body);
     const info: Record<string, unknown> = {};
     const issuerNames = new Map<string, string>();
-    const issuerName = (id: string) => {
-      if (!issuerNames.has(id)) {
-        const issuer = this.pki.issuers[id];
-        issuerNames.set(id, issuer ? new x509.X509Certificate(issuer.certificatePem).subject : '');
+    const issuerName = (cert: StoredCertificate) => {
+      let name = issuerNames.get(cert.issuerId);
+      if (name === undefined) {
+        const issuer = this.pki.issuers[cert.issuerId];
+        name = issuer ? goDistinguishedName(new x509.X509Certificate(issuer.certificatePem).subjectName) : goDistinguishedName(new x509.X509Certificate(cert.certificatePem).issuerName);
+        issuerNames.set(cert.issuerId, name);
       }
-      return issuerNames.get(id)!;
+      return name;
     };
     for (const key of keys) {
       const cert = this.pki.certs[key]!;
       info[hyphenToColon(key)] = {
         common_name: cert.commonName,
-        issuer: issuerName(cert.issuerId),
+        issuer: issuerName(cert),
         key_type: cert.keyType,
         // OpenBao reports a fixed 256 for Ed25519.
         key_bits: cert.keyType === 'ed25519' ? 256 : cert.keyBits,
@@ -361,18 +367,9 @@ export class PkiEngine {
   }
 
   /** `LIST <mount>/certs/revoked`. */
-  listRevoked(query: URLSearchParams): HandlerResult {
+  listRevoked(body: RequestBody): HandlerResult {
     const revoked = Object.keys(this.pki.certs).filter((k) => this.pki.certs[k]!.revokedAt !== undefined);
-    return listResult(this.page(revoked, query).map(hyphenToColon));
-  }
-
-  private page(keys: string[], query: URLSearchParams): string[] {
-    const sorted = [...keys].sort();
-    const after = query.get('after') ?? '';
-    const limit = Number.parseInt(query.get('limit') ?? '', 10);
-    const start = after ? sorted.findIndex((k) => k > after) : 0;
-    const from = start < 0 ? sorted.length : start;
-    return sorted.slice(from, Number.isInteger(limit) && limit > 0 ? from + limit : undefined);
+    return listResult(pageOf(revoked, body).map(hyphenToColon));
   }
 
   /** `GET <mount>/cert/<serial>` (also ca, ca_chain, crl) as JSON. */
@@ -631,4 +628,16 @@ function parseRfc3339(value: string): number {
 /** Go's time.Time.String() in UTC, for the not-before/not-after messages. */
 function goTime(ms: number): string {
   return `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`;
+}
+
+const GO_ATTRIBUTE_NAMES: Record<string, string> = { CN: 'CN', O: 'O', OU: 'OU', C: 'C', L: 'L', ST: 'ST', STREET: 'STREET', street: 'STREET', postalCode: 'POSTALCODE', serialNumber: 'SERIALNUMBER' };
+
+/** Go's pkix.Name.String(): RDNs last to first, joined by "," (RFC 2253). */
+export function goDistinguishedName(name: x509.Name): string {
+  const escape = (v: string) => v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+  return name
+    .toJSON()
+    .map((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((v) => `${GO_ATTRIBUTE_NAMES[type] ?? type}=${escape(v)}`)).join('+'))
+    .reverse()
+    .join(',');
 }

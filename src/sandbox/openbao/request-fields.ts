@@ -61,3 +61,12 @@ export function parseGoBool(value: string): boolean | undefined {
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
   return undefined;
 }
+
+/** Storage.ListPage: the sorted keys after `after` (need not exist), at most `limit` (≤ 0: all). */
+export function pageOf(keys: string[], body: RequestBody): string[] {
+  const sorted = [...keys].sort();
+  const after = stringField(body, 'after');
+  const limit = intField(body, 'limit');
+  const from = after ? sorted.filter((k) => k > after) : sorted;
+  return limit > 0 ? from.slice(0, limit) : from;
+}
