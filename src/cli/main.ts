@@ -23,8 +23,8 @@ Usage: labgate <command> [options]
   shell [--as USER] [--json]
                             the terminal chat; reads commands from stdin when it is not a terminal
   plan "<slash command>"    print the plan for a command against live state; changes nothing
-  sandbox [--state FILE] [--env-file FILE]
-                            run the simulated homelab on loopback until stopped
+  sandbox [--state FILE] [--env-file FILE] [--router-tls]
+                            run the simulated homelab on loopback until stopped (--router-tls: api-ssl)
   config check [FILE]       validate labgate.yaml (default: $LABGATE_CONFIG) and the environment
   discord register          register the guild's slash commands (bulk overwrite; says what changed)
 
@@ -146,13 +146,15 @@ function waitForSignal(): Promise<void> {
 }
 
 async function sandboxCmd(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { state: { type: 'string' }, 'env-file': { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { state: { type: 'string' }, 'env-file': { type: 'string' }, 'router-tls': { type: 'boolean' } } });
   const stateFile = values.state ?? '.labgate/sandbox/state.json';
   const envFile = values['env-file'] ?? resolve(dirname(stateFile), 'sandbox.env');
+  const routerTls = values['router-tls'] ?? false;
   const { startSandbox } = await import('../sandbox/sandbox.js');
-  const sb = await startSandbox({ stateFile, envFile });
+  const sb = await startSandbox({ stateFile, envFile, routerTls });
+  const router = routerTls ? `  RouterOS api-ssl ${sb.router.host}:${sb.router.tlsPort} (CA ${sb.env.ROUTEROS_CA})\n` : '';
   process.stdout.write(
-    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\nIn another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`,
+    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n${router}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\nIn another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`,
   );
   await waitForSignal();
   await sb.close();
