@@ -79,11 +79,16 @@ export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<
   const { state } = opts;
   const now = opts.now ?? Date.now;
   const faults = opts.faults ?? new FaultInjector();
-  const changed = () => opts.onChange?.();
+  // Bumped on every mutation, so the engine may keep derived views (the sorted serials).
+  let version = 0;
+  const changed = () => {
+    version++;
+    opts.onChange?.();
+  };
   upgradePkiState(state.pki);
   const keyring = new IssuerKeyring();
   const tokens = new TokenStore(state.auth, now, changed);
-  const engine = new PkiEngine({ pki: state.pki, keyring, now, changed });
+  const engine = new PkiEngine({ pki: state.pki, keyring, now, changed, version: () => version });
   const listNonce = randomBytes(16).toString('hex');
   const requests: RecordedRequest[] = [];
   const sockets = new Set<net.Socket>();

@@ -37,6 +37,8 @@ export interface PkiEngineDeps {
   now: () => number;
   /** Called after every mutation of `pki`. */
   changed: () => void;
+  /** A number that changes with every mutation; without it nothing derived is kept. */
+  version?: () => number;
 }
 
 
@@ -46,7 +48,18 @@ export interface PkiEngineDeps {
  * path_fetch.go, path_revoke.go). No HTTP here; see pki-routes.ts.
  */
 export class PkiEngine {
+  private sorted?: { version: number; keys: string[] };
+
   constructor(readonly deps: PkiEngineDeps) {}
+
+  /** The storage keys of the certificates, sorted; kept between requests while nothing changes (a paged list reads it once per page). */
+  private certKeys(): string[] {
+    const version = this.deps.version?.();
+    if (version !== undefined && this.sorted?.version === version) return this.sorted.keys;
+    const keys = Object.keys(this.pki.certs).sort();
+    if (version !== undefined) this.sorted = { version, keys };
+    return keys;
+  }
 
   private get pki() {
     return this.deps.pki;
@@ -329,7 +342,7 @@ export class PkiEngine {
 
   /** `LIST <mount>/certs`: colon-form serials in storage order (sorted), paged by after/limit. */
   listCerts(body: RequestBody): HandlerResult {
-    return listResult(pageOf(Object.keys(this.pki.certs), body).map(hyphenToColon));
+    return listResult(pageOf(this.certKeys(), body).map(hyphenToColon));
   }
 
   /**
@@ -338,7 +351,7 @@ export class PkiEngine {
    * names. No URIs: what else a certificate says needs `cert/<serial>`.
    */
   listCertsDetailed(body: RequestBody): HandlerResult {
-    const keys = pageOf(Object.keys(this.pki.certs), body);
+    const keys = pageOf(this.certKeys(), body);
     const info: Record<string, unknown> = {};
     const issuerNames = new Map<string, string>();
     const issuerName = (cert: StoredCertificate) => {
