@@ -157,6 +157,26 @@ describe('sys endpoints (http/sys_health.go, sys_seal.go, sys_leader.go, vault/l
   });
 });
 
+describe('roles (path_roles.go pathRoleCreate, validateRole)', () => {
+  it('GIVEN a role written with issuer_ref=devices and client_flag=false THEN absent fields take their defaults and certificates come from that issuer', async () => {
+    const written = await asRoot('POST', '/v1/pki/roles/kiosk', { issuer_ref: 'devices', allow_any_name: true, server_flag: false, max_ttl: '48h' });
+    expect(written.status).toBe(200);
+    expect(written.json.data).toMatchObject({ issuer_ref: 'devices', server_flag: false, client_flag: true, key_type: 'rsa', key_bits: 2048, max_ttl: 172800, allow_localhost: true });
+    const issued = await asRoot('POST', '/v1/pki/issue/kiosk', { common_name: 'kiosk-1' });
+    expect(issued.json.data!.issuing_ca).toBe(Object.values(sb.state.pki.issuers).find((i) => i.name === 'devices')!.certificatePem);
+  });
+
+  it('GIVEN ttl above max_ttl or an unsupported key size THEN 400 and the role is not written; an issuer_ref that names nothing yet is kept with a warning', async () => {
+    expect((await asRoot('POST', '/v1/pki/roles/bad', { ttl: '2h', max_ttl: '1h' })).json.errors).toEqual(['"ttl" value must be less than "max_ttl" value']);
+    expect((await asRoot('POST', '/v1/pki/roles/bad', { key_type: 'rsa', key_bits: 1024 })).json.errors).toEqual(['unsupported bit length for RSA key: 1024']);
+    expect(sb.state.pki.roles.bad).toBeUndefined();
+    const later = await asRoot('POST', '/v1/pki/roles/later', { issuer_ref: 'not-yet' });
+    expect(later.json.warnings).toEqual(['Issuing Certificate was set to not-yet but no issuing certificate currently has that name']);
+    expect((await asRoot('DELETE', '/v1/pki/roles/later')).status).toBe(204);
+    expect((await asRoot('GET', '/v1/pki/roles/later')).status).toBe(404);
+  });
+});
+
 describe('PKI configuration and housekeeping (path_config_urls.go, path_tidy.go, path_fetch.go)', () => {
   it('GIVEN config/urls THEN it reads empty lists, stores given URLs, and refuses one without a scheme, changing nothing', async () => {
     expect((await asRoot('GET', '/v1/pki/config/urls')).json.data).toEqual({

@@ -2,6 +2,7 @@ import { noHandler, unsupportedOperation, type HandlerResult } from './http-enve
 import { generateIntermediate, setSignedIntermediate, signIntermediate } from './intermediate-ca.js';
 import { listIssuers, readIssuer, readIssuerCertificate, readIssuerCrl, readUrls, updateIssuer, writeUrls } from './issuer-endpoints.js';
 import type { PkiEngine } from './pki-engine.js';
+import { deleteRole, ROLE_FIELDS, writeRole } from './pki-roles.js';
 import { cancelTidy, startTidy, tidyStatus } from './pki-tidy.js';
 import { stringField, type RequestBody } from './request-fields.js';
 import {
@@ -13,7 +14,6 @@ import {
   NO_FIELDS,
   PAGING,
   REVOKE_FIELDS,
-  ROLE_NAME_FIELDS,
   SERIAL_FIELDS,
   SIGN_FIELDS,
   SIGN_INTERMEDIATE_FIELDS,
@@ -68,7 +68,11 @@ function routes(engine: PkiEngine): Route[] {
     { pattern: /^crl(\/pem)?$/, fields: NO_FIELDS, ops: { read: (m) => engine.readCrl(m[1] !== undefined) } },
     { pattern: /^crl\/rotate$/, fields: NO_FIELDS, ops: { read: () => engine.rotateCrl() } },
     { pattern: /^roles$/, fields: PAGING, ops: { list: () => engine.listRoles() } },
-    { pattern: new RegExp(`^roles/(${NAME})$`), fields: ROLE_NAME_FIELDS, ops: { read: (m) => engine.readRole(m[1]!) } },
+    {
+      pattern: new RegExp(`^roles/(${NAME})$`),
+      fields: ROLE_FIELDS,
+      ops: { read: (m) => engine.readRole(m[1]!), update: (m, r) => writeRole(deps, m[1]!, r.body), delete: (m) => deleteRole(deps, m[1]!) },
+    },
     { pattern: /^issuers$/, fields: PAGING, ops: { list: (_m, r) => listIssuers(deps, r.body) } },
     {
       pattern: new RegExp(`^issuer/(${NAME})$`),

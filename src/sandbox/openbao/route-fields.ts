@@ -144,5 +144,4 @@ export const TIDY_FIELDS: FieldSchema = {
 
 export const REVOKE_FIELDS: FieldSchema = { serial_number: 'string', certificate: 'string' };
 export const SERIAL_FIELDS: FieldSchema = { serial: 'string' };
-export const ROLE_NAME_FIELDS: FieldSchema = { name: 'string' };
 export const NO_FIELDS: FieldSchema = {};
