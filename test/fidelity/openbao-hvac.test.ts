@@ -72,6 +72,10 @@ out['mounts'] = c.sys.list_mounted_secrets_engines()
 out['auth'] = c.sys.list_auth_methods()
 out['issuers'] = anon.adapter.list('/v1/pki/issuers')['data']
 out['urls'] = c.secrets.pki.read_urls()['data']
+c.secrets.pki.create_or_update_role('hvac-devices', extra_params={'issuer_ref': 'devices', 'allow_any_name': True, 'server_flag': False, 'max_ttl': '24h'})
+out['role'] = c.secrets.pki.read_role('hvac-devices')['data']
+out['role_issue_ca'] = c.secrets.pki.generate_certificate('hvac-devices', 'role-test')['data']['issuing_ca']
+out['devices_pem'] = anon.adapter.get('/v1/pki/issuer/devices/json')['data']['certificate']
 print(json.dumps(out))
 `;
 
@@ -102,6 +106,9 @@ interface Out {
   auth: Record<string, unknown> & { data: Record<string, { type: string }> };
   issuers: { keys: string[]; key_info: Record<string, { issuer_name: string; is_default: boolean }> };
   urls: Record<string, unknown>;
+  role: Record<string, unknown>;
+  role_issue_ca: string;
+  devices_pem: string;
 }
 
 const workDir = mkdtempSync(join(tmpdir(), 'fidelity-hvac-'));
@@ -211,6 +218,11 @@ describe('OpenBao PKI through python3-hvac', () => {
     expect(out.mounts.data['pki/']!.type).toBe('pki');
     expect(out.mounts['pki/']).toEqual(out.mounts.data['pki/']);
     expect(Object.keys(out.auth.data).sort()).toEqual(['approle/', 'kubernetes/', 'token/']);
+  });
+
+  it('roles (pki.mdx "Create/Update role"): written with issuer_ref=devices and server_flag=false, the rest defaults; issuing with it uses the devices issuer', () => {
+    expect(out.role).toMatchObject({ issuer_ref: 'devices', server_flag: false, client_flag: true, max_ttl: 86400, key_type: 'rsa', key_bits: 2048 });
+    expect(`${out.role_issue_ca}\n`).toBe(out.devices_pem);
   });
 
   it('LIST issuers without a token and config/urls (pki.mdx "List issuers", "Read URLs")', () => {
