@@ -188,6 +188,16 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
     };
   }
 
+  // Asked now, awaited later: the CA chain and the TLS Secrets do not depend on the device
+  // certificates, so they travel while those are read. (Marked handled here; a failure still
+  // surfaces where each is awaited.)
+  const early = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => {});
+    return p;
+  };
+  const chainRead = early(bao.caChain());
+  const secretsRead = early(s.ports.kubernetes.list('v1', 'Secret', { labelSelector: MANAGED_SELECTOR }));
+
   // One listing; PEMs (for the owner URN, which the listing lacks) only where an alert may be due.
   const inventory = new DeviceInventory(bao, s.now);
   const { all, revoked } = await inventory.listing();
@@ -234,7 +244,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   });
 
   // OpenBao's own CA.
-  const chain = await bao.caChain();
+  const chain = await chainRead;
   for (const pem of chain) {
     const ca = new X509Certificate(pem);
     const notAfter = Date.parse(ca.validTo);
@@ -256,7 +266,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   }
 
   // TLS Secrets labgate manages (their keys stay in the Secret: only tls.crt is read).
-  const secrets = await s.ports.kubernetes.list('v1', 'Secret', { labelSelector: MANAGED_SELECTOR });
+  const secrets = await secretsRead;
   for (const secret of secrets) {
     if (secret.type !== 'kubernetes.io/tls') continue;
     const crt = (secret.data as Record<string, string> | undefined)?.['tls.crt'];
