@@ -7,7 +7,9 @@ import type { TableCommand } from './rule-table.js';
  * The plain item menus a router owner touches besides the firewall: `/interface`,
  * `/ip/address`, `/user` and `/user/group` (RouterOS 7 manual pages of the same names).
  * Items are addressed by `.id` or, where they have one, by name (`=numbers=ether5`).
- * Passwords are never printed.
+ * Passwords are never printed. The argument traps follow the NAT menu's, which were checked
+ * against the client libraries; the "failure: …" texts for a duplicate user or group and a
+ * built-in group were not checked against a router (its manual does not quote them).
  */
 
 const ARGUMENT = 1;
