@@ -9,7 +9,8 @@ import type { ConversationRef, MessageRef, OutMessage } from '../src/chat/messag
 import type { ChatNotifier, DmResult, OutgoingFile } from '../src/chat/notifier.js';
 import { loadConfig, type Config } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
-import { NodeVaultOpenBao } from '../src/openbao/node-vault-adapter.js';
+import { mapLimit } from '../src/openbao/device-inventory.js';
+import { NodeVaultOpenBao, openBaoFromConfig } from '../src/openbao/node-vault-adapter.js';
 import { runExpiryScan } from '../src/openbao/expiry-scan.js';
 import type { Identity } from '../src/plan/model.js';
 import { seedSandboxState, startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
@@ -102,6 +103,9 @@ interface ScanRun {
   /** CPU labgate's process spent in the cold scan (the rest is waiting on OpenBao and Redis). */
   coldCpuMs: number;
   warmMs: number;
+  /** The OpenBao reads the scan cannot do without, made bare: the listing and the PEMs of certificates near a threshold. */
+  floorMs: number;
+  floorReads: number;
   rssBeforeMb: number;
   peakRssMb: number;
   expiring: number;
@@ -110,7 +114,21 @@ interface ScanRun {
   listed: number;
 }
 
-/** Child mode: one labgate process (no chat, no workers) runs the scan twice and reports time and peak RSS. */
+/** The floor: a fresh adapter lists (detailed and revoked) and reads the PEM of every live certificate within a threshold, 16 at a time. */
+async function bareReads(config: Config, now: number): Promise<{ ms: number; reads: number }> {
+  const bao = openBaoFromConfig(config)!;
+  const horizon = Math.max(...config.openbao!.expiry.thresholds);
+  const t = performance.now();
+  const [all, revoked] = await Promise.all([bao.listCertificates(), bao.listRevoked()]);
+  const gone = new Set(revoked);
+  const near = all.filter((c) => c.notAfter > now && c.notAfter - now <= horizon && !gone.has(c.serial));
+  await mapLimit(near, 16, (c) => bao.readCertificate(c.serial));
+  const ms = performance.now() - t;
+  bao.close();
+  return { ms, reads: near.length };
+}
+
+/** Child mode: one labgate process (no chat, no workers) runs the scan twice, then the floor, and reports time and peak RSS. */
 async function scanChild(): Promise<void> {
   const config = configFor({ env: JSON.parse(process.env.BENCH_SANDBOX_ENV!) } as Sandbox, process.env.BENCH_PREFIX!);
   if (process.env.BENCH_DIGEST_OVER) config.openbao!.expiry.digestOver = Number(process.env.BENCH_DIGEST_OVER);
@@ -127,8 +145,9 @@ async function scanChild(): Promise<void> {
   await runExpiryScan(app.services);
   const warmMs = performance.now() - t;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const floor = await bareReads(config, app.services.now());
   await app.close();
-  const out: ScanRun = { coldMs, coldCpuMs, warmMs, rssBeforeMb, peakRssMb, expiring: cold.expiring, alerts: cold.alerts, messages: cold.messages, listed: cold.listed };
+  const out: ScanRun = { coldMs, coldCpuMs, warmMs, floorMs: floor.ms, floorReads: floor.reads, rssBeforeMb, peakRssMb, expiring: cold.expiring, alerts: cold.alerts, messages: cold.messages, listed: cold.listed };
   process.stdout.write(JSON.stringify(out) + '\n');
   process.exit(0);
 }
@@ -190,14 +209,15 @@ export const certScenarios: Scenario[] = [
       const worst = await scan(10_000, 1);
       // The same worst case with one message per certificate, as before digests (digestOver: ∞).
       const flood = await scan(10_000, 1, 1e9);
-      const s = 'expiry scan (10,000 certs, 50 owners)';
+      const s = 'expiry scan (10,000 certs, 50 owners, detailed list)';
       const posted = (r: ScanRun) => `${r.alerts} certificates alerted in ${r.messages} messages`;
+      const floor = (r: ScanRun) => `floor (list + ${r.floorReads} PEM reads, bare) ${round(r.floorMs)} ms`;
       return [
-        { scenario: s, metric: 'scan time, 8% expiring (cold)', value: round(typical.coldMs), unit: 'ms', note: `labgate CPU ${round(typical.coldCpuMs)} ms; warm ${round(typical.warmMs)} ms; ${posted(typical)}; target ≤ 10000` },
-        { scenario: s, metric: 'peak RSS, 8% expiring', value: round(typical.peakRssMb), unit: 'MB', note: `${round(typical.rssBeforeMb)} MB before the scan; target ≤ 250` },
-        { scenario: s, metric: 'scan time, all expiring (cold)', value: round(worst.coldMs), unit: 'ms', note: `labgate CPU ${round(worst.coldCpuMs)} ms; warm ${round(worst.warmMs)} ms; ${posted(worst)}; target ≤ 10000` },
-        { scenario: s, metric: 'peak RSS, all expiring', value: round(worst.peakRssMb), unit: 'MB', note: `${round(worst.rssBeforeMb)} MB before the scan; target ≤ 250` },
-        { scenario: s, metric: 'scan time, all expiring, no digest (cold)', value: round(flood.coldMs), unit: 'ms', note: `warm ${round(flood.warmMs)} ms; ${posted(flood)}; peak RSS ${round(flood.peakRssMb)} MB` },
+        { scenario: s, metric: 'scan time, 8% near a threshold (cold)', value: round(typical.coldMs), unit: 'ms', note: `${floor(typical)}; labgate CPU ${round(typical.coldCpuMs)} ms; warm ${round(typical.warmMs)} ms; ${posted(typical)}; target ≤ 500` },
+        { scenario: s, metric: 'peak RSS, 8% near a threshold', value: round(typical.peakRssMb), unit: 'MB', note: `floor (labgate loaded, before the scan) ${round(typical.rssBeforeMb)} MB; target ≤ 200` },
+        { scenario: s, metric: 'scan time, all near a threshold (cold)', value: round(worst.coldMs), unit: 'ms', note: `${floor(worst)}; labgate CPU ${round(worst.coldCpuMs)} ms; warm ${round(worst.warmMs)} ms; ${posted(worst)}; target ≤ 5000` },
+        { scenario: s, metric: 'peak RSS, all near a threshold', value: round(worst.peakRssMb), unit: 'MB', note: `floor (labgate loaded, before the scan) ${round(worst.rssBeforeMb)} MB; target ≤ 200` },
+        { scenario: s, metric: 'scan time, all near, no digest (cold)', value: round(flood.coldMs), unit: 'ms', note: `${floor(flood)}; warm ${round(flood.warmMs)} ms; ${posted(flood)}; peak RSS ${round(flood.peakRssMb)} MB` },
       ];
     },
   },

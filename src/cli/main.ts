@@ -140,13 +140,15 @@ async function sandboxCmd(args: string[]): Promise<number> {
   // dies before labgate runs when the file does not exist yet: hence --write-env.
   if (args.some((a) => a === '--env-file' || a.startsWith('--env-file=')))
     throw Object.assign(new Error("'--env-file' is now '--write-env' (Node reads --env-file itself)"), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
-  const { values } = parseArgs({ args, options: { state: { type: 'string' }, 'write-env': { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { state: { type: 'string' }, 'write-env': { type: 'string' }, 'router-tls': { type: 'boolean' } } });
   const stateFile = values.state ?? '.labgate/sandbox/state.json';
   const envFile = values['write-env'] ?? resolve(dirname(stateFile), 'sandbox.env');
+  const routerTls = values['router-tls'] ?? false;
   const { startSandbox } = await import('../sandbox/sandbox.js');
-  const sb = await startSandbox({ stateFile, envFile });
+  const sb = await startSandbox({ stateFile, envFile, routerTls });
+  const router = routerTls ? `  RouterOS api-ssl ${sb.router.host}:${sb.router.tlsPort} (CA ${sb.env.ROUTEROS_CA})\n` : '';
   process.stdout.write(
-    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\nIn another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`,
+    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n${router}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\nIn another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`,
   );
   await waitForSignal();
   await sb.close();

@@ -13,7 +13,7 @@ Usage: labgate <command> [options]        labgate <command> --help for one comma
   shell [--as USER] [--json]
                             the terminal chat; reads commands from stdin when it is not a terminal
   plan "<slash command>"    print the plan for a command against live state; changes nothing
-  sandbox [--state FILE] [--write-env FILE]
+  sandbox [--state FILE] [--write-env FILE] [--router-tls]
                             run the simulated homelab on loopback until stopped
   config check [FILE]       validate labgate.yaml (default: $LABGATE_CONFIG) and the environment
   discord register          register the guild's slash commands (bulk overwrite; says what changed)
@@ -58,7 +58,7 @@ ${SHELL_KEYS}
 Prints the plan (summary and diff) a change command would make against live state; queues and
 changes nothing. Example: labgate plan "/route mode host:photos mode:mtls-strict"
 `,
-  sandbox: `usage: labgate sandbox [--state FILE] [--write-env FILE]
+  sandbox: `usage: labgate sandbox [--state FILE] [--write-env FILE] [--router-tls]
 
 Runs the simulated homelab (Kubernetes API, OpenBao, RouterOS, Tailscale) on loopback until
 stopped. Restarted with the same state file it comes back on the same ports, so a labgate
@@ -66,6 +66,7 @@ still running against it carries on.
   --state FILE      where the sandbox keeps its state (default .labgate/sandbox/state.json)
   --write-env FILE  where to write KUBECONFIG, LABGATE_CONFIG, BAO_* and ROUTEROS_* for
                     \`set -a; . FILE; set +a\` (default: sandbox.env beside the state file)
+  --router-tls      also serve the router's api-ssl and point labgate at it (ROUTEROS_TLS, ROUTEROS_CA)
 `,
   config: `usage: labgate config check [FILE]
 

@@ -46,10 +46,17 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
+/** What OpenBao lists: every certificate's summary, and the revoked serials. */
+export interface Listing {
+  all: CertificateSummary[];
+  revoked: Set<string>;
+}
+
 /**
  * labgate's device certificates, read from OpenBao (the only record of them): `LIST
- * certs/detailed` for serials, names and expiry, `LIST certs/revoked` for revocations, and
- * `GET cert/<serial>` for the owner URN of each candidate (cached per serial).
+ * certs/detailed` for serials, names (the device) and validity, `LIST certs/revoked` for
+ * revocations, and `GET cert/<serial>` for the owner URN of each candidate, which OpenBao's
+ * listing does not carry (cached per serial: a certificate never changes).
  */
 export class DeviceInventory {
   private readonly parsed: Map<string, Parsed | null>;
@@ -70,9 +77,18 @@ export class DeviceInventory {
 
   /** Like read, with the choice made over the whole listing (e.g. "these names, when one of them expires soon"). */
   async select(pick: (all: CertificateSummary[]) => CertificateSummary[]): Promise<DeviceCertificate[]> {
-    const [summaries, revokedList] = await Promise.all([this.bao.listCertificates(), this.bao.listRevoked()]);
-    const revoked = new Set(revokedList);
-    const picked = pick(summaries);
+    const { all, revoked } = await this.listing();
+    return this.details(pick(all), revoked);
+  }
+
+  /** `LIST certs/detailed` (every page) and `LIST certs/revoked`, once. */
+  async listing(): Promise<Listing> {
+    const [all, revoked] = await Promise.all([this.bao.listCertificates(), this.bao.listRevoked()]);
+    return { all, revoked: new Set(revoked) };
+  }
+
+  /** The device certificates among `picked`, with their status; PEMs are read only for serials not read before. */
+  async details(picked: readonly CertificateSummary[], revoked: ReadonlySet<string>): Promise<DeviceCertificate[]> {
     const parsed = await mapLimit(picked, FETCH_CONCURRENCY, (s) => this.parse(s.serial));
     const now = this.now();
     const out: DeviceCertificate[] = [];

@@ -8,13 +8,14 @@ import { iso } from './cert-planning.js';
 import { clientCaDrift, deviceClientCa } from './client-ca.js';
 import { displayOwner, ownerKey } from './device-identity.js';
 import { DeviceInventory, mapLimit, type DeviceCertificate } from './device-inventory.js';
+import type { CertificateSummary } from './port.js';
 
 export type ScanServices = Pick<Services, 'config' | 'ports' | 'redis' | 'keys' | 'notifier' | 'suggestions' | 'logger' | 'now'>;
 
 export interface ScanResult {
   /** Certificates OpenBao listed. */
   listed: number;
-  /** labgate device certificates within the largest threshold. */
+  /** labgate device certificates within the largest threshold (those alerted before counted without being read again). */
   expiring: number;
   /** Certificates (and Secrets, CAs, client-CA drifts) alerted about in this scan. */
   alerts: number;
@@ -49,6 +50,25 @@ function byOwner(due: Due[]): Due[][] {
   return [...groups.values()];
 }
 
+/**
+ * `due` plus every live certificate of the same name (the device) issued after one of them:
+ * those may be its replacement, which only their owner URN can tell.
+ */
+function withNewerOfSameName(due: CertificateSummary[], live: CertificateSummary[]): CertificateSummary[] {
+  const names = new Map<string, CertificateSummary[]>();
+  for (const c of due) {
+    const list = names.get(c.commonName);
+    if (list) list.push(c);
+    else names.set(c.commonName, [c]);
+  }
+  const out = new Set(due);
+  for (const c of live) {
+    const same = names.get(c.commonName);
+    if (same?.some((d) => c.notBefore > d.notBefore || (c.notBefore === d.notBefore && c.notAfter > d.notAfter))) out.add(c);
+  }
+  return [...out];
+}
+
 /** The smallest threshold the remaining time is within, or undefined when beyond all of them. */
 export function thresholdFor(remainingMs: number, thresholds: readonly number[]): number | undefined {
   return [...thresholds].sort((a, b) => a - b).find((t) => remainingMs <= t);
@@ -62,6 +82,8 @@ function inDays(ms: number): string {
 /**
  * One expiry scan: labgate's device certificates (the newest valid one per owner and device;
  * revoked and replaced ones are skipped), the TLS Secrets labgate manages, and OpenBao's CA.
+ * OpenBao's detailed list is read once; a certificate's PEM (for its owner URN) is read only
+ * when it is within a threshold whose alert has not gone out yet, or may replace one that is.
  * Each certificate alerts once per threshold, to the alerts channel, however many workers
  * scan and however often: the alert key is taken with SET NX before posting (and given back
  * if the post fails). When more than `expiry.digestOver` device certificates are due in one
@@ -79,6 +101,13 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   const to = alertsConversation(s.config);
 
   const keepFor = (expiresAt: number) => Math.max(3600, Math.ceil((expiresAt - now) / 1000) + 7 * 86_400);
+
+  /** Which of these alert keys an earlier scan took (one round trip). */
+  async function takenKeys(keys: string[]): Promise<boolean[]> {
+    if (!keys.length) return [];
+    const values = await s.redis.mget(...keys.map((k) => s.keys.alert(k)));
+    return values.map((v) => v !== null);
+  }
 
   /** Takes the alert keys not yet taken (SET NX, one round trip); returns those this scan took. */
   async function claimAll<T extends { key: string; c: { notAfter: number } }>(items: T[]): Promise<T[]> {
@@ -159,15 +188,31 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
     };
   }
 
-  let listed = 0;
+  // Asked now, awaited later: the CA chain and the TLS Secrets do not depend on the device
+  // certificates, so they travel while those are read. (Marked handled here; a failure still
+  // surfaces where each is awaited.)
+  const early = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => {});
+    return p;
+  };
+  const chainRead = early(bao.caChain());
+  const secretsRead = early(s.ports.kubernetes.list('v1', 'Secret', { labelSelector: MANAGED_SELECTOR }));
+
+  // One listing; PEMs (for the owner URN, which the listing lacks) only where an alert may be due.
   const inventory = new DeviceInventory(bao, s.now);
-  const devices = await inventory.select((all) => {
-    listed = all.length;
-    const soon = all.filter((c) => c.notAfter > now && c.notAfter - now <= horizon);
-    // Every live certificate of those names too, to see which ones were replaced.
-    const names = new Set(soon.map((c) => c.commonName));
-    return all.filter((c) => c.notAfter > now && names.has(c.commonName));
-  });
+  const { all, revoked } = await inventory.listing();
+  const listed = all.length;
+  const live = all.filter((c) => c.notAfter > now && !revoked.has(c.serial));
+  const levelOf = (notAfter: number) => thresholdFor(notAfter - now, thresholds)!;
+  const soon = live.filter((c) => c.notAfter - now <= horizon);
+  // A certificate already alerted at its present threshold needs no reading: a warm scan reads no PEM.
+  const taken = await takenKeys(soon.map((c) => `cert:${c.serial}:${levelOf(c.notAfter)}`));
+  const fresh = soon.filter((_, i) => !taken[i]);
+  const alreadyAlerted = soon.length - fresh.length;
+  const candidates = withNewerOfSameName(fresh, live);
+  const devices = await inventory.details(candidates, revoked);
+
+  // The newest valid certificate per owner and device; older ones were replaced.
   const newest = new Map<string, DeviceCertificate>();
   for (const c of devices) {
     if (c.status !== 'valid') continue;
@@ -175,14 +220,15 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
     const seen = newest.get(id);
     if (!seen || c.notBefore > seen.notBefore || (c.notBefore === seen.notBefore && c.notAfter > seen.notAfter)) newest.set(id, c);
   }
-  const expiring = [...newest.values()].filter((c) => c.notAfter - now <= horizon);
+  const freshSerials = new Set(fresh.map((c) => c.serial));
+  const expiring = [...newest.values()].filter((c) => freshSerials.has(c.serial));
 
   let alerts = 0;
   let messages = 0;
   expiring.sort((a, b) => a.notAfter - b.notAfter);
   const due = await claimAll(
     expiring.map((c) => {
-      const level = thresholdFor(c.notAfter - now, thresholds)!;
+      const level = levelOf(c.notAfter);
       return { c, level, key: `cert:${c.serial}:${level}` };
     }),
   );
@@ -198,7 +244,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   });
 
   // OpenBao's own CA.
-  const chain = await bao.caChain();
+  const chain = await chainRead;
   for (const pem of chain) {
     const ca = new X509Certificate(pem);
     const notAfter = Date.parse(ca.validTo);
@@ -220,7 +266,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   }
 
   // TLS Secrets labgate manages (their keys stay in the Secret: only tls.crt is read).
-  const secrets = await s.ports.kubernetes.list('v1', 'Secret', { labelSelector: MANAGED_SELECTOR });
+  const secrets = await secretsRead;
   for (const secret of secrets) {
     if (secret.type !== 'kubernetes.io/tls') continue;
     const crt = (secret.data as Record<string, string> | undefined)?.['tls.crt'];
@@ -265,5 +311,5 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
     }
   }
 
-  return { listed, expiring: expiring.length, alerts, messages, caDrift: drift.changes.length };
+  return { listed, expiring: expiring.length + alreadyAlerted, alerts, messages, caDrift: drift.changes.length };
 }

@@ -6,6 +6,7 @@ import type NodeVault from 'node-vault';
 import type { Config } from '../config/load.js';
 import { AdapterError } from '../errors.js';
 import { BaoSession, type BaoLogin } from './bao-session.js';
+import { baoTransport } from './bao-transport.js';
 import {
   normalizeSerial,
   pemBlocks,
@@ -81,6 +82,8 @@ export class NodeVaultOpenBao implements OpenBaoPort {
       noCustomHTTPVerbs: true,
       // node-vault's debug output would print request bodies (AppRole secret_id, CSRs).
       debug: () => {},
+      // A plain node:http transport: a scan makes thousands of requests (see bao-transport.ts).
+      'request-promise': baoTransport(),
       // Kept-alive connections: a scan reads many certificates, one request each.
       requestOptions: {
         timeout: opts.timeoutMs ?? 15_000,
@@ -190,7 +193,7 @@ export class NodeVaultOpenBao implements OpenBaoPort {
       const { keys, keyInfo } = await this.list('certs/detailed', `&limit=${PAGE}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
       for (const key of keys) {
         const info = keyInfo[key] ?? {};
-        out.push({ serial: normalizeSerial(key), commonName: String(info.common_name ?? ''), notAfter: Date.parse(String(info.not_after ?? '')) });
+        out.push({ serial: normalizeSerial(key), commonName: String(info.common_name ?? ''), notBefore: Date.parse(String(info.not_before ?? '')), notAfter: Date.parse(String(info.not_after ?? '')) });
       }
       if (keys.length < PAGE) return out;
       // Pages continue after the storage key, which is the hyphen form.

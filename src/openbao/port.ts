@@ -37,10 +37,11 @@ export interface SignedCertificate {
   expiresAt: number;
 }
 
-/** One row of `LIST <mount>/certs/detailed`. */
+/** One row of `LIST <mount>/certs/detailed` (OpenBao lists no URIs: the owner needs `cert/<serial>`). */
 export interface CertificateSummary {
   serial: string;
   commonName: string;
+  notBefore: number;
   notAfter: number;
 }
 

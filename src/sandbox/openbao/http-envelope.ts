@@ -44,7 +44,18 @@ export interface AuthBlock {
 
 /** What a handler returns. */
 export type HandlerResult =
-  | { kind: 'json'; status?: number; data: unknown; warnings?: string[]; auth?: AuthBlock; leaseId?: string; leaseDuration?: number; renewable?: boolean }
+  | {
+      kind: 'json';
+      status?: number;
+      data: unknown;
+      warnings?: string[];
+      auth?: AuthBlock;
+      leaseId?: string;
+      leaseDuration?: number;
+      renewable?: boolean;
+      /** sys/mounts and sys/auth also copy `data`'s keys to the top level (HTTPSysInjector). */
+      injectData?: boolean;
+    }
   | { kind: 'raw'; contentType: string; body: Buffer | string }
   /** A JSON body outside the envelope (sys/health). */
   | { kind: 'document'; status: number; body: unknown }
@@ -55,7 +66,7 @@ export const jsonResult = (data: unknown, warnings?: string[]): HandlerResult =>
 
 /** The success envelope OpenBao writes for a logical response. */
 export function envelope(result: Extract<HandlerResult, { kind: 'json' }>) {
-  return {
+  const body = {
     request_id: randomUUID(),
     lease_id: result.leaseId ?? '',
     renewable: result.renewable ?? false,
@@ -65,6 +76,7 @@ export function envelope(result: Extract<HandlerResult, { kind: 'json' }>) {
     warnings: result.warnings?.length ? result.warnings : null,
     auth: result.auth ?? null,
   };
+  return result.injectData && result.data && typeof result.data === 'object' ? { ...(result.data as object), ...body } : body;
 }
 
 /** A LIST answer: 404 `{"errors":[]}` when there is nothing to list, as OpenBao does. */

@@ -4,7 +4,7 @@ import type { IssuerDeps } from './intermediate-ca.js';
 import { ALL_ISSUER_USAGES, ISSUER_NAME_RE, resolveIssuer, storedPem } from './issuer-store.js';
 import type { AiaUrls, PkiIssuer } from './openbao-state.js';
 import { rebuildCrl } from './pki-issuer.js';
-import { boolField, commaListField, stringField, type RequestBody } from './request-fields.js';
+import { boolField, commaListField, pageOf, stringField, type RequestBody } from './request-fields.js';
 
 /**
  * Reading and changing issuers (path_fetch_issuers.go): `LIST issuers`, `issuer/<ref>` (JSON,
@@ -22,12 +22,8 @@ const byRef = (deps: IssuerDeps, ref: string): PkiIssuer => {
 const usageNames = (usage: string[]) => [...usage].sort().join(',');
 
 /** `LIST <mount>/issuers` (no token needed): ids with name, default flag, serial and key id. */
-export function listIssuers(deps: IssuerDeps, query: URLSearchParams): HandlerResult {
-  const ids = Object.keys(deps.pki.issuers).sort();
-  const after = query.get('after') ?? '';
-  const limit = Number(query.get('limit') ?? 0);
-  const from = after ? ids.filter((id) => id > after) : ids;
-  const page = limit > 0 ? from.slice(0, limit) : from;
+export function listIssuers(deps: IssuerDeps, body: RequestBody): HandlerResult {
+  const page = pageOf(Object.keys(deps.pki.issuers), body);
   const info: Record<string, unknown> = {};
   for (const id of page) {
     const issuer = deps.pki.issuers[id]!;

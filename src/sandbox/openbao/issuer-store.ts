@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import type { AiaUrls, PkiIssuer, PkiMountState } from './openbao-state.js';
 import { colonSerialFromHex } from './serials.js';
 
@@ -64,6 +64,7 @@ export const serialOf = (pem: string) => colonSerialFromHex(new X509Certificate(
  */
 export function upgradePkiState(pki: PkiMountState): void {
   pki.keys ??= {};
+  pki.backendUuid ??= randomUUID();
   pki.urls ??= emptyAia();
   let chainsMissing = false;
   for (const issuer of Object.values(pki.issuers)) {

@@ -12,7 +12,9 @@ import { PkiEngine } from './pki-engine.js';
 import { upgradePkiState } from './issuer-store.js';
 import { IssuerKeyring } from './pki-issuer.js';
 import { handlePkiRequest, isUnauthenticatedPkiPath, type Operation } from './pki-routes.js';
+import { checkNamespace, decodePath, jsonData, queryData, readBody, tokenFrom, writeData } from './http-request.js';
 import { parseGoBool, type RequestBody } from './request-fields.js';
+import { authMounts, health, healthBody, leader, mounts, onlyGet, sealStatus } from './sys-routes.js';
 import { TokenStore } from './token-store.js';
 
 export interface OpenBaoSandboxOptions {
@@ -68,19 +70,25 @@ const DEFAULT_FAULT_BODIES: Record<number, unknown> = {
 };
 
 /**
- * A loopback OpenBao speaking the HTTP API labgate uses through node-vault: token, AppRole
- * and Kubernetes auth, the PKI engine on one mount, sys/health. Both `LIST /v1/...` and
- * `GET /v1/...?list=true` work. Faults match "METHOD /v1/path" (LIST for list operations).
+ * A loopback OpenBao 2.x speaking the HTTP API labgate and other clients (hvac, curl) use:
+ * token, AppRole and Kubernetes auth, the PKI engine on one mount with its issuers, sys/health,
+ * seal-status, leader, mounts and auth. Both `LIST /v1/...` and `GET /v1/...?list=true` work;
+ * paths are percent-decoded. Faults match "METHOD /v1/path" (LIST for list operations).
  */
 export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<OpenBaoSandbox> {
   const { state } = opts;
   const now = opts.now ?? Date.now;
   const faults = opts.faults ?? new FaultInjector();
-  const changed = () => opts.onChange?.();
+  // Bumped on every mutation, so the engine may keep derived views (the sorted serials).
+  let version = 0;
+  const changed = () => {
+    version++;
+    opts.onChange?.();
+  };
   upgradePkiState(state.pki);
   const keyring = new IssuerKeyring();
   const tokens = new TokenStore(state.auth, now, changed);
-  const engine = new PkiEngine({ pki: state.pki, keyring, now, changed });
+  const engine = new PkiEngine({ pki: state.pki, keyring, now, changed, version: () => version });
   const listNonce = randomBytes(16).toString('hex');
   const requests: RecordedRequest[] = [];
   const sockets = new Set<net.Socket>();
@@ -94,7 +102,6 @@ export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const rawPath = url.pathname;
     let op: Operation | undefined;
     let label = req.method ?? 'GET';
     let badListParam = false;
@@ -123,25 +130,41 @@ export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<
         break;
     }
 
-    const recorded: RecordedRequest = { method: label, path: rawPath, status: 0 };
+    let path = url.pathname;
+    let pathError: OpenBaoHttpError | undefined;
+    try {
+      path = decodePath(url.pathname);
+    } catch (err) {
+      pathError = err as OpenBaoHttpError;
+    }
+    const recorded: RecordedRequest = { method: label, path, status: 0 };
     requests.push(recorded);
     res.on('finish', () => (recorded.status = res.statusCode));
 
-    const fault = faults.take(`${label} ${rawPath}`);
-    if (fault && (await applyFault(fault, req, res, rawPath))) return;
+    const fault = faults.take(`${label} ${path}`);
+    if (fault && (await applyFault(fault, req, res, path))) return;
 
-    const body = await readBody(req);
+    const raw = await readBody(req);
+    const namespace = String(req.headers['x-vault-namespace'] ?? '');
+    // OpenBao echoes the namespace it was given.
+    if (namespace) res.setHeader('X-Vault-Namespace', namespace);
     let result: HandlerResult;
     try {
+      if (pathError) throw pathError;
+      if (!path.startsWith('/v1/')) throw new OpenBaoHttpError(404, []);
+      const logical = path.slice(4).replace(/\/+$/, '');
+      checkNamespace(namespace, logical);
+      const direct = sysDirect(req.method ?? 'GET', logical, url.searchParams);
+      if (direct) return writeDirect(res, req.method ?? 'GET', direct);
       if (badListParam) throw new OpenBaoHttpError(400, []);
       if (!op) throw unsupportedOperation();
-      if (op === 'patch' && !String(req.headers['content-type'] ?? '').startsWith('application/merge-patch+json')) {
-        throw new OpenBaoHttpError(415, []);
-      }
-      if (!rawPath.startsWith('/v1/')) throw new OpenBaoHttpError(404, []);
-      const path = rawPath.slice(4).replace(/\/+$/, '');
-      const token = tokenFrom(req);
-      result = await dispatch(op, path, url.searchParams, parseBody(body, req), token);
+      let data: RequestBody;
+      if (op === 'update') data = writeData(raw, String(req.headers['content-type'] ?? ''));
+      else if (op === 'patch') {
+        if (String(req.headers['content-type'] ?? '').split(';')[0]!.trim() !== 'application/merge-patch+json') throw new OpenBaoHttpError(415, []);
+        data = jsonData(raw.toString('utf8'));
+      } else data = queryData(url.searchParams, op === 'list' ? ['list'] : []);
+      result = await dispatch(op, logical, data, tokenFrom(req));
     } catch (err) {
       if (err instanceof OpenBaoHttpError) return writeError(res, err);
       throw err;
@@ -149,15 +172,27 @@ export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<
     writeResult(res, result);
   }
 
-  async function dispatch(op: Operation, path: string, query: URLSearchParams, body: RequestBody, tokenId: string | undefined): Promise<HandlerResult> {
+  /** The sys handlers outside the logical router: no token, their own methods and bodies. */
+  function sysDirect(method: string, path: string, query: URLSearchParams): { status: number; body?: unknown } | undefined {
+    switch (path) {
+      case 'sys/health':
+        onlyGet(method, true);
+        return health(state, now(), query);
+      case 'sys/seal-status':
+        onlyGet(method);
+        return { status: 200, body: sealStatus(state) };
+      case 'sys/leader':
+        onlyGet(method);
+        return { status: 200, body: leader() };
+    }
+    return undefined;
+  }
+
+  async function dispatch(op: Operation, path: string, body: RequestBody, tokenId: string | undefined): Promise<HandlerResult> {
     const mountPrefix = `${state.pki.mount}/`;
     const subpath = path.startsWith(mountPrefix) ? path.slice(mountPrefix.length) : undefined;
 
     // Paths that need no token.
-    if (path === 'sys/health') {
-      if (op !== 'read') throw unsupportedOperation();
-      return { kind: 'document', status: 200, body: health(false) };
-    }
     if (path === 'auth/approle/login') {
       if (op !== 'update') throw unsupportedOperation();
       return approleLogin(state, tokens, body);
@@ -167,7 +202,7 @@ export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<
       return kubernetesLogin(state, tokens, body);
     }
     if (subpath !== undefined && isUnauthenticatedPkiPath(subpath)) {
-      return handlePkiRequest(engine, { op, subpath, fullPath: path, query, body });
+      return handlePkiRequest(engine, { op, subpath, fullPath: path, body });
     }
 
     const token = tokens.authenticate(tokenId);
@@ -183,24 +218,15 @@ export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<
       case 'auth/token/revoke-self':
         if (op !== 'update') throw unsupportedOperation();
         return revokeSelf(tokens, token);
+      case 'sys/mounts':
+        if (op !== 'read') throw unsupportedOperation();
+        return mounts(state);
+      case 'sys/auth':
+        if (op !== 'read') throw unsupportedOperation();
+        return authMounts(state);
     }
-    if (subpath !== undefined) return handlePkiRequest(engine, { op, subpath, fullPath: path, query, body });
+    if (subpath !== undefined) return handlePkiRequest(engine, { op, subpath, fullPath: path, body });
     throw noHandler(path);
-  }
-
-  function health(sealed: boolean) {
-    return {
-      initialized: true,
-      sealed,
-      standby: false,
-      performance_standby: false,
-      replication_performance_mode: 'disabled',
-      replication_dr_mode: 'disabled',
-      server_time_utc: Math.floor(now() / 1000),
-      version: '2.6.2',
-      cluster_name: state.clusterName,
-      cluster_id: state.clusterId,
-    };
   }
 
   /** True when the fault answered (or swallowed) the request. */
@@ -216,7 +242,7 @@ export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<
     }
     if (fault.status === undefined) return false;
     req.resume();
-    const fallback = rawPath === '/v1/sys/health' && fault.status === 503 ? health(true) : (DEFAULT_FAULT_BODIES[fault.status] ?? { errors: [] });
+    const fallback = rawPath === '/v1/sys/health' && fault.status === 503 ? healthBody(state, now(), true) : (DEFAULT_FAULT_BODIES[fault.status] ?? { errors: [] });
     const body = fault.body ?? fallback;
     const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
     res.writeHead(fault.status, { 'Content-Type': 'application/json', ...fault.headers });
@@ -277,36 +303,11 @@ export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<
   };
 }
 
-function tokenFrom(req: http.IncomingMessage): string | undefined {
-  const header = req.headers['x-vault-token'];
-  if (typeof header === 'string' && header) return header;
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string' && /^Bearer\s+/i.test(auth)) return auth.replace(/^Bearer\s+/i, '').trim();
-  return undefined;
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-/** JSON body, or form data when it looks like a form (http/logical.go parseFormRequest). */
-function parseBody(raw: Buffer, req: http.IncomingMessage): RequestBody {
-  const text = raw.toString('utf8').trim();
-  if (text === '') return {};
-  const type = String(req.headers['content-type'] ?? '');
-  if (type.startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as RequestBody;
-  } catch (err) {
-    throw new OpenBaoHttpError(400, [`failed to parse JSON input: ${(err as Error).message}`]);
-  }
+/** A non-logical sys answer: JSON when there is a body, none for HEAD. */
+function writeDirect(res: http.ServerResponse, method: string, answer: { status: number; body?: unknown }) {
+  if (answer.body === undefined) return writeError(res, new OpenBaoHttpError(answer.status, []));
+  res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.end(method === 'HEAD' ? undefined : `${JSON.stringify(answer.body)}\n`);
 }
 
 function writeError(res: http.ServerResponse, err: OpenBaoHttpError) {

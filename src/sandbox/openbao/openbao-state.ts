@@ -171,6 +171,8 @@ export interface PkiMountState {
   /** Keyed by hyphen-form serial, like OpenBao's storage. */
   certs: Record<string, StoredCertificate>;
   tidy?: TidyRun;
+  /** tidy-status's internal_backend_uuid. */
+  backendUuid?: string;
 }
 
 export interface OpenBaoState {

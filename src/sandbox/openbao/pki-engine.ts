@@ -1,17 +1,16 @@
 import { createPublicKey, generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
-import { pemDecode, pemEncode } from './der.js';
 import { formatGoDuration, rfc3339Nano } from './durations.js';
+import { CertStore } from './cert-store.js';
+import { parseCsr, type CsrInfo, type KeyType } from './csr-parsing.js';
 import { jsonResult, listResult, notFound, OpenBaoHttpError, userError, type HandlerResult } from './http-envelope.js';
-import { describePublicKey, parseCsr, type CsrInfo, type KeyType } from './csr-parsing.js';
 import { issuerForSigning } from './intermediate-ca.js';
 import { isRoot, resolveIssuer } from './issuer-store.js';
 import { buildLeafCertificate } from './leaf-certificate.js';
-import type { PkiIssuer, PkiMountState, PkiRole, StoredCertificate } from './openbao-state.js';
-import { generateRootIssuer, installRootIssuer, rebuildCrl, trimPem, type IssuerKeyring } from './pki-issuer.js';
+import type { PkiIssuer, PkiMountState, PkiRole } from './openbao-state.js';
+import { generateRootIssuer, installRootIssuer, trimPem, type IssuerKeyring } from './pki-issuer.js';
 import {
-  decodeSubjectAltNames,
   disallowedCommonName,
   firstDisallowedName,
   glob,
@@ -21,8 +20,9 @@ import {
   toAsciiHostname,
   type SubjectAltNames,
 } from './pki-names.js';
+import { Revocations } from './revocation.js';
 import { boolField, commaListField, durationField, intField, stringField, type RequestBody } from './request-fields.js';
-import { colonSerial, colonSerialFromHex, hyphenSerial, hyphenToColon, randomSerialBytes, serialHex } from './serials.js';
+import { colonSerial, colonSerialFromHex, hyphenSerial, randomSerialBytes, serialHex } from './serials.js';
 import { x509 } from '../../pki/x509.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -37,16 +37,27 @@ export interface PkiEngineDeps {
   now: () => number;
   /** Called after every mutation of `pki`. */
   changed: () => void;
+  /** A number that changes with every mutation; without it nothing derived is kept. */
+  version?: () => number;
 }
 
 
 /**
- * The PKI secrets engine of one mount: issue, sign, list, fetch, revoke, CRL. Behaviour and
+ * The PKI secrets engine of one mount: issue and sign here; lists, fetches and CRLs in
+ * `store` (cert-store.ts), revocation in `revocations` (revocation.ts). Behaviour and
  * messages follow openbao/openbao builtin/logical/pki (path_issue_sign.go, cert_util.go,
  * path_fetch.go, path_revoke.go). No HTTP here; see pki-routes.ts.
  */
 export class PkiEngine {
-  constructor(readonly deps: PkiEngineDeps) {}
+
+  /** Lists, fetches, CA and CRL reads. */
+  readonly store: CertStore;
+  readonly revocations: Revocations;
+
+  constructor(readonly deps: PkiEngineDeps) {
+    this.store = new CertStore(deps);
+    this.revocations = new Revocations(deps, this.store);
+  }
 
   private get pki() {
     return this.deps.pki;
@@ -327,214 +338,6 @@ export class PkiEngine {
     return result;
   }
 
-  /** `LIST <mount>/certs`: colon-form serials in storage order (sorted), paged by after/limit. */
-  listCerts(query: URLSearchParams): HandlerResult {
-    return listResult(this.page(Object.keys(this.pki.certs), query).map(hyphenToColon));
-  }
-
-  /** `LIST <mount>/certs/detailed`: keys plus key_info per certificate. */
-  listCertsDetailed(query: URLSearchParams): HandlerResult {
-    const keys = this.page(Object.keys(this.pki.certs), query);
-    const info: Record<string, unknown> = {};
-    const issuerNames = new Map<string, string>();
-    const issuerName = (id: string) => {
-      if (!issuerNames.has(id)) {
-        const issuer = this.pki.issuers[id];
-        issuerNames.set(id, issuer ? new x509.X509Certificate(issuer.certificatePem).subject : '');
-      }
-      return issuerNames.get(id)!;
-    };
-    for (const key of keys) {
-      const cert = this.pki.certs[key]!;
-      info[hyphenToColon(key)] = {
-        common_name: cert.commonName,
-        issuer: issuerName(cert.issuerId),
-        key_type: cert.keyType,
-        // OpenBao reports a fixed 256 for Ed25519.
-        key_bits: cert.keyType === 'ed25519' ? 256 : cert.keyBits,
-        not_after: rfc3339Nano(cert.notAfter * 1000),
-        not_before: rfc3339Nano(cert.notBefore * 1000),
-        dns_names: cert.dnsNames.slice(0, 5),
-      };
-    }
-    return listResult(keys.map(hyphenToColon), info);
-  }
-
-  /** `LIST <mount>/certs/revoked`. */
-  listRevoked(query: URLSearchParams): HandlerResult {
-    const revoked = Object.keys(this.pki.certs).filter((k) => this.pki.certs[k]!.revokedAt !== undefined);
-    return listResult(this.page(revoked, query).map(hyphenToColon));
-  }
-
-  private page(keys: string[], query: URLSearchParams): string[] {
-    const sorted = [...keys].sort();
-    const after = query.get('after') ?? '';
-    const limit = Number.parseInt(query.get('limit') ?? '', 10);
-    const start = after ? sorted.findIndex((k) => k > after) : 0;
-    const from = start < 0 ? sorted.length : start;
-    return sorted.slice(from, Number.isInteger(limit) && limit > 0 ? from + limit : undefined);
-  }
-
-  /** `GET <mount>/cert/<serial>` (also ca, ca_chain, crl) as JSON. */
-  async readCertJson(serial: string): Promise<HandlerResult> {
-    if (serial === 'ca') return jsonResult(this.fetchData(this.defaultIssuer().certificatePem));
-    if (serial === 'ca_chain') {
-      const chain = this.defaultIssuer().caChain.join('\n');
-      return jsonResult({ ...this.fetchData(chain), ca_chain: chain });
-    }
-    if (serial === 'crl' || serial === 'delta-crl') return jsonResult(this.fetchData((await this.freshCrl()).pem));
-    const cert = this.findCert(serial);
-    if (!cert) throw notFound();
-    const data = this.fetchData(cert.certificatePem);
-    if (cert.revokedAt !== undefined) {
-      data.revocation_time = Math.floor(cert.revokedAt / 1000);
-      data.revocation_time_rfc3339 = rfc3339Nano(cert.revokedAt);
-      data.issuer_id = cert.issuerId;
-    }
-    return jsonResult(data);
-  }
-
-  private fetchData(pem: string): Record<string, unknown> {
-    return { certificate: pem, revocation_time: 0, revocation_time_rfc3339: '' };
-  }
-
-  /** `GET <mount>/cert/<serial>/raw[/pem]`: DER or PEM body; 204 when unknown, like OpenBao's raw paths. */
-  readCertRaw(serial: string, pem: boolean): HandlerResult {
-    const source = serial === 'ca' ? this.defaultIssuer().certificatePem : this.findCert(serial)?.certificatePem;
-    if (!source) return { kind: 'empty' };
-    return pem
-      ? { kind: 'raw', contentType: 'application/pem-certificate-chain', body: source }
-      : { kind: 'raw', contentType: 'application/pkix-cert', body: Buffer.from(new x509.X509Certificate(source).rawData) };
-  }
-
-  findCert(serial: string): StoredCertificate | undefined {
-    const key = hyphenSerial(serial);
-    return Object.hasOwn(this.pki.certs, key) ? this.pki.certs[key] : undefined;
-  }
-
-  /** `GET <mount>/ca/pem` (no trailing newline) and `GET <mount>/ca` (DER). */
-  readCa(pem: boolean): HandlerResult {
-    const cert = this.defaultIssuer().certificatePem;
-    return pem
-      ? { kind: 'raw', contentType: 'application/pem-certificate-chain', body: cert }
-      : { kind: 'raw', contentType: 'application/pkix-cert', body: Buffer.from(new x509.X509Certificate(cert).rawData) };
-  }
-
-  /** `GET <mount>/ca_chain`: the default issuer's chain as PEM (sic: application/pkix-cert). */
-  readCaChain(): HandlerResult {
-    return { kind: 'raw', contentType: 'application/pkix-cert', body: this.defaultIssuer().caChain.join('\n') };
-  }
-
-  /** `GET <mount>/crl` (DER) and `GET <mount>/crl/pem`. */
-  async readCrl(pem: boolean): Promise<HandlerResult> {
-    const crl = await this.freshCrl();
-    return pem
-      ? { kind: 'raw', contentType: 'application/x-pem-file', body: crl.pem }
-      : { kind: 'raw', contentType: 'application/pkix-crl', body: pemDecode(crl.pem) };
-  }
-
-  /** `GET <mount>/crl/rotate`: rebuilds every issuer's CRL now (path_fetch.go pathRotateCRLRead). */
-  async rotateCrl(): Promise<HandlerResult> {
-    for (const issuer of Object.values(this.pki.issuers)) await rebuildCrl(this.pki, issuer, this.deps.keyring, this.deps.now());
-    this.deps.changed();
-    return jsonResult({ success: true });
-  }
-
-  /** The default issuer's CRL, rebuilt first when it has expired (OpenBao's periodic rebuild). */
-  private async freshCrl() {
-    const issuer = this.defaultIssuer();
-    if (!issuer.crl.pem || issuer.crl.nextUpdate <= this.deps.now()) {
-      await rebuildCrl(this.pki, issuer, this.deps.keyring, this.deps.now());
-      this.deps.changed();
-    }
-    return issuer.crl;
-  }
-
-  /** `POST <mount>/revoke`: by serial_number or certificate; idempotent; rebuilds the issuer's CRL. */
-  async revoke(body: RequestBody): Promise<HandlerResult> {
-    const haveSerial = body.serial_number !== undefined;
-    const haveCert = body.certificate !== undefined;
-    if (!haveSerial && !haveCert) throw userError('The serial number or certificate to revoke must be provided.');
-    if (haveSerial && haveCert) throw userError('Must provide either the certificate or the serial to revoke; not both.');
-
-    let serial: string;
-    let cert: StoredCertificate | undefined;
-    if (haveCert) {
-      ({ serial, cert } = await this.certificateToRevoke(stringField(body, 'certificate')));
-    } else {
-      serial = stringField(body, 'serial_number');
-      if (serial === '') throw userError('The serial number must be provided');
-      cert = /^[0-9A-Fa-f:-]+$/.test(serial) ? this.findCert(serial) : undefined;
-    }
-    if (!cert) throw userError(`certificate with serial ${serial} not found.`);
-    serial = cert.serialNumber;
-
-    const owner = Object.values(this.pki.issuers).find((i) => i.serialNumber === cert.serialNumber);
-    if (owner) throw userError(`adding issuer (id: ${owner.id}) to its own CRL is not allowed`);
-    if (cert.revokedAt !== undefined) return jsonResult(revocationData(cert.revokedAt));
-
-    const now = this.deps.now();
-    if (cert.notAfter * 1000 < now + 2000) {
-      return jsonResult(null, [`certificate with serial ${serial} already expired; refusing to add to CRL`]);
-    }
-    cert.revokedAt = now;
-    const issuer = this.pki.issuers[cert.issuerId];
-    if (issuer) await rebuildCrl(this.pki, issuer, this.deps.keyring, now);
-    this.deps.changed();
-    return jsonResult(revocationData(now));
-  }
-
-  /**
-   * pathRevokeWriteHandleCertificate: a stored certificate must be byte-identical; an unstored
-   * one is accepted (and stored) when one of the mount's issuers signed it.
-   */
-  private async certificateToRevoke(pem: string): Promise<{ serial: string; cert: StoredCertificate }> {
-    if (pem.length < 75) {
-      throw userError('provided certificate data was too short; perhaps a path was passed to the API rather than the contents of a PEM file');
-    }
-    let der: Buffer;
-    try {
-      der = pemDecode(pem);
-    } catch {
-      throw userError('certificate contains no PEM data');
-    }
-    let parsed: x509.X509Certificate;
-    try {
-      parsed = new x509.X509Certificate(der);
-    } catch (err) {
-      throw userError(`certificate could not be parsed: ${(err as Error).message}`);
-    }
-    const serial = colonSerialFromHex(parsed.serialNumber);
-    const stored = this.findCert(serial);
-    if (stored) {
-      if (!der.equals(pemDecode(stored.certificatePem))) {
-        throw new OpenBaoHttpError(500, ["certificate with same serial but unequal value already present in this cluster's storage; refusing to revoke"]);
-      }
-      return { serial, cert: stored };
-    }
-    for (const issuer of Object.values(this.pki.issuers)) {
-      const issuerCert = new x509.X509Certificate(issuer.certificatePem);
-      if (await parsed.verify({ publicKey: issuerCert, signatureOnly: true }).catch(() => false)) {
-        const sans = parsed.getExtension('2.5.29.17');
-        const cert: StoredCertificate = {
-          serialNumber: serial,
-          certificatePem: pemEncode(der, 'CERTIFICATE'),
-          issuerId: issuer.id,
-          commonName: parsed.subjectName.getField('CN')[0] ?? '',
-          dnsNames: sans ? decodeSubjectAltNames(Buffer.from(sans.value)).dnsNames : [],
-          ...describePublicKey(Buffer.from(parsed.publicKey.rawData)),
-          notBefore: Math.floor(parsed.notBefore.getTime() / 1000),
-          notAfter: Math.floor(parsed.notAfter.getTime() / 1000),
-        };
-        this.pki.certs[hyphenSerial(serial)] = cert;
-        return { serial, cert };
-      }
-    }
-    throw userError(
-      'unable to verify signature on presented cert from any present issuer in this mount; certificates from previous CAs will need to have their issuing CA and key re-imported if revocation is necessary',
-    );
-  }
-
   /** `LIST <mount>/roles`. */
   listRoles(): HandlerResult {
     return listResult(Object.keys(this.pki.roles).sort());
@@ -564,9 +367,6 @@ export class PkiEngine {
   }
 }
 
-function revocationData(revokedAt: number) {
-  return { revocation_time: Math.floor(revokedAt / 1000), revocation_time_rfc3339: rfc3339Nano(revokedAt), state: 'revoked' };
-}
 
 /** certutil.ValidateDefaultOrValueKeyTypeSignatureLength, as a 500 like OpenBao's wrapped error. */
 function defaultKeyBits(keyType: string, bits: number): number {

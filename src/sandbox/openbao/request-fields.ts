@@ -61,3 +61,26 @@ export function parseGoBool(value: string): boolean | undefined {
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
   return undefined;
 }
+
+/** Storage.ListPage: the sorted keys after `after` (need not exist), at most `limit` (≤ 0: all). */
+export function pageOf(keys: readonly string[], body: RequestBody): string[] {
+  const sorted = isSorted(keys) ? keys : [...keys].sort();
+  const after = stringField(body, 'after');
+  const limit = intField(body, 'limit');
+  let start = 0;
+  if (after) {
+    // Binary search: the first key after `after`.
+    let hi = sorted.length;
+    while (start < hi) {
+      const mid = (start + hi) >>> 1;
+      if (sorted[mid]! <= after) start = mid + 1;
+      else hi = mid;
+    }
+  }
+  return sorted.slice(start, limit > 0 ? start + limit : undefined);
+}
+
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
+}

@@ -1,9 +1,10 @@
 import type { NatRule } from './router-state.js';
 
 /**
- * What `/ip/firewall/nat` accepts and how it prints: the known properties, their value
- * checks, and the printed view of a stored rule (router-generated fields filled in,
- * booleans as `true`/`false`, unset properties left out).
+ * What a firewall rule table (`/ip/firewall/nat`, `/ip/firewall/filter`) accepts and how it
+ * prints: the known properties, their value checks, and the printed view of a stored rule
+ * (router-generated fields filled in, booleans as `true`/`false`, unset properties left out).
+ * The NAT table's spec is here; the filter table's is in filter-rule-fields.ts.
  */
 
 /** A `!trap` the command answers with. */
@@ -16,14 +17,14 @@ export class RouterTrap extends Error {
   }
 }
 
-const ARGUMENT_FAILURE = 1;
+export const ARGUMENT_FAILURE = 1;
 
 const ACTIONS = new Set([
   'accept', 'add-dst-to-address-list', 'add-src-to-address-list', 'dst-nat', 'endpoint-independent-nat',
   'jump', 'log', 'masquerade', 'netmap', 'passthrough', 'redirect', 'return', 'same', 'src-nat',
 ]);
 
-const PROTOCOLS = new Set([
+export const PROTOCOLS = new Set([
   'dccp', 'ddp', 'egp', 'encap', 'etherip', 'ggp', 'gre', 'hmp', 'icmp', 'icmpv6', 'idpr-cmtp', 'igmp',
   'ipencap', 'ipip', 'ipsec-ah', 'ipsec-esp', 'ipv6-encap', 'ipv6-frag', 'ipv6-nonxt', 'ipv6-opts',
   'ipv6-route', 'iso-tp4', 'l2tp', 'ospf', 'pim', 'pup', 'rdp', 'rspf', 'rsvp', 'sctp', 'st', 'tcp',
@@ -31,13 +32,13 @@ const PROTOCOLS = new Set([
 ]);
 
 /** Protocols whose rules may name ports (by name or number). */
-const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'udp-lite', 'sctp', 'dccp', '6', '17', '136', '132', '33']);
+export const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'udp-lite', 'sctp', 'dccp', '6', '17', '136', '132', '33']);
 
-const BOOLEANS: Record<string, 'true' | 'false'> = { yes: 'true', true: 'true', no: 'false', false: 'false' };
+export const BOOLEANS: Record<string, 'true' | 'false'> = { yes: 'true', true: 'true', no: 'false', false: 'false' };
 
-type Check = (value: string, interfaces: readonly string[]) => boolean;
+export type Check = (value: string, interfaces: readonly string[]) => boolean;
 
-function negatable(check: (value: string) => boolean): (value: string) => boolean {
+export function negatable(check: (value: string) => boolean): (value: string) => boolean {
   return (value) => check(value.startsWith('!') ? value.slice(1) : value);
 }
 
@@ -45,7 +46,7 @@ function isPort(value: string): boolean {
   return /^\d{1,5}$/.test(value) && Number(value) <= 65535;
 }
 
-function isPortRange(value: string): boolean {
+export function isPortRange(value: string): boolean {
   const [from, to, extra] = value.split('-');
   if (extra !== undefined || from === undefined) return false;
   if (to === undefined) return isPort(from);
@@ -59,29 +60,41 @@ function isIpv4(value: string): boolean {
   return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
 }
 
-function isIpv4Range(value: string): boolean {
+export function isIpv4Range(value: string): boolean {
   const [from, to, extra] = value.split('-');
   return extra === undefined && from !== undefined && isIpv4(from) && (to === undefined || isIpv4(to));
 }
 
-function isIpv4Address(value: string): boolean {
+export function isIpv4Address(value: string): boolean {
   const [addr, prefix, extra] = value.split('/');
   if (extra !== undefined || addr === undefined) return false;
   if (prefix !== undefined) return isIpv4(addr) && /^\d{1,2}$/.test(prefix) && Number(prefix) <= 32;
   return isIpv4Range(addr);
 }
 
-const anything: Check = () => true;
-const ports: Check = negatable(isPortList);
-const addresses: Check = negatable(isIpv4Address);
-const booleanValue: Check = (v) => v in BOOLEANS;
-const iface: Check = (v, interfaces) => {
+export const anything: Check = () => true;
+export const ports: Check = negatable(isPortList);
+export const addresses: Check = negatable(isIpv4Address);
+export const booleanValue: Check = (v) => v in BOOLEANS;
+export const iface: Check = (v, interfaces) => {
   const name = v.startsWith('!') ? v.slice(1) : v;
   return name === 'all' || interfaces.includes(name);
 };
 
+/** One property a table accepts: its value check, and whether a bad value is named as an enum. */
+export type PropertySpec = { check: Check; enumName?: boolean };
+
+/** A rule table: what `add`/`set` accept, the order `print` shows, and the check of a whole rule. */
+export interface RuleSpec {
+  properties: Record<string, PropertySpec>;
+  printOrder: readonly string[];
+  /** The action a rule gets when `add` names none. */
+  defaultAction: string;
+  check(rule: Readonly<Record<string, string>>): void;
+}
+
 /** Every property `add`/`set` accepts, with its value check; anything else is an unknown parameter. */
-const PROPERTIES: Record<string, { check: Check; enumName?: boolean }> = {
+const PROPERTIES: Record<string, PropertySpec> = {
   chain: { check: (v) => /^[A-Za-z0-9_.-]+$/.test(v) },
   action: { check: (v) => ACTIONS.has(v), enumName: true },
   protocol: { check: negatable((v) => PROTOCOLS.has(v) || (/^\d{1,3}$/.test(v) && Number(v) <= 255)), enumName: true },
@@ -121,8 +134,8 @@ const PRINT_ORDER = [
 const PRINT_TAIL = ['log', 'log-prefix', 'bytes', 'packets', 'invalid', 'dynamic', 'disabled', 'comment'];
 
 /** Throws the trap a router answers for an unknown property or a value it cannot parse. */
-export function checkProperty(name: string, value: string, interfaces: readonly string[]): void {
-  const spec = PROPERTIES[name];
+export function checkProperty(name: string, value: string, interfaces: readonly string[], table: RuleSpec = NAT_RULES): void {
+  const spec = Object.hasOwn(table.properties, name) ? table.properties[name] : undefined;
   if (!spec) throw new RouterTrap(`unknown parameter ${name}`, ARGUMENT_FAILURE);
   if (value === '') return;
   if (!spec.check(value, interfaces)) {
@@ -135,14 +148,20 @@ export function checkProperty(name: string, value: string, interfaces: readonly 
 
 /** Checks a whole rule after add/set: a chain is required and ports need a port protocol. */
 export function checkRule(props: Readonly<Record<string, string>>): void {
+  checkChainAndPorts(props);
+  const protocol = (props.protocol ?? '').replace(/^!/, '');
+  if (props['to-ports'] && !PORT_PROTOCOLS.has(protocol)) {
+    throw new RouterTrap('failure: to-ports can be set only for tcp, udp, udp-lite, sctp or dccp protocols');
+  }
+}
+
+/** What every rule table requires: a chain, and a port protocol for ports. */
+export function checkChainAndPorts(props: Readonly<Record<string, string>>): void {
   if (!props.chain) throw new RouterTrap('missing value(s) of argument(s) chain', ARGUMENT_FAILURE);
   const hasPorts = ['src-port', 'dst-port', 'port'].some((p) => props[p]);
   const protocol = (props.protocol ?? '').replace(/^!/, '');
   if (hasPorts && !PORT_PROTOCOLS.has(protocol)) {
     throw new RouterTrap('failure: ports can be set only for tcp, udp, udp-lite, sctp or dccp protocols');
-  }
-  if (props['to-ports'] && !PORT_PROTOCOLS.has(protocol)) {
-    throw new RouterTrap('failure: to-ports can be set only for tcp, udp, udp-lite, sctp or dccp protocols');
   }
 }
 
@@ -152,10 +171,10 @@ export function isDisabled(rule: Readonly<Record<string, string>>): boolean {
 }
 
 /** The rule as `print` shows it, properties in router order, before `.proplist` filtering. */
-export function printedRule(rule: NatRule, interfaces: readonly string[]): Record<string, string> {
+export function printedRule(rule: NatRule, interfaces: readonly string[], table: RuleSpec = NAT_RULES): Record<string, string> {
   const out: Record<string, string> = { '.id': rule['.id'] };
   const stored = Object.keys(rule).filter((k) => k !== '.id' && rule[k] !== '');
-  for (const key of PRINT_ORDER) if (stored.includes(key)) out[key] = rule[key]!;
+  for (const key of table.printOrder) if (stored.includes(key)) out[key] = rule[key]!;
   for (const key of stored) if (!(key in out) && !PRINT_TAIL.includes(key)) out[key] = rule[key]!;
   const ifaceMissing = ['in-interface', 'out-interface'].some((k) => {
     const v = rule[k]?.replace(/^!/, '');
@@ -171,3 +190,6 @@ export function printedRule(rule: NatRule, interfaces: readonly string[]): Recor
   if (rule.comment) out.comment = rule.comment;
   return out;
 }
+
+/** `/ip/firewall/nat`. */
+export const NAT_RULES: RuleSpec = { properties: PROPERTIES, printOrder: PRINT_ORDER, defaultAction: 'accept', check: checkRule };

@@ -1,11 +1,17 @@
-import { checkProperty, checkRule, printedRule, RouterTrap } from './nat-rule-fields.js';
+import { FILTER_RULES } from './filter-rule-fields.js';
+import { changeAddresses, changeGroups, changeInterfaces, changeUsers, policiesOf, printedAddresses, printedGroups, printedInterfaces, printedUsers } from './item-menus.js';
+import { NAT_RULES, RouterTrap } from './nat-rule-fields.js';
 import { compileQuery, QueryError, type Item } from './print-query.js';
-import { formatRouterId, type NatRule, type RouterState, type RouterUser } from './router-state.js';
+import type { RouterState, RouterUser } from './router-state.js';
+import { RuleTable } from './rule-table.js';
 
 /**
  * What the sandbox router does with one command sentence, apart from transport concerns
- * (tags, faults, `/cancel`): login, the `/ip/firewall/nat` menu, and the two `/system`
- * prints a health check may use.
+ * (tags, faults, `/cancel`): login, the firewall tables (`/ip/firewall/nat`, `/filter`),
+ * `/interface`, `/ip/address`, `/user`, `/user/group`, `/system` (resource, identity, reboot),
+ * each guarded by the policies of the user's group as RouterOS does: `read` to print, `write`
+ * to change, `policy` too for users and groups, `reboot` to reboot; otherwise "not enough
+ * permissions (9)".
  */
 
 /** A reply sentence without its `.tag`: reply word first, then attribute words. */
@@ -17,6 +23,8 @@ export interface CommandOutcome {
   changed: boolean;
   /** Set when the router closes the session after answering (`/quit`). */
   fatal?: string;
+  /** The router restarts after answering: every connection drops. */
+  reboot?: boolean;
 }
 
 export interface Session {
@@ -88,14 +96,17 @@ export function sendsEmpty(version: string): boolean {
   return major > 7 || (major === 7 && minor >= 18);
 }
 
-const ID_ARGUMENTS = new Set(['.id', 'numbers']);
-const PRINT_OPTIONS = new Set(['.proplist', 'detail', 'count-only', 'without-paging', 'terse', 'from']);
+const PRINT_OPTIONS = new Set(['.proplist', 'detail', 'count-only', 'without-paging', 'terse', 'from', 'stats', 'where']);
+const CHANGES = new Set(['add', 'set', 'remove', 'enable', 'disable', 'unset', 'move', 'reset-counters']);
 
 // The menus this router knows, for RouterOS's two answers to a command it does not have: a
 // missing menu is named ("no such command or directory (natt), no such command prefix", as
 // routers answer /ip/firewall/natt/print or a removed /caps-man); a known menu without that
 // command is "no such command".
-const MENUS = new Set(['', '/ip', '/ip/firewall', '/ip/firewall/nat', '/system', '/system/resource', '/system/identity']);
+const MENUS = new Set([
+  '', '/ip', '/ip/firewall', '/ip/firewall/nat', '/ip/firewall/filter', '/ip/address', '/interface', '/user', '/user/group',
+  '/system', '/system/resource', '/system/identity',
+]);
 
 function unknownCommand(command: string): RouterTrap {
   const words = command.split('/').slice(1);
@@ -106,11 +117,20 @@ function unknownCommand(command: string): RouterTrap {
   return new RouterTrap('no such command');
 }
 
+/** RouterOS's answer to a command the user's group has no policy for. */
+const notEnoughPermissions = () => new RouterTrap('not enough permissions (9)');
+
 export class RouterCommands {
+  private readonly nat: RuleTable;
+  private readonly filter: RuleTable;
+
   constructor(
     private readonly state: RouterState,
-    private readonly startedAt = Date.now(),
-  ) {}
+    private startedAt = Date.now(),
+  ) {
+    this.nat = new RuleTable(state, NAT_RULES, () => state.nat, (rules) => (state.nat = rules));
+    this.filter = new RuleTable(state, FILTER_RULES, () => (state.filter ??= []), (rules) => (state.filter = rules));
+  }
 
   /** Runs one command for a session; never throws for anything a real router would answer. */
   execute(session: Session, cmd: ParsedCommand): CommandOutcome {
@@ -122,42 +142,52 @@ export class RouterCommands {
     }
   }
 
+  /** Throws "not enough permissions (9)" unless the session's user (as it is now) has every policy. */
+  private require(session: Session, ...policies: string[]): void {
+    const user = this.state.users.find((u) => u.name === session.user?.name);
+    const granted = user ? policiesOf(this.state, user) : new Set<string>();
+    if (!policies.every((p) => granted.has(p))) throw notEnoughPermissions();
+  }
+
   private dispatch(session: Session, cmd: ParsedCommand): CommandOutcome {
     const { command } = cmd;
     if (command === '/login') return this.login(session, cmd);
     if (command === '/quit') return { replies: [], changed: false, fatal: 'session terminated on request' };
     if (!session.user) throw new RouterTrap('not logged in');
 
-    const nat = /^\/ip\/firewall\/nat\/([a-z-]+)$/.exec(command);
-    if (nat) {
-      const action = nat[1]!;
-      if (action === 'print' || action === 'getall') return this.printNat(cmd);
-      if (session.user.group === 'read') {
-        if (['add', 'set', 'remove', 'enable', 'disable', 'unset', 'move'].includes(action)) {
-          throw new RouterTrap('not enough permissions (9)');
-        }
-      }
-      switch (action) {
-        case 'add':
-          return this.addNat(cmd);
-        case 'set':
-          return this.setNat(cmd);
-        case 'remove':
-          return this.removeNat(cmd);
-        case 'enable':
-        case 'disable':
-          return this.toggleNat(cmd, action === 'disable');
-        case 'unset':
-          return this.unsetNat(cmd);
-        case 'move':
-          return this.moveNat(cmd);
-      }
+    const slash = command.lastIndexOf('/');
+    const menu = command.slice(0, slash);
+    const action = command.slice(slash + 1);
+    const isPrint = action === 'print' || action === 'getall';
+    if (isPrint) this.require(session, 'read');
+
+    const table = menu === '/ip/firewall/nat' ? this.nat : menu === '/ip/firewall/filter' ? this.filter : undefined;
+    if (table && (isPrint || CHANGES.has(action))) {
+      if (isPrint) return this.print(cmd, table.printed());
+      this.require(session, 'write');
+      return this.changeRules(table, action, cmd);
     }
-    if (command === '/system/resource/print' || command === '/system/resource/getall') {
-      return this.printSingle(cmd, this.resource());
+
+    const items: Record<string, { print: () => Record<string, string>[]; change?: (action: string, cmd: ParsedCommand) => string | undefined; actions: string[]; policies: string[] }> = {
+      '/interface': { print: () => printedInterfaces(this.state), change: (a, c) => (changeInterfaces(this.state, a as 'set', c), undefined), actions: ['set', 'enable', 'disable'], policies: ['write'] },
+      '/ip/address': { print: () => printedAddresses(this.state), change: (a, c) => changeAddresses(this.state, a, c), actions: ['add', 'set', 'remove', 'enable', 'disable'], policies: ['write'] },
+      // User management needs the `policy` policy on top of `write` (the manual's "Config Policies").
+      '/user': { print: () => printedUsers(this.state), change: (a, c) => changeUsers(this.state, a, c), actions: ['add', 'set', 'remove', 'enable', 'disable'], policies: ['write', 'policy'] },
+      '/user/group': { print: () => printedGroups(this.state), change: (a, c) => changeGroups(this.state, a, c), actions: ['add', 'set', 'remove'], policies: ['write', 'policy'] },
+      '/system/resource': { print: () => [this.resource()], actions: [], policies: [] },
+      '/system/identity': { print: () => [{ name: this.state.identity }], change: (_a, c) => this.setIdentity(c), actions: ['set'], policies: ['write'] },
+    };
+    const item = Object.hasOwn(items, menu) ? items[menu] : undefined;
+    if (item && isPrint) return this.print(cmd, item.print());
+    if (item?.change && item.actions.includes(action)) {
+      this.require(session, ...item.policies);
+      const id = item.change(action, cmd);
+      return { replies: [id === undefined ? done() : done(`=ret=${id}`)], changed: true };
     }
-    if (command === '/system/identity/print' || command === '/system/identity/getall') {
-      return this.printSingle(cmd, { name: this.state.identity });
+    if (command === '/system/reboot') {
+      this.require(session, 'reboot');
+      this.startedAt = Date.now();
+      return { replies: [done()], changed: false, reboot: true };
     }
     throw unknownCommand(command);
   }
@@ -165,7 +195,7 @@ export class RouterCommands {
   private login(session: Session, cmd: ParsedCommand): CommandOutcome {
     const name = cmd.attributes.get('name');
     const password = cmd.attributes.get('password');
-    const user = this.state.users.find((u) => u.name === name && u.password === password);
+    const user = this.state.users.find((u) => u.name === name && u.password === password && !u.disabled);
     if (!user) throw new RouterTrap('invalid user name or password (6)');
     session.user = user;
     return { replies: [done()], changed: false };
@@ -176,9 +206,9 @@ export class RouterCommands {
     if (unknown !== undefined) throw new RouterTrap(`unknown parameter ${unknown}`, 1);
   }
 
-  private printNat(cmd: ParsedCommand): CommandOutcome {
+  /** `print` (and `getall`) of any menu: queries, `.proplist`, `count-only`. */
+  private print(cmd: ParsedCommand, items: Record<string, string>[]): CommandOutcome {
     this.rejectUnknown(cmd, PRINT_OPTIONS);
-    const items = this.state.nat.map((r) => printedRule(r, this.state.interfaces));
     if (cmd.attributes.has('count-only')) {
       const matches = compile(cmd.queries);
       return { replies: [done(`=ret=${items.filter(matches).length}`)], changed: false };
@@ -186,106 +216,38 @@ export class RouterCommands {
     return { replies: printReplies(this.state, items, cmd.queries, cmd.attributes.get('.proplist')), changed: false };
   }
 
-  private printSingle(cmd: ParsedCommand, item: Record<string, string>): CommandOutcome {
-    this.rejectUnknown(cmd, PRINT_OPTIONS);
-    return { replies: printReplies(this.state, [item], cmd.queries, cmd.attributes.get('.proplist')), changed: false };
-  }
-
-  /** The rules named by `=.id=` or `=numbers=` (comma lists allowed), in that order. */
-  private targets(cmd: ParsedCommand): NatRule[] {
-    const raw = cmd.attributes.get('.id') ?? cmd.attributes.get('numbers');
-    if (raw === undefined || raw === '') throw new RouterTrap('missing value(s) of argument(s) numbers', 1);
-    return raw.split(',').map((id) => {
-      const rule = this.state.nat.find((r) => r['.id'] === id.trim());
-      if (!rule) throw new RouterTrap('no such item');
-      return rule;
-    });
-  }
-
-  private properties(cmd: ParsedCommand, skip: Set<string>): Record<string, string> {
-    const props: Record<string, string> = {};
-    for (const name of cmd.order) {
-      if (skip.has(name)) continue;
-      const value = cmd.attributes.get(name)!;
-      checkProperty(name, value, this.state.interfaces);
-      props[name] = value;
+  private changeRules(table: RuleTable, action: string, cmd: ParsedCommand): CommandOutcome {
+    switch (action) {
+      case 'add':
+        return { replies: [done(`=ret=${table.add(cmd)}`)], changed: true };
+      case 'set':
+        table.set(cmd);
+        break;
+      case 'remove':
+        table.remove(cmd);
+        break;
+      case 'enable':
+      case 'disable':
+        table.toggle(cmd, action === 'disable');
+        break;
+      case 'unset':
+        table.unset(cmd);
+        break;
+      case 'move':
+        table.move(cmd);
+        break;
+      default:
+        throw new RouterTrap('no such command');
     }
-    return props;
-  }
-
-  private addNat(cmd: ParsedCommand): CommandOutcome {
-    const props = this.properties(cmd, new Set(['place-before']));
-    const rule: Record<string, string> = { action: 'accept' };
-    for (const [k, v] of Object.entries(props)) if (v !== '') rule[k] = v;
-    checkRule(rule);
-    let index = this.state.nat.length;
-    const before = cmd.attributes.get('place-before');
-    if (before !== undefined && before !== '') {
-      index = this.state.nat.findIndex((r) => r['.id'] === before);
-      if (index < 0) throw new RouterTrap('no such item');
-    }
-    const id = formatRouterId(this.state.nextId);
-    this.state.nextId += 1;
-    this.state.nat.splice(index, 0, { '.id': id, ...rule } as NatRule);
-    return { replies: [done(`=ret=${id}`)], changed: true };
-  }
-
-  private setNat(cmd: ParsedCommand): CommandOutcome {
-    return this.update(cmd, this.properties(cmd, ID_ARGUMENTS));
-  }
-
-  private toggleNat(cmd: ParsedCommand, disabled: boolean): CommandOutcome {
-    this.rejectUnknown(cmd, ID_ARGUMENTS);
-    return this.update(cmd, { disabled: disabled ? 'true' : 'false' });
-  }
-
-  /** Applies `props` to every targeted rule; an empty value unsets the property. */
-  private update(cmd: ParsedCommand, props: Record<string, string>): CommandOutcome {
-    const targets = this.targets(cmd);
-    const updated = targets.map((rule) => {
-      const next: Record<string, string> = { ...rule };
-      for (const [k, v] of Object.entries(props)) {
-        if (v === '') delete next[k];
-        else next[k] = v;
-      }
-      checkRule(next);
-      return next as NatRule;
-    });
-    // Commit only once every target passed its checks, so a failed set changes nothing.
-    targets.forEach((rule, i) => {
-      this.state.nat[this.state.nat.indexOf(rule)] = updated[i]!;
-    });
     return { replies: [done()], changed: true };
   }
 
-  private removeNat(cmd: ParsedCommand): CommandOutcome {
-    this.rejectUnknown(cmd, ID_ARGUMENTS);
-    const targets = new Set(this.targets(cmd));
-    this.state.nat = this.state.nat.filter((r) => !targets.has(r));
-    return { replies: [done()], changed: true };
-  }
-
-  private unsetNat(cmd: ParsedCommand): CommandOutcome {
-    this.rejectUnknown(cmd, new Set(['.id', 'numbers', 'value-name']));
-    const name = cmd.attributes.get('value-name') ?? '';
-    checkProperty(name, '', this.state.interfaces);
-    if (name === 'chain' || name === 'action') throw new RouterTrap(`failure: ${name} cannot be unset`);
-    return this.update(cmd, { [name]: '' });
-  }
-
-  private moveNat(cmd: ParsedCommand): CommandOutcome {
-    this.rejectUnknown(cmd, new Set(['.id', 'numbers', 'destination']));
-    const moving = this.targets(cmd);
-    const destination = cmd.attributes.get('destination');
-    const rest = this.state.nat.filter((r) => !moving.includes(r));
-    let index = rest.length;
-    if (destination !== undefined && destination !== '') {
-      index = rest.findIndex((r) => r['.id'] === destination);
-      if (index < 0) throw new RouterTrap('no such item');
-    }
-    rest.splice(index, 0, ...moving);
-    this.state.nat = rest;
-    return { replies: [done()], changed: true };
+  private setIdentity(cmd: ParsedCommand): undefined {
+    this.rejectUnknown(cmd, new Set(['name']));
+    const name = cmd.attributes.get('name');
+    if (!name) throw new RouterTrap('missing value(s) of argument(s) name', 1);
+    this.state.identity = name;
+    return undefined;
   }
 
   private resource(): Record<string, string> {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FaultAction, FaultInjector } from '../faults.js';
 import { encodeSentence, SentenceDecoder } from './api-words.js';
 import { parseCommand, RouterCommands, type ParsedCommand, type ReplySentence, type Session } from './router-commands.js';
-import type { NatRule, RouterState } from './router-state.js';
+import { upgradeRouterState, type NatRule, type RouterState } from './router-state.js';
 import { createSelfSignedCertificate } from './self-signed-certificate.js';
 
 export interface RouterOsSandboxOptions {
@@ -62,6 +62,7 @@ class ApiConnection {
     private readonly commands: RouterCommands,
     private readonly faults: FaultInjector | undefined,
     private readonly onChange: () => void,
+    private readonly onReboot: () => void,
   ) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
@@ -162,6 +163,8 @@ class ApiConnection {
       this.socket.end(encodeSentence(['!fatal', outcome.fatal]));
       this.closed = true;
     }
+    // The answer goes out first, then the router goes down (every connection is cut).
+    if (outcome.reboot) setImmediate(this.onReboot);
   }
 
   private async replyWithFault(replies: readonly ReplySentence[], tag: string | undefined, fault: FaultAction): Promise<void> {
@@ -185,16 +188,20 @@ class ApiConnection {
 export async function startRouterOsSandbox(options: RouterOsSandboxOptions): Promise<RouterOsSandbox> {
   const host = options.host ?? '127.0.0.1';
   const state = options.state;
+  upgradeRouterState(state);
   const commands = new RouterCommands(state);
   const sockets = new Set<Socket>();
   const onChange = options.onChange ?? (() => {});
+  const reboot = () => {
+    for (const s of sockets) s.destroy();
+  };
 
   const accept = (socket: Socket) => {
     sockets.add(socket);
     // Replies to concurrent commands go out as separate writes; Nagle would hold the later ones.
     socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
-    new ApiConnection(socket, commands, options.faults, onChange);
+    new ApiConnection(socket, commands, options.faults, onChange, reboot);
   };
 
   const listen = (server: Server | TlsServer, port: number) =>
