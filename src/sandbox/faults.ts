@@ -5,7 +5,9 @@
  *
  * `target` is what the server matches on: "METHOD /path" for HTTP servers
  * (e.g. "PATCH /apis/traefik.io/v1alpha1/namespaces/media/ingressroutes/photos-ts"),
- * the command word for RouterOS (e.g. "/ip/firewall/nat/add").
+ * the command word for RouterOS (e.g. "/ip/firewall/nat/add"), "exec <command line>" for a
+ * tailscale command run in a pod. Prefixed with "after " (e.g. "after PATCH /apis/…"), a rule
+ * strikes once the request has been carried out: its change is made, its answer is lost.
  */
 export interface FaultAction {
   /** HTTP status to answer with (HTTP servers). */
@@ -65,9 +67,28 @@ export class FaultInjector {
     this.rules = [];
   }
 
+  /** The rules still waiting, as the control endpoint shows them. */
+  list(): { match: string; remaining: number; hits: number; action: FaultAction }[] {
+    return this.rules.map(({ match, times: _t, remaining, hits, ...action }) => ({ match: String(match), remaining, hits, action }));
+  }
+
   get pending(): number {
     return this.rules.length;
   }
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Lets a request be carried out but loses its answer: whatever the handler writes, the client
+ * sees the connection cut instead ("the change was made, the reply never came").
+ */
+export function loseAnswer(res: { writeHead: unknown; write: unknown; end: unknown; destroy(): void; socket: { destroy(): void } | null }): void {
+  const cut = () => {
+    res.socket?.destroy();
+    return res;
+  };
+  res.writeHead = cut;
+  res.write = () => true;
+  res.end = cut;
+}

@@ -13,6 +13,7 @@ import { newSigningKey } from '../approval/signing.js';
 import { sandboxConfigYaml } from './sandbox-config.js';
 import type { ServingCertificates } from './kubernetes/serving-certificates.js';
 import { certificateFields } from '../pki/certificate-fields.js';
+import { withExecFaults } from './tailscale/exec-faults.js';
 import { tailscaleExecHandler } from './tailscale/tailscale-exec-handler.js';
 import { TailscaleSimulator } from './tailscale/tailscale-simulator.js';
 import { seedTailscaleState, type TailscaleState } from './tailscale/tailscale-state.js';
@@ -55,7 +56,7 @@ export interface SandboxOptions {
 
 export interface Sandbox {
   state: SandboxState;
-  faults: { kubernetes: FaultInjector; openbao: FaultInjector; router: FaultInjector };
+  faults: { kubernetes: FaultInjector; openbao: FaultInjector; router: FaultInjector; tailscale: FaultInjector };
   kubernetes: KubernetesSandbox;
   openbao: OpenBaoSandbox;
   router: RouterOsSandbox;
@@ -145,7 +146,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     if (stateFile && !timer) timer = setTimeout(save, 100);
   };
 
-  const faults = { kubernetes: new FaultInjector(), openbao: new FaultInjector(), router: new FaultInjector() };
+  const faults = { kubernetes: new FaultInjector(), openbao: new FaultInjector(), router: new FaultInjector(), tailscale: new FaultInjector() };
   // A state file's sandbox comes back where it was: same ports, same Kubernetes CA.
   const last = stateFile ? state.sandboxEndpoints : undefined;
   const router = await onPort(last?.ports.router, (port) => startRouterOsSandbox({ state: state.router, faults: faults.router, onChange, tls: opts.routerTls, port }));
@@ -162,7 +163,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       state: state.kubernetes,
       faults: faults.kubernetes,
       onChange,
-      execHandler: tailscaleExecHandler(tailscale, podToNode(state.kubernetes)),
+      execHandler: withExecFaults(faults.tailscale, tailscaleExecHandler(tailscale, podToNode(state.kubernetes))),
       port,
       ...(serving ? { certificates: serving } : {}),
       timing: opts.podTiming,

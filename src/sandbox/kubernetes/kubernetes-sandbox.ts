@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { sleep, type FaultAction, type FaultInjector } from '../faults.js';
+import { loseAnswer, sleep, type FaultAction, type FaultInjector } from '../faults.js';
 import {
   badRequest,
   faultStatus,
@@ -185,6 +185,10 @@ export async function startKubernetesSandbox(opts: KubernetesSandboxOptions): Pr
         () => req.socket.destroy(),
       );
       if (answered) return;
+    }
+    if (faults?.take(`after ${method} ${url.pathname}`)) {
+      record.fault = true;
+      loseAnswer(res);
     }
 
     try {

@@ -100,6 +100,11 @@ export class PodExecEndpoint {
           };
       status = statusFrame(result.exitCode, exec.command);
     } catch (e) {
+      // A fault that cuts the stream: no output, no status, the connection just ends.
+      if ((e as Error).name === 'ExecDropped') {
+        ws.terminate();
+        return;
+      }
       result = { stdout: '', stderr: '', exitCode: -1 };
       status = { metadata: {}, status: 'Failure', message: `Internal error occurred: ${(e as Error).message}`, reason: 'InternalError' };
     }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
-import { FaultInjector, sleep, type FaultAction } from '../faults.js';
+import { FaultInjector, loseAnswer, sleep, type FaultAction } from '../faults.js';
 import { aclAllows } from './acl.js';
 import { approleLogin, kubernetesLogin, lookupSelf, renewSelf, revokeSelf } from './auth-routes.js';
 import { addBulkCertificates, type BulkCertificateSpec } from './bulk-certificates.js';
@@ -143,6 +143,7 @@ export async function startOpenBaoSandbox(opts: OpenBaoSandboxOptions): Promise<
 
     const fault = faults.take(`${label} ${path}`);
     if (fault && (await applyFault(fault, req, res, path))) return;
+    if (faults.take(`after ${label} ${path}`)) loseAnswer(res);
 
     const raw = await readBody(req);
     const namespace = String(req.headers['x-vault-namespace'] ?? '');
