@@ -97,12 +97,15 @@ export async function startWorkers(s: Services, connection: () => Redis, opts: {
     close: async (graceMs = DEFAULT_GRACE_MS) => {
       clearInterval(timer);
       s.redis.off('ready', tick);
-      // Stop taking work; let what runs finish within the grace, then hand applies back.
-      const closing = Promise.allSettled([plan.close(), apply.close(), scheduled.close()]);
-      const graceTimer = setTimeout(() => (handingBack = true), graceMs);
-      const hard = new Promise<void>((r) => setTimeout(r, graceMs + 3_000).unref());
-      await Promise.race([closing, hard]);
-      clearTimeout(graceTimer);
+      // Stop taking work; let what runs finish within the grace, then hand applies back. With
+      // Redis down nothing running can finish (nor be recorded): there is nothing to wait for.
+      if (s.redis.status === 'ready') {
+        const closing = Promise.allSettled([plan.close(), apply.close(), scheduled.close()]);
+        const graceTimer = setTimeout(() => (handingBack = true), graceMs);
+        const hard = new Promise<void>((r) => setTimeout(r, graceMs + 3_000).unref());
+        await Promise.race([closing, hard]);
+        clearTimeout(graceTimer);
+      } else handingBack = true;
       // Past the deadline (or Redis down): stop waiting for BullMQ.
       await Promise.race([Promise.allSettled([plan.close(true), apply.close(true), reconciling]), new Promise<void>((r) => setTimeout(r, 2_000).unref())]);
     },
