@@ -162,7 +162,7 @@ describe('npx labgate, as a person runs it', { timeout: 180_000 }, () => {
       const cases = [
         ['config check --help', 'usage: labgate config check [FILE]'],
         ['discord register --help', 'usage: labgate discord register'],
-        ['sandbox --help', 'usage: labgate sandbox [--state FILE] [--write-env FILE]'],
+        ['sandbox --help', 'usage: labgate sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT]'],
         ['shell --as bob --help', 'usage: labgate shell [--as USER] [--json]'],
         ['plan --help', 'usage: labgate plan "<slash command>"'],
         ['start -h', 'usage: labgate start'],

@@ -182,7 +182,7 @@ describe('/cert on Discord: DM delivery, closed DMs and OpenBao outages, through
       const rec = await approveAndSettle(plan);
       expect(rec.status).toBe('failed');
       expect(rec.result?.text).toMatch(/^Not applied p-\w+ after 3 attempts: OpenBao POST \/v1\/pki\/issue\/device failed \(503\): Vault is sealed\. 0 of 1 change in place/);
-      const result = await waitFor(() => f.harness.messages('ops').find((m) => titleOf(m).startsWith(`Apply of ${plan.planId} failed`) || m.content.includes(`${plan.planId} failed`) || JSON.stringify(m.embeds).includes(`Apply of ${plan.planId} failed`)), 'the failure in #ops');
+      const result = await waitFor(() => f.harness.messages('ops').find((m) => titleOf(m).startsWith(`Not applied ${plan.planId}`) || JSON.stringify(m.embeds).includes(`Not applied ${plan.planId}`)), 'the failure in #ops');
       expect(JSON.stringify(result)).toContain('Vault is sealed');
     } finally {
       remove();
