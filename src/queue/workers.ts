@@ -99,12 +99,20 @@ export async function startWorkers(s: Services, connection: () => Redis, opts: {
       s.redis.off('ready', tick);
       // Stop taking work; let what runs finish within the grace, then hand applies back. With
       // Redis down nothing running can finish (nor be recorded): there is nothing to wait for.
+      // Redis may also go away during the grace (or just before the signal, unnoticed yet).
       if (s.redis.status === 'ready') {
         const closing = Promise.allSettled([plan.close(), apply.close(), scheduled.close()]);
         const graceTimer = setTimeout(() => (handingBack = true), graceMs);
         const hard = new Promise<void>((r) => setTimeout(r, graceMs + 3_000).unref());
-        await Promise.race([closing, hard]);
+        let poll: NodeJS.Timeout | undefined;
+        const redisGone = new Promise<void>((r) => {
+          poll = setInterval(() => s.redis.status !== 'ready' && r(), 250);
+          poll.unref();
+        });
+        await Promise.race([closing, hard, redisGone]);
         clearTimeout(graceTimer);
+        clearInterval(poll);
+        if (s.redis.status !== 'ready') handingBack = true;
       } else handingBack = true;
       // Past the deadline (or Redis down): stop waiting for BullMQ.
       await Promise.race([Promise.allSettled([plan.close(true), apply.close(true), reconciling]), new Promise<void>((r) => setTimeout(r, 2_000).unref())]);
