@@ -259,6 +259,8 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
     }
     case 'sandbox':
       return await sandboxCmd(rest);
+    case 'deploy':
+      return await (await import('./deploy-command.js')).deployCommand(rest, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), usage: usageOf('deploy') });
     case 'config':
       if (rest[0] === 'check') return await configCheck(rest.slice(1));
       process.stderr.write(`${rest.length ? `labgate config: unknown subcommand "${rest[0]}"\n` : ''}${usageOf('config')}\n`);

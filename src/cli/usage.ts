@@ -16,6 +16,8 @@ Usage: labgate <command> [options]        labgate <command> --help for one comma
   sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT]
                             run the simulated homelab on loopback until stopped
   config check [FILE]       validate labgate.yaml (default: $LABGATE_CONFIG) and the environment
+  deploy rbac [--config FILE]
+                            print the Kubernetes RBAC labgate.yaml calls for (bot reads, worker writes)
   discord register          register the guild's slash commands (bulk overwrite; says what changed)
   --version                 print labgate's version
 
@@ -74,6 +76,13 @@ still running against it carries on.
 
 Validates labgate.yaml (default: $LABGATE_CONFIG) and the environment: lists every problem with
 its field path and exits 1, or prints the configuration (secrets redacted) and exits 0.
+`,
+  deploy: `usage: labgate deploy rbac [--config FILE]
+
+Prints the ServiceAccounts (labgate-bot, labgate-worker), Roles and bindings that labgate.yaml
+(--config, default $LABGATE_CONFIG) calls for: reads for both, writes for the worker only in the
+namespaces exposure.namespaces.allow names, exec only in the Traefik namespace. Refuses an allow
+list of "*". Apply with: labgate deploy rbac --config labgate.yaml | kubectl apply -f -
 `,
   discord: `usage: labgate discord register
 

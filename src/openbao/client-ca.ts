@@ -1,6 +1,8 @@
 import type { Config } from '../config/load.js';
 import { isManaged, MANAGED_SELECTOR, normalize } from '../kubernetes/objects.js';
 import type { KubeObject, KubernetesPort } from '../kubernetes/port.js';
+import { listWhereWritable } from '../kubernetes/writable-list.js';
+import { ExposurePolicy } from '../policy/exposure-policy.js';
 import { sameState } from '../plan/canonical.js';
 import type { Change } from '../plan/model.js';
 import type { OpenBaoPort } from './port.js';
@@ -38,7 +40,7 @@ export interface ClientCaDrift {
  */
 export async function clientCaDrift(kube: KubernetesPort, config: Config, chain: string[]): Promise<ClientCaDrift> {
   const name = config.traefik.mtls.clientCaSecret;
-  const [routing, labelled] = await Promise.all([readRouting(kube), kube.list('v1', 'Secret', { labelSelector: `${MANAGED_SELECTOR},${CLIENT_CA_LABEL}=true` })]);
+  const [routing, labelled] = await Promise.all([readRouting(kube), listWhereWritable(kube, new ExposurePolicy(config), 'v1', 'Secret', { labelSelector: `${MANAGED_SELECTOR},${CLIENT_CA_LABEL}=true` })]);
   const namespaces = new Set<string>();
   for (const e of routing.exposures.values()) if (e.mode === 'mtls-strict') namespaces.add(e.namespace);
   for (const s of labelled) if (s.metadata.name === name && s.metadata.namespace) namespaces.add(s.metadata.namespace);

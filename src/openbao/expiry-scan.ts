@@ -2,6 +2,8 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { alertsConversation } from '../chat/conversations.js';
 import type { Button, OutMessage } from '../chat/message.js';
 import type { Services } from '../core/services.js';
+import { listWhereWritable } from '../kubernetes/writable-list.js';
+import { ExposurePolicy } from '../policy/exposure-policy.js';
 import { formatDuration } from '../duration.js';
 import { MANAGED_SELECTOR } from '../kubernetes/objects.js';
 import { iso } from './cert-planning.js';
@@ -196,7 +198,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
     return p;
   };
   const chainRead = early(bao.caChain());
-  const secretsRead = early(s.ports.kubernetes.list('v1', 'Secret', { labelSelector: MANAGED_SELECTOR }));
+  const secretsRead = early(listWhereWritable(s.ports.kubernetes, new ExposurePolicy(s.config), 'v1', 'Secret', { labelSelector: MANAGED_SELECTOR }));
 
   // One listing; PEMs (for the owner URN, which the listing lacks) only where an alert may be due.
   const inventory = new DeviceInventory(bao, s.now);
