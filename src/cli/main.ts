@@ -140,7 +140,7 @@ async function sandboxCmd(args: string[]): Promise<number> {
   // dies before labgate runs when the file does not exist yet: hence --write-env.
   if (args.some((a) => a === '--env-file' || a.startsWith('--env-file=')))
     throw Object.assign(new Error("'--env-file' is now '--write-env' (Node reads --env-file itself)"), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
-  const { values } = parseArgs({ args, options: { state: { type: 'string' }, 'write-env': { type: 'string' }, 'router-tls': { type: 'boolean' }, faults: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { state: { type: 'string' }, 'write-env': { type: 'string' }, 'router-tls': { type: 'boolean' }, faults: { type: 'string' }, rbac: { type: 'boolean' } } });
   const stateFile = values.state ?? '.labgate/sandbox/state.json';
   const envFile = values['write-env'] ?? resolve(dirname(stateFile), 'sandbox.env');
   const routerTls = values['router-tls'] ?? false;
@@ -148,12 +148,13 @@ async function sandboxCmd(args: string[]): Promise<number> {
   if (faultPort !== undefined && !(Number.isInteger(faultPort) && faultPort >= 0 && faultPort <= 65535))
     throw Object.assign(new Error(`--faults: a port number from 0 to 65535 (got ${JSON.stringify(values.faults)})`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
   const { startSandbox } = await import('../sandbox/sandbox.js');
-  const sb = await startSandbox({ stateFile, envFile, routerTls });
+  const sb = await startSandbox({ stateFile, envFile, routerTls, rbac: values.rbac ?? false });
+  const rbac = sb.accounts ? `  RBAC            deploy/kubernetes/rbac.yaml enforced; bot: ${sb.accounts.bot.envFile}, worker: ${sb.accounts.worker.envFile}\n` : '';
   const control = faultPort === undefined ? undefined : await (await import('../sandbox/fault-control.js')).startFaultControl(sb.faults, faultPort);
   const router = routerTls ? `  RouterOS api-ssl ${sb.router.host}:${sb.router.tlsPort} (CA ${sb.env.ROUTEROS_CA})\n` : '';
   const faults = control ? `  fault control   ${control.url}/faults  (curl it for how)\n` : '';
   process.stdout.write(
-    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n${router}${faults}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\nIn another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`,
+    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n${router}${faults}${rbac}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\nIn another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`,
   );
   await waitForSignal();
   await control?.close();

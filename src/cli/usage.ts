@@ -13,7 +13,7 @@ Usage: labgate <command> [options]        labgate <command> --help for one comma
   shell [--as USER] [--json]
                             the terminal chat; reads commands from stdin when it is not a terminal
   plan "<slash command>"    print the plan for a command against live state; changes nothing
-  sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT]
+  sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT] [--rbac]
                             run the simulated homelab on loopback until stopped
   config check [FILE]       validate labgate.yaml (default: $LABGATE_CONFIG) and the environment
   deploy rbac [--config FILE]
@@ -60,7 +60,7 @@ ${SHELL_KEYS}
 Prints the plan (summary and diff) a change command would make against live state; queues and
 changes nothing. Example: labgate plan "/route mode host:photos mode:mtls-strict"
 `,
-  sandbox: `usage: labgate sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT]
+  sandbox: `usage: labgate sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT] [--rbac]
 
 Runs the simulated homelab (Kubernetes API, OpenBao, RouterOS, Tailscale) on loopback until
 stopped. Restarted with the same state file it comes back on the same ports, so a labgate
@@ -71,6 +71,9 @@ still running against it carries on.
   --router-tls      also serve the router's api-ssl and point labgate at it (ROUTEROS_TLS, ROUTEROS_CA)
   --faults PORT     serve a fault-injection control on 127.0.0.1:PORT (0 picks one): statuses,
                     delays, hangs, dropped connections, answers lost after the request was done
+  --rbac            enforce deploy/kubernetes/rbac.yaml: write labgate-bot.env and labgate-worker.env
+                    beside the state file, each with its ServiceAccount's kubeconfig and only its
+                    own secrets (run \`labgate bot\` and \`labgate worker\` with one each)
 `,
   config: `usage: labgate config check [FILE]
 

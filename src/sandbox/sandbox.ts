@@ -11,6 +11,8 @@ import { seedRouterState, type RouterState } from './routeros/router-state.js';
 import { startRouterOsSandbox, type RouterOsSandbox } from './routeros/routeros-sandbox.js';
 import { newSigningKey } from '../approval/signing.js';
 import { sandboxConfigYaml } from './sandbox-config.js';
+import { loadRbacManifest } from './kubernetes/deploy-rbac.js';
+import { BOT_ACCOUNT, WORKER_ACCOUNT } from '../deploy/rbac.js';
 import type { ServingCertificates } from './kubernetes/serving-certificates.js';
 import { certificateFields } from '../pki/certificate-fields.js';
 import { withExecFaults } from './tailscale/exec-faults.js';
@@ -52,6 +54,18 @@ export interface SandboxOptions {
   routerTls?: boolean;
   /** How fast simulated pods stop and start (default about a second each). */
   podTiming?: ControllerTiming;
+  /**
+   * Enforce labgate's own RBAC: load this RBAC manifest (true: deploy/kubernetes/rbac.yaml, what
+   * users apply) and write a kubeconfig and an env file per ServiceAccount (labgate-bot, labgate-worker).
+   */
+  rbac?: boolean | string;
+}
+
+/** What one labgate component runs with under `rbac`: its ServiceAccount's kubeconfig and only its own secrets. */
+export interface SandboxAccount {
+  kubeconfig: string;
+  env: Record<string, string>;
+  envFile: string;
 }
 
 export interface Sandbox {
@@ -67,6 +81,8 @@ export interface Sandbox {
   /** What labgate needs to reach the sandbox: KUBECONFIG, LABGATE_CONFIG, BAO_*, ROUTEROS_*. */
   env: Record<string, string>;
   files: { kubeconfig: string; config: string; envFile?: string; stateFile?: string };
+  /** With `rbac`: the bot's and the worker's ServiceAccount kubeconfigs and env files. */
+  accounts?: { bot: SandboxAccount; worker: SandboxAccount };
   /** Writes the state file now (it is also written shortly after every change). */
   save(): void;
   close(): Promise<void>;
@@ -193,7 +209,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     ...(opts.routerTls ? { ROUTEROS_TLS: 'true', ROUTEROS_CA: writeCa(dir, router.tlsCertificatePem!) } : {}),
   };
   const envFile = opts.envFile ? resolve(opts.envFile) : undefined;
-  if (envFile) writeAtomic(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const envText = (e: Record<string, string>) => Object.entries(e).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  if (envFile) writeAtomic(envFile, envText(env));
+  const accounts = opts.rbac ? rbacAccounts(kubernetes, dir, env, typeof opts.rbac === 'string' ? opts.rbac : undefined) : undefined;
+  if (accounts) for (const a of Object.values(accounts)) writeAtomic(a.envFile, envText(a.env));
   save();
 
   return {
@@ -206,11 +225,28 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     rolloutTraefik: () => kubernetes.rolloutRestart(state.homelab.traefikNamespace, 'traefik'),
     env,
     files: { kubeconfig, config, envFile, stateFile },
+    ...(accounts ? { accounts } : {}),
     save,
     close: async () => {
       save();
       await Promise.all([kubernetes.close(), openbao.close(), router.close()]);
     },
+  };
+}
+
+/** Loads the RBAC manifest and gives the bot and the worker each a ServiceAccount kubeconfig; the bot gets no router or OpenBao credentials. */
+function rbacAccounts(kubernetes: KubernetesSandbox, dir: string, env: Record<string, string>, file?: string): { bot: SandboxAccount; worker: SandboxAccount } {
+  const accounts = loadRbacManifest(kubernetes.objects, file);
+  const account = (name: string, own: (key: string) => boolean): SandboxAccount => {
+    const sa = accounts.find((a) => a.name === name);
+    if (!sa) throw new Error(`sandbox: the RBAC manifest has no ServiceAccount ${name}`);
+    const kubeconfig = join(dir, `kubeconfig-${name}`);
+    writeAtomic(kubeconfig, kubernetes.kubeconfigFor(sa.namespace, sa.name));
+    return { kubeconfig, env: { ...Object.fromEntries(Object.entries(env).filter(([k]) => own(k))), KUBECONFIG: kubeconfig }, envFile: join(dir, `${name}.env`) };
+  };
+  return {
+    bot: account(BOT_ACCOUNT, (k) => !/^(BAO_|ROUTEROS_)/.test(k)),
+    worker: account(WORKER_ACCOUNT, () => true),
   };
 }
 

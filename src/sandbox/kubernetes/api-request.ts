@@ -186,6 +186,11 @@ export async function handleApiRequest(
       return ok(200, result.object, result.warnings);
     }
     case 'PATCH': {
+      // A server-side apply that creates the object needs create as well, as kube-apiserver's patch handler checks.
+      if ((req.headers['content-type'] ?? '').startsWith('application/apply-patch') && !exists(ctx, resource, namespace, name)) {
+        const create = { ...attrs, verb: 'create' };
+        if (!ctx.authz.allows(user, create)) throw forbiddenFor(user, create);
+      }
       const result = ctx.ops.patch(resource, namespace, name, req.headers['content-type'] ?? '', body, writeOpts);
       return ok(result.created ? 201 : 200, result.object, result.warnings);
     }
@@ -193,6 +198,15 @@ export async function handleApiRequest(
       return ok(200, ctx.ops.delete(resource, namespace, name, deleteBody, { dryRun: writeOpts.dryRun, propagationPolicy: q.get('propagationPolicy') ?? undefined }));
     default:
       throw methodNotAllowed();
+  }
+}
+
+function exists(ctx: RequestContext, r: ResourceType, namespace: string | undefined, name: string): boolean {
+  try {
+    ctx.ops.get(r, namespace, name);
+    return true;
+  } catch {
+    return false;
   }
 }
 
