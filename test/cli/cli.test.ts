@@ -55,7 +55,7 @@ describe('the labgate command line, as a child process', () => {
   it('a mistyped option names itself and the command\'s usage, exit 2; COMMAND --help prints the help', async () => {
     const bad = await labgate(['sandbox', '--stat', 'x.json'], env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe("labgate sandbox: Unknown option '--stat'\nusage: labgate sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT]\n");
+    expect(bad.stderr).toBe("labgate sandbox: Unknown option '--stat'\nusage: labgate sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT] [--rbac]\n");
     const missing = await labgate(['shell', '--as'], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe("labgate shell: Option '--as <value>' argument missing\nusage: labgate shell [--as USER] [--json]\n");

@@ -162,7 +162,8 @@ describe('npx labgate, as a person runs it', { timeout: 180_000 }, () => {
       const cases = [
         ['config check --help', 'usage: labgate config check [FILE]'],
         ['discord register --help', 'usage: labgate discord register'],
-        ['sandbox --help', 'usage: labgate sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT]'],
+        ['sandbox --help', 'usage: labgate sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT] [--rbac]'],
+        ['deploy rbac --help', 'usage: labgate deploy rbac [--config FILE]'],
         ['shell --as bob --help', 'usage: labgate shell [--as USER] [--json]'],
         ['plan --help', 'usage: labgate plan "<slash command>"'],
         ['start -h', 'usage: labgate start'],

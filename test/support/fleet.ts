@@ -23,6 +23,8 @@ export interface FleetOptions {
   yaml?: string;
   /** Edits the chat side's config (in memory). */
   configure?: (c: Config) => void;
+  /** Enforce deploy/kubernetes/rbac.yaml: workers run with labgate-worker's token, the chat side with labgate-bot's (and no router or OpenBao credentials). */
+  rbac?: boolean;
 }
 
 /**
@@ -46,13 +48,14 @@ export class Fleet {
 
   static async start(opts: FleetOptions = {}): Promise<Fleet> {
     const dir = mkdtempSync(join(tmpdir(), 'labgate-fleet-'));
-    const sandbox = await startSandbox({ dir });
+    const sandbox = await startSandbox({ dir, rbac: opts.rbac });
+    const [workerEnv, chatEnv] = opts.rbac ? [sandbox.accounts!.worker.env, sandbox.accounts!.bot.env] : [sandbox.env, sandbox.env];
     const redisUrl = opts.redisUrl ?? REDIS_URL;
     const prefix = `lgfleet-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const yaml = join(dir, 'fleet.yaml');
     writeFileSync(yaml, readFileSync(sandbox.files.config, 'utf8').replace('prefix: labgate-sandbox', `prefix: ${prefix}`).replace('users: [alice, bob, mallory]', `users: [alice, bob, mallory]\n  dmFolder: ${join(dir, 'dm')}`) + (opts.yaml ?? ''));
-    const env: Record<string, string> = { ...sandbox.env, PATH: process.env.PATH!, LABGATE_CONFIG: yaml, REDIS_URL: redisUrl };
-    const res = loadConfig(env);
+    const env: Record<string, string> = { ...workerEnv, PATH: process.env.PATH!, LABGATE_CONFIG: yaml, REDIS_URL: redisUrl };
+    const res = loadConfig({ ...chatEnv, LABGATE_CONFIG: yaml, REDIS_URL: redisUrl });
     if (!res.ok) throw new Error(res.problems.join('\n'));
     const config = res.config;
     opts.configure?.(config);
