@@ -66,6 +66,9 @@ describe('least privilege: bot and worker on their own tokens, the shipped RBAC 
     // Written with the worker's token, in the allowed namespace.
     const secret = await fleet.chat.services.ports.kubernetes.list('traefik.io/v1alpha1', 'IngressRoute', { namespace: 'media' });
     expect(secret.map((r) => r.metadata.name)).toContain('photos-public');
+    const secretLists = fleet.sandbox.kubernetes.requests.filter((r) => r.verb === 'list' && r.path.endsWith('/secrets'));
+    expect(secretLists.length).toBeGreaterThan(0);
+    expect(secretLists.filter((r) => r.path === '/api/v1/secrets')).toEqual([]);
     expect(forbidden()).toEqual([]);
   }, 300_000);
 
