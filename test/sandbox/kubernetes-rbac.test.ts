@@ -62,17 +62,18 @@ describe('sandbox Kubernetes RBAC (kubectl with ServiceAccount kubeconfigs)', ()
     k?.close();
   });
 
-  it("GIVEN deploy/kubernetes's namespace and RBAC applied with kubectl WHEN labgate's ServiceAccount acts THEN its ClusterRole grants exactly what it lists", async () => {
+  it("GIVEN deploy/kubernetes's namespace and RBAC applied with kubectl WHEN labgate's worker ServiceAccount acts THEN it gets pods and exec in Traefik's namespace only", async () => {
     const files = ['namespace.yaml', 'rbac.yaml'].map((f) => k.manifest(readFileSync(`deploy/kubernetes/${f}`, 'utf8')));
     expect((await k.kubectl(['apply', ...files.flatMap((f) => ['-f', f])])).code).toBe(0);
-    const sa = k.kubeconfigFile(sandbox.kubeconfigFor('labgate', 'labgate'));
+    const sa = k.kubeconfigFile(sandbox.kubeconfigFor('labgate', 'labgate-worker'));
     expect((await k.kubectl(['get', 'pods', '-n', 'traefik', '-o', 'name'], { kubeconfig: sa })).stdout.split('\n').filter(Boolean)).toHaveLength(3);
+    expect((await k.kubectl(['auth', 'can-i', 'get', 'pods', '-n', 'media'], { kubeconfig: sa })).stdout).toBe('no\n');
     // (`pods/exec` alone would ask about a pod named "exec": kubectl takes TYPE/NAME.)
     expect((await k.kubectl(['auth', 'can-i', 'create', 'pods', '--subresource=exec', '-n', 'traefik'], { kubeconfig: sa })).stdout).toBe('yes\n');
     const denied = await k.kubectl(['get', 'configmaps', '-n', 'media'], { kubeconfig: sa });
     expect(denied.code).toBe(1);
     expect(denied.stderr).toBe(
-      'Error from server (Forbidden): configmaps is forbidden: User "system:serviceaccount:labgate:labgate" cannot list resource "configmaps" in API group "" in the namespace "media"\n',
+      'Error from server (Forbidden): configmaps is forbidden: User "system:serviceaccount:labgate:labgate-worker" cannot list resource "configmaps" in API group "" in the namespace "media"\n',
     );
     expect((await k.kubectl(['auth', 'can-i', 'delete', 'nodes'], { kubeconfig: sa })).stdout).toBe('no\n');
   });
