@@ -62,14 +62,15 @@ export function renderRbac(config: RbacConfig): RbacResult {
     { apiGroups: ['traefik.io'], resources: ['ingressroutes', 'ingressroutetcps', 'middlewares', 'tlsoptions'], verbs: ['get', 'list'] },
   ];
   const writeRules: Rule[] = [
-    // Server-side apply is a PATCH; one that creates the object also needs create.
-    { apiGroups: ['traefik.io'], resources: ['ingressroutes', 'middlewares', 'tlsoptions'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
-    // The client-CA Secret of mtls-strict routes; list (by label) for the expiry scan and CA sync.
-    { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+    // Server-side apply is a PATCH; one that creates the object also needs create. (Reads: labgate-read.)
+    { apiGroups: ['traefik.io'], resources: ['ingressroutes', 'middlewares', 'tlsoptions'], verbs: ['create', 'patch', 'delete'] },
+    // The client-CA Secret of mtls-strict routes (never deleted: other routes may use it); list,
+    // by label, for the expiry scan and the CA sync.
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'create', 'patch'] },
   ];
   const traefikRead: Rule[] = [
     { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: [ds.name], verbs: ['get'] },
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   ];
   // create: WebSocket exec on API servers from 1.35 (and SPDY's POST); get: the WebSocket GET on older ones.
   const traefikExec: Rule[] = [{ apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get'] }];

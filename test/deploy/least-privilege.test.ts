@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,8 @@ import { SHELL_CONVERSATION } from '../../src/chat/conversations.js';
 import { shellIdentity } from '../../src/chat/shell/shell.js';
 import { Fleet, type Printed } from '../support/fleet.js';
 import { until } from '../support/labgate-process.js';
+import { parseAllDocuments } from 'yaml';
+import { BASE, type K8sObject } from './render.js';
 
 // The shipped RBAC is enough: a `labgate worker` process holding only labgate-worker's token
 // and a chat side holding only labgate-bot's run every command against a sandbox that enforces
@@ -14,6 +17,26 @@ import { until } from '../support/labgate-process.js';
 // more: the bot's token cannot write, read Secrets or exec (403 with a Kubernetes Status).
 
 const run = promisify(execFile);
+
+/** "verb resource" pairs a recorded request needed (a server-side apply that created its object needed create too). */
+function requestGrants(r: { verb: string; path: string; status: number }): string[] {
+  const m = /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/[^/]+(?:\/([^/]+))?)?$/.exec(r.path);
+  if (!m || r.status >= 400) return [];
+  const resource = m[2] ? `${m[1]}/${m[2]}` : m[1]!;
+  if (r.verb === 'exec') return [`create ${resource}`];
+  return r.verb === 'patch' && r.status === 201 ? [`patch ${resource}`, `create ${resource}`] : [`${r.verb} ${resource}`];
+}
+
+/** The worker's namespaced grants that the bot does not share, as "verb resource" pairs. */
+function workerOnlyGrants(): string[] {
+  const objects = parseAllDocuments(readFileSync(join(BASE, 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as K8sObject);
+  const pairs = (role: K8sObject) => (role.rules as K8sObject[]).flatMap((r) => (r.resources as string[]).flatMap((res) => (r.verbs as string[]).map((v) => `${v} ${res}`)));
+  const roleOf = (b: K8sObject) => objects.find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name)!;
+  const heldBy = (account: string) =>
+    new Set(objects.filter((o) => o.kind === 'RoleBinding' && o.subjects.some((s: K8sObject) => s.name === account)).flatMap((b) => pairs(roleOf(b))));
+  const bot = heldBy('labgate-bot');
+  return [...heldBy('labgate-worker')].filter((p) => !bot.has(p)).sort();
+}
 
 describe('least privilege: bot and worker on their own tokens, the shipped RBAC enforced', () => {
   let fleet: Fleet;
@@ -63,13 +86,22 @@ describe('least privilege: bot and worker on their own tokens, the shipped RBAC 
     const derp = await report('derp-check');
     expect(derp.kind).toBe('report');
     expect(await applied('/unexpose host:grafana')).toBe('applied');
-    // Written with the worker's token, in the allowed namespace.
-    const secret = await fleet.chat.services.ports.kubernetes.list('traefik.io/v1alpha1', 'IngressRoute', { namespace: 'media' });
-    expect(secret.map((r) => r.metadata.name)).toContain('photos-public');
+    // Written with the worker's token, in the allowed namespace (read back with the bot's).
+    const routesInMedia = await fleet.chat.services.ports.kubernetes.list('traefik.io/v1alpha1', 'IngressRoute', { namespace: 'media' });
+    expect(routesInMedia.map((r) => r.metadata.name)).toContain('photos-public');
+    // mtls-strict's TLSOption and Middleware go too.
+    expect(await applied('/unexpose host:photos')).toBe('applied');
     const secretLists = fleet.sandbox.kubernetes.requests.filter((r) => r.verb === 'list' && r.path.endsWith('/secrets'));
     expect(secretLists.length).toBeGreaterThan(0);
     expect(secretLists.filter((r) => r.path === '/api/v1/secrets')).toEqual([]);
     expect(forbidden()).toEqual([]);
+
+    // And no more: every verb the worker alone holds (its writes, Secrets, exec, the Traefik pods)
+    // was used by that run. The exception: `get` on pods/exec, which API servers before 1.35 ask
+    // for a WebSocket exec instead of `create`.
+    const used = new Set(fleet.sandbox.kubernetes.requests.flatMap(requestGrants));
+    const unused = workerOnlyGrants().filter((g) => !used.has(g) && g !== 'get pods/exec');
+    expect(unused).toEqual([]);
   }, 300_000);
 
   it("GIVEN the bot's token THEN writes, Secrets and exec are refused with a Kubernetes Status 403", async () => {
