@@ -122,6 +122,24 @@ describe('sandbox Kubernetes RBAC (kubectl with ServiceAccount kubeconfigs)', ()
     expect((await k.kubectl(['auth', 'can-i', 'delete', 'pods', '-n', 'monitoring'], { kubeconfig: sa })).stdout).toBe('no\n');
   });
 
+  it('GIVEN only patch WHEN a server-side apply would create the object THEN 403 for create; with create as well it is made, and patch alone updates it', async () => {
+    await k.kubectl(['create', 'serviceaccount', 'applier', '-n', 'media']);
+    await k.kubectl(['create', 'role', 'cm-patch', '--verb=patch', '--resource=configmaps', '-n', 'media']);
+    await k.kubectl(['create', 'rolebinding', 'cm-patch', '--role=cm-patch', '--serviceaccount=media:applier', '-n', 'media']);
+    const sa = k.kubeconfigFile(sandbox.kubeconfigFor('media', 'applier'));
+    const cm = k.manifest('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ssa-made, namespace: media }\ndata: { a: "1" }\n');
+    const refused = await k.kubectl(['apply', '--server-side', '-f', cm], { kubeconfig: sa });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('configmaps "ssa-made" is forbidden: User "system:serviceaccount:media:applier" cannot create resource "configmaps" in API group "" in the namespace "media"');
+    await k.kubectl(['create', 'role', 'cm-create', '--verb=create', '--resource=configmaps', '-n', 'media']);
+    await k.kubectl(['create', 'rolebinding', 'cm-create', '--role=cm-create', '--serviceaccount=media:applier', '-n', 'media']);
+    expect((await k.kubectl(['apply', '--server-side', '-f', cm], { kubeconfig: sa })).code).toBe(0);
+    await k.kubectl(['delete', 'rolebinding', 'cm-create', '-n', 'media']);
+    const updated = k.manifest('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ssa-made, namespace: media }\ndata: { a: "2" }\n');
+    expect((await k.kubectl(['apply', '--server-side', '-f', updated], { kubeconfig: sa })).code).toBe(0);
+    expect((await k.kubectl(['get', 'configmap', 'ssa-made', '-n', 'media', '-o', 'jsonpath={.data.a}'])).stdout).toBe('2');
+  });
+
   it('GIVEN no credentials THEN /healthz, /readyz, /livez and /version are served, and anything else is refused to system:anonymous', async () => {
     const anon = (path: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
