@@ -154,7 +154,11 @@ async function sandboxCmd(args: string[]): Promise<number> {
   const router = routerTls ? `  RouterOS api-ssl ${sb.router.host}:${sb.router.tlsPort} (CA ${sb.env.ROUTEROS_CA})\n` : '';
   const faults = control ? `  fault control   ${control.url}/faults  (curl it for how)\n` : '';
   process.stdout.write(
-    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n${router}${faults}${rbac}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\nIn another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`,
+    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n${router}${faults}${rbac}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\n${
+      sb.accounts
+        ? `In two more terminals, each with only its own token and secrets:\n  set -a; . ${sb.accounts.worker.envFile}; set +a; npx labgate worker\n  set -a; . ${sb.accounts.bot.envFile}; set +a; npx labgate bot\n`
+        : `In another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`
+    }`,
   );
   await waitForSignal();
   await control?.close();
