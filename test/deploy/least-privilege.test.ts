@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHELL_CONVERSATION } from '../../src/chat/conversations.js';
+import { Autocompleter } from '../../src/core/autocomplete.js';
 import { shellIdentity } from '../../src/chat/shell/shell.js';
 import { Fleet, type Printed } from '../support/fleet.js';
 import { until } from '../support/labgate-process.js';
@@ -89,6 +90,15 @@ describe('least privilege: bot and worker on their own tokens, the shipped RBAC 
     // Written with the worker's token, in the allowed namespace (read back with the bot's).
     const routesInMedia = await fleet.chat.services.ports.kubernetes.list('traefik.io/v1alpha1', 'IngressRoute', { namespace: 'media' });
     expect(routesInMedia.map((r) => r.metadata.name)).toContain('photos-public');
+    // The bot's autocomplete reads the cluster with the bot's token: every source answers.
+    const complete = new Autocompleter({ commands: fleet.chat.services.commands, access: fleet.chat.services.access, ports: fleet.chat.services.ports, daemonSet: fleet.config.tailscale.daemonSet });
+    const suggest = async (command: string, option: string, options: Record<string, unknown> = {}) =>
+      (await complete.suggest({ command, option, typed: '', options, who: shellIdentity('bob') })).map((x) => x.value);
+    expect(await suggest('expose', 'namespace')).toContain('media');
+    expect(await suggest('expose', 'service')).toContain('immich');
+    expect(await suggest('expose', 'port', { namespace: 'media', service: 'immich' })).toEqual([2283]);
+    expect(await suggest('route mode', 'host')).toContain('photos.home.example.com');
+    expect(await suggest('derp-check', 'node')).toHaveLength(3);
     // mtls-strict's TLSOption and Middleware go too.
     expect(await applied('/unexpose host:photos')).toBe('applied');
     const secretLists = fleet.sandbox.kubernetes.requests.filter((r) => r.verb === 'list' && r.path.endsWith('/secrets'));
