@@ -3,8 +3,14 @@
 # Sentinels name; on a first start (no Sentinel answers), redis-ha-0.
 set -eu
 umask 077
-SVC=redis-ha.labgate.svc.cluster.local
+SVC=${REDIS_HA_SERVICE:-redis-ha.labgate.svc.cluster.local}
+REDIS_RUN=${REDIS_RUN:-/run/redis}
+SENTINEL_RUN=${SENTINEL_RUN:-/run/sentinel}
 SELF="$HOSTNAME.$SVC"
+# A value inside double quotes in a Redis config file: backslashes and quotes escaped.
+quoted() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+PASS=$(quoted "$REDIS_PASSWORD")
+SPASS=$(quoted "$REDIS_SENTINEL_PASSWORD")
 MASTER=""
 for i in 0 1 2; do
   [ "redis-ha-$i" = "$HOSTNAME" ] && continue
@@ -13,19 +19,19 @@ for i in 0 1 2; do
 done
 [ -n "$MASTER" ] || MASTER="redis-ha-0.$SVC"
 {
-  printf 'requirepass "%s"\nmasterauth "%s"\n' "$REDIS_PASSWORD" "$REDIS_PASSWORD"
+  printf 'requirepass %s\nmasterauth %s\n' "$PASS" "$PASS"
   echo "replica-announce-ip $SELF"
   [ "$MASTER" = "$SELF" ] || echo "replicaof $MASTER 6379"
-} > /run/redis/auth.conf
+} > "$REDIS_RUN/auth.conf"
 {
   echo "port 26379"
   echo "dir /tmp"
   echo "sentinel resolve-hostnames yes"
   echo "sentinel announce-hostnames yes"
   echo "sentinel announce-ip $SELF"
-  printf 'requirepass "%s"\nsentinel sentinel-pass "%s"\n' "$REDIS_SENTINEL_PASSWORD" "$REDIS_SENTINEL_PASSWORD"
+  printf 'requirepass %s\nsentinel sentinel-pass %s\n' "$SPASS" "$SPASS"
   echo "sentinel monitor labgate $MASTER 6379 2"
-  printf 'sentinel auth-pass labgate "%s"\n' "$REDIS_PASSWORD"
+  printf 'sentinel auth-pass labgate %s\n' "$PASS"
   echo "sentinel down-after-milliseconds labgate 5000"
   echo "sentinel failover-timeout labgate 30000"
-} > /run/sentinel/sentinel.conf
+} > "$SENTINEL_RUN/sentinel.conf"
