@@ -182,3 +182,22 @@ describe('deploy/kubernetes configuration and secrets', () => {
     expect(base.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 });
+
+describe('components/sentinel', () => {
+  const objects = kustomizeWithComponent('sentinel');
+
+  it('replaces the single Redis with three Redis + Sentinel pods and points bot and workers at the Sentinels', () => {
+    expect(objects.filter((o) => o.kind === 'StatefulSet').map((o) => [o.metadata.name, o.spec.replicas])).toEqual([['redis-ha', 3]]);
+    expect(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'redis')).toBeUndefined();
+    const ha = objects.find((o) => o.kind === 'StatefulSet')!;
+    expect(ha.spec.template.spec.containers.map((c: K8sObject) => c.name)).toEqual(['redis', 'sentinel']);
+    for (const { owner, spec } of labgatePods(objects)) {
+      const env = Object.fromEntries(spec.containers[0].env.map((e: K8sObject) => [e.name, e]));
+      expect(env.REDIS_SENTINELS.value.split(','), owner).toEqual([0, 1, 2].map((i) => `redis-ha-${i}.redis-ha.labgate.svc:26379`));
+      expect(env.REDIS_MASTER_NAME.value, owner).toBe('labgate');
+      expect(env.REDIS_SENTINEL_PASSWORD.valueFrom.secretKeyRef, owner).toEqual({ name: 'labgate-redis', key: 'sentinel-password' });
+    }
+    const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'redis-ha')!;
+    expect(pdb.spec.maxUnavailable).toBe(1);
+  });
+});
