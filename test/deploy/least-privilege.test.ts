@@ -8,7 +8,7 @@ import { SHELL_CONVERSATION } from '../../src/chat/conversations.js';
 import { Autocompleter } from '../../src/core/autocomplete.js';
 import { shellIdentity } from '../../src/chat/shell/shell.js';
 import { Fleet, type Printed } from '../support/fleet.js';
-import { until } from '../support/labgate-process.js';
+import { LabgateProcess, until } from '../support/labgate-process.js';
 import { parseAllDocuments } from 'yaml';
 import { BASE, type K8sObject } from './render.js';
 
@@ -158,6 +158,20 @@ describe('least privilege: bot and worker on their own tokens, the shipped RBAC 
     expect(await canI('worker', 'create', 'pods', '--subresource=exec', '-n', 'traefik')).toBe('yes');
     expect(await canI('worker', 'create', 'pods', '--subresource=exec', '-n', 'media')).toBe('no');
   }, 60_000);
+
+  it('GIVEN `labgate bot` as a process with only the bot env file WHEN it plans, approves and lists THEN the worker applies and reports back', async () => {
+    const env = { ...fleet.sandbox.accounts!.bot.env, PATH: process.env.PATH!, LABGATE_CONFIG: fleet.env.LABGATE_CONFIG!, REDIS_URL: fleet.env.REDIS_URL!, LABGATE_LOG_FILE: join(fleet.dir, 'bot.log') };
+    const refusedBefore = forbidden().length;
+    const bot = new LabgateProcess(['bot', '--json'], { cwd: fleet.dir, env });
+    bot.send('/expose service:jellyfin namespace:media port:8096 host:films auth:tailscale-only');
+    bot.send('approve');
+    bot.send('/route list');
+    expect(await bot.end()).toBe(0);
+    const msgs = bot.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; result?: { status: string }; text: string });
+    expect(msgs.filter((m) => m.kind === 'result').map((m) => m.result?.status)).toEqual(['applied']);
+    expect(msgs.filter((m) => m.kind === 'report').map((m) => JSON.stringify(m))).toEqual([expect.stringContaining('films.home.example.com')]);
+    expect(forbidden().slice(refusedBefore)).toEqual([]);
+  }, 120_000);
 
   it("GIVEN the bot's env file THEN it holds no router or OpenBao credential", () => {
     const text = readFileSync(fleet.sandbox.accounts!.bot.envFile, 'utf8');
