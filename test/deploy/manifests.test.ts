@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
+import { CrdSchemas } from '../../src/sandbox/kubernetes/crd-schemas.js';
 import { BASE, componentNames, kustomize, kustomizeWithComponent, podTemplates, shippedConfigDoc, type K8sObject } from './render.js';
 
 // deploy/kubernetes as an operator applies it: rendered by kustomize, every object checked
@@ -15,12 +16,19 @@ const shipped = parseConfig(shippedConfigDoc(), {}, 'deploy/kubernetes/labgate.y
 if (!shipped.ok) throw new Error(shipped.problems.join('\n'));
 const graceMs = shipped.config.shutdown.grace;
 
-/** Kinds from CRDs, which kubernetes-models does not model: checked by their own components' tests. */
-const CRD_KINDS = new Set(['monitoring.coreos.com/v1/ServiceMonitor']);
+/** Kinds from CRDs kubernetes-models does not model and the sandbox has no schema for: checked by their own components' tests. */
+const OTHER_CRD_KINDS = new Set(['monitoring.coreos.com/v1/ServiceMonitor']);
+const traefikCrds = new CrdSchemas();
 
 async function schemaProblems(o: K8sObject): Promise<string | undefined> {
   const id = `${o.apiVersion}/${o.kind}`;
-  if (CRD_KINDS.has(id)) return undefined;
+  if (OTHER_CRD_KINDS.has(id)) return undefined;
+  // Traefik's objects (a forwardAuth Middleware, say) against Traefik's own CRD schemas.
+  if (traefikCrds.has(o.apiVersion, o.kind)) {
+    const check = traefikCrds.check(structuredClone(o));
+    const problems = [...check.unknownFields.map((f) => `unknown field ${f}`), ...check.causes.map((c) => `${c.field}: ${c.message}`)];
+    return problems.length ? `${id} ${o.metadata?.name}: ${problems.join('; ')}` : undefined;
+  }
   let model: Record<string, new (o: unknown) => { validate(): void }>;
   try {
     model = await import(/* @vite-ignore */ `kubernetes-models/${o.apiVersion}/${o.kind}`);
@@ -79,8 +87,8 @@ describe.each(renders)('deploy/kubernetes rendered by kustomize (%s)', (_name, o
     expect(problems).toEqual([]);
   });
 
-  it('probes labgate on /healthz and /readyz at port 9464 and stops it within the pod grace', () => {
-    const pods = labgatePods(objects);
+  it('probes the bot and the workers on /healthz and /readyz at port 9464 and stops them within the pod grace', () => {
+    const pods = labgatePods(objects).filter((p) => ['bot', 'worker'].includes(p.labels['app.kubernetes.io/component']!));
     expect(pods.map((p) => p.labels['app.kubernetes.io/component']).sort()).toEqual(['bot', 'worker']);
     for (const { owner, spec } of pods) {
       const c = spec.containers.find((x: K8sObject) => x.name === 'labgate');
@@ -199,5 +207,15 @@ describe('components/sentinel', () => {
     }
     const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'redis-ha')!;
     expect(pdb.spec.maxUnavailable).toBe(1);
+  });
+});
+
+describe('the schema check itself', () => {
+  it('GIVEN a Traefik Middleware or a Deployment with a wrong field THEN it names the problem', async () => {
+    const mw = { apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'gate', namespace: 'labgate' }, spec: { forwardAuth: { address: 'http://gate:8080', bogus: true } } };
+    expect(await schemaProblems(mw)).toMatch(/Middleware gate: unknown field spec\.forwardAuth\.bogus/);
+    expect(await schemaProblems({ ...mw, spec: { forwardAuth: { address: 'http://gate:8080' } } })).toBeUndefined();
+    expect(await schemaProblems({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two' } })).toMatch(/replicas must be integer/);
+    expect(await schemaProblems({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'x' } })).toBe('example.com/v1/Widget: no schema for this kind');
   });
 });
