@@ -20,7 +20,7 @@ const RBAC_API = 'rbac.authorization.k8s.io/v1';
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const LABELS = { 'app.kubernetes.io/name': 'labgate', 'app.kubernetes.io/managed-by': 'labgate-deploy-rbac' };
 
-type RbacConfig = Pick<ConfigFile, 'exposure' | 'domain' | 'tailscale'>;
+type RbacConfig = Pick<ConfigFile, 'exposure' | 'domain' | 'tailscale' | 'traefik'>;
 interface Rule {
   apiGroups: string[];
   resources: string[];
@@ -64,9 +64,10 @@ export function renderRbac(config: RbacConfig): RbacResult {
   const writeRules: Rule[] = [
     // Server-side apply is a PATCH; one that creates the object also needs create. (Reads: labgate-read.)
     { apiGroups: ['traefik.io'], resources: ['ingressroutes', 'middlewares', 'tlsoptions'], verbs: ['create', 'patch', 'delete'] },
-    // The client-CA Secret of mtls-strict routes (never deleted: other routes may use it); list,
-    // by label, for the expiry scan and the CA sync.
-    { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'create', 'patch'] },
+    // The client-CA Secret of mtls-strict routes, by name (never deleted: other routes may use it);
+    // list, by label, for the expiry scan and the CA sync. (create cannot be narrowed by name.)
+    { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'create'] },
+    { apiGroups: [''], resources: ['secrets'], resourceNames: [config.traefik.mtls.clientCaSecret], verbs: ['get', 'patch'] },
   ];
   const traefikRead: Rule[] = [
     { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: [ds.name], verbs: ['get'] },
