@@ -58,8 +58,11 @@ export function renderRbac(config: RbacConfig): RbacResult {
   const worker = account(WORKER_ACCOUNT, home);
 
   const readRules: Rule[] = [
-    { apiGroups: [''], resources: ['namespaces', 'services', 'nodes'], verbs: ['get', 'list'] },
-    { apiGroups: ['traefik.io'], resources: ['ingressroutes', 'ingressroutetcps', 'middlewares', 'tlsoptions'], verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['namespaces', 'services'], verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['nodes'], verbs: ['list'] },
+    { apiGroups: ['traefik.io'], resources: ['ingressroutes', 'middlewares', 'tlsoptions'], verbs: ['get', 'list'] },
+    // Only to see which hosts a TCP route already claims.
+    { apiGroups: ['traefik.io'], resources: ['ingressroutetcps'], verbs: ['list'] },
   ];
   const writeRules: Rule[] = [
     // Server-side apply is a PATCH; one that creates the object also needs create. (Reads: labgate-read.)
