@@ -21,22 +21,21 @@ const run = promisify(execFile);
 
 /** "verb resource" pairs a recorded request needed (a server-side apply that created its object needed create too). */
 function requestGrants(r: { verb: string; path: string; status: number }): string[] {
-  const m = /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/[^/]+(?:\/([^/]+))?)?$/.exec(r.path);
-  if (!m || r.status >= 400) return [];
-  const resource = m[2] ? `${m[1]}/${m[2]}` : m[1]!;
+  const namespaced = /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/[^/]+(?:\/([^/]+))?)?$/.exec(r.path);
+  const cluster = /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)\/([^/]+)(?:\/[^/]+)?$/.exec(r.path);
+  const m = namespaced ?? cluster;
+  if (!m || r.status >= 400 || r.status === 0) return [];
+  const resource = namespaced?.[2] ? `${m[1]}/${namespaced[2]}` : m[1]!;
   if (r.verb === 'exec') return [`create ${resource}`];
   return r.verb === 'patch' && r.status === 201 ? [`patch ${resource}`, `create ${resource}`] : [`${r.verb} ${resource}`];
 }
 
-/** The worker's namespaced grants that the bot does not share, as "verb resource" pairs. */
-function workerOnlyGrants(): string[] {
+/** Every grant the shipped RBAC gives labgate's two accounts, as "verb resource" pairs. */
+function shippedGrants(): string[] {
   const objects = parseAllDocuments(readFileSync(join(BASE, 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as K8sObject);
-  const pairs = (role: K8sObject) => (role.rules as K8sObject[]).flatMap((r) => (r.resources as string[]).flatMap((res) => (r.verbs as string[]).map((v) => `${v} ${res}`)));
-  const roleOf = (b: K8sObject) => objects.find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name)!;
-  const heldBy = (account: string) =>
-    new Set(objects.filter((o) => o.kind === 'RoleBinding' && o.subjects.some((s: K8sObject) => s.name === account)).flatMap((b) => pairs(roleOf(b))));
-  const bot = heldBy('labgate-bot');
-  return [...heldBy('labgate-worker')].filter((p) => !bot.has(p)).sort();
+  const bound = new Set(objects.filter((o) => o.kind.endsWith('Binding')).map((b) => `${b.roleRef.kind}/${b.roleRef.name}`));
+  const roles = objects.filter((o) => (o.kind === 'Role' || o.kind === 'ClusterRole') && bound.has(`${o.kind}/${o.metadata.name}`));
+  return [...new Set(roles.flatMap((role) => (role.rules as K8sObject[]).flatMap((r) => (r.resources as string[]).flatMap((res) => (r.verbs as string[]).map((v) => `${v} ${res}`)))))].sort();
 }
 
 describe('least privilege: bot and worker on their own tokens, the shipped RBAC enforced', () => {
@@ -106,11 +105,11 @@ describe('least privilege: bot and worker on their own tokens, the shipped RBAC 
     expect(secretLists.filter((r) => r.path === '/api/v1/secrets')).toEqual([]);
     expect(forbidden()).toEqual([]);
 
-    // And no more: every verb the worker alone holds (its writes, Secrets, exec, the Traefik pods)
-    // was used by that run. The exception: `get` on pods/exec, which API servers before 1.35 ask
-    // for a WebSocket exec instead of `create`.
+    // And no more: every verb on every resource the shipped RBAC grants was used by that run,
+    // by the worker or the bot's autocomplete. The exception: `get` on pods/exec, which API
+    // servers before 1.35 ask for a WebSocket exec instead of `create`.
     const used = new Set(fleet.sandbox.kubernetes.requests.flatMap(requestGrants));
-    const unused = workerOnlyGrants().filter((g) => !used.has(g) && g !== 'get pods/exec');
+    const unused = shippedGrants().filter((g) => !used.has(g) && g !== 'get pods/exec');
     expect(unused).toEqual([]);
   }, 300_000);
 
