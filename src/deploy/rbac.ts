@@ -43,7 +43,7 @@ export function rbacProblem(config: RbacConfig): string | undefined {
   const allow = config.exposure.namespaces.allow;
   if (allow.includes('*'))
     return 'exposure.namespaces.allow: "*" lets labgate write in every namespace, so its grants would be cluster-wide; list the namespaces it may expose in (for example allow: [media, monitoring]) and run labgate deploy rbac again';
-  if (new ExposurePolicy({ ...config, domain: config.domain }).writableNamespaces()!.length === 0)
+  if (new ExposurePolicy(config).writableNamespaces()!.length === 0)
     return `exposure.namespaces.allow: names no namespace labgate may write in (${allow.join(', ') || 'empty'}; denied, built-in, labgate's and OpenBao's own namespaces are left out); list at least one`;
   return undefined;
 }
