@@ -14,6 +14,7 @@ import { printableConfig } from '../config/print.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { planOnce } from './plan-once.js';
+import { parseListen } from '../ops/listen.js';
 import { defaultRedisAddress, exitOnStartProblem, sandboxRedis, type PrivateRedis } from './private-redis.js';
 import { shellCommand } from './shell-command.js';
 import { COMMAND_HELP, HELP, unknownCommand, usageOf, version } from './usage.js';
@@ -91,15 +92,43 @@ function makeLogger(kind: 'chat' | 'service'): Logger {
   return createLogger({ destination: createWriteStream(file, { flags: 'a', mode: 0o600 }) });
 }
 
+/** Opens the health and metrics port when LABGATE_HTTP (set by --http) or http.listen asks for one. */
+async function openOps(config: Config, say: (s: string) => void) {
+  const listen = config.env.LABGATE_HTTP ?? config.http.listen;
+  if (!listen) return undefined;
+  const at = parseListen(listen, 'http.listen');
+  if ('problem' in at) throw new Error(at.problem);
+  const server = await (await import('../ops/http.js')).startOpsServer(at);
+  say(`labgate: health and metrics on ${server.url} (/healthz /readyz /metrics)\n`);
+  return server;
+}
+
+/** `--http HOST:PORT` (start, bot, worker) goes to LABGATE_HTTP, where the configuration reads it; the rest is returned. */
+function takeHttpFlag(args: string[]): string[] {
+  const i = args.findIndex((a) => a === '--http' || a.startsWith('--http='));
+  if (i < 0) return args;
+  const value = args[i]!.startsWith('--http=') ? args[i]!.slice(7) : args[i + 1];
+  const bad = value === undefined ? { problem: '--http: give HOST:PORT or :PORT, like --http 0.0.0.0:9464' } : parseListen(value, '--http');
+  if ('problem' in bad) throw Object.assign(new Error(bad.problem), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+  process.env.LABGATE_HTTP = value;
+  return args.filter((_, j) => j !== i && !(j === i + 1 && args[i] === '--http'));
+}
+
 function shell(args: string[], opts: { workers: boolean }): Promise<number> {
-  return shellCommand(args, opts, { resolveConfig: (say, quiet) => resolveConfig(say, quiet, { ownRedis: opts.workers }), makeLogger, logPlace });
+  const resolve = async (say: (s: string) => void, quiet?: boolean) => {
+    const r = await resolveConfig(say, quiet, { ownRedis: opts.workers });
+    await openOps(r.config, say);
+    return r;
+  };
+  return shellCommand(args, opts, { resolveConfig: resolve, makeLogger, logPlace });
 }
 
 async function worker(): Promise<number> {
   const { config, sandbox } = await resolveConfig((s) => process.stderr.write(s));
+  const ops = await openOps(config, (s) => process.stderr.write(s));
   const logger = makeLogger('service');
   // Shell conversations are relayed to `labgate bot` through Redis (DM texts and files stay on disk).
-  const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
+  const relayRedis = createRedis(config.env, 'blocking');
   const shellRelay = new ShellRelayNotifier(new ShellRelay(relayRedis, redisKeys(config.redis.prefix).shellOutbox, config.shell.dmFolder));
   // discord.js is loaded only when a token is configured: a shell-only labgate stays small.
   const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
@@ -113,6 +142,7 @@ async function worker(): Promise<number> {
   logger.info({ graceMs: config.shutdown.grace }, 'stopping: no new work; running applies get the grace to finish');
   await Promise.race([app.close(), new Promise<void>((r) => setTimeout(r, config.shutdown.grace + 5_000).unref())]);
   relayRedis.disconnect();
+  await ops?.close();
   await sandbox?.close();
   return 0;
 }
@@ -120,6 +150,7 @@ async function worker(): Promise<number> {
 async function discordChat(opts: { workers: boolean }): Promise<number> {
   const say = (s: string) => process.stderr.write(s);
   const { config, sandbox } = await resolveConfig(say);
+  await openOps(config, say);
   try {
     const { runDiscordChat } = await import('../chat/discord/run-discord.js');
     return await runDiscordChat({ config, logger: makeLogger('service'), logPlace: logPlace('service'), workers: opts.workers, say, until: waitForSignal() });
@@ -228,6 +259,7 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
       return cmd === undefined ? 2 : 0;
     case 'start':
     case 'bot':
+      rest = takeHttpFlag(rest);
       if (process.env.DISCORD_TOKEN) return await discordChat({ workers: cmd === 'start' });
       return await shell(cmd === 'start' ? [] : rest, { workers: cmd === 'start' });
     case 'shell':
@@ -244,6 +276,7 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
       process.stderr.write(`${rest.length ? `labgate discord: unknown subcommand "${rest.join(' ')}"\n` : ''}${usageOf('discord')}\n`);
       return 2;
     case 'worker':
+      takeHttpFlag(rest);
       return await worker();
     case 'plan': {
       if (!rest.join('').trim()) {
