@@ -91,9 +91,13 @@ export function connectRedis(target: string | RedisEnv, opts: RedisOptions = {})
       sentinels,
       name,
       ...(env.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: env.REDIS_SENTINEL_PASSWORD } : {}),
-      // A demoted master answers READONLY: reconnect, and the sentinels name the new one.
-      reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+      // A demoted master answers READONLY: reconnect, and the sentinels name the new one. A
+      // chat-side command fails (it is never resent later); a worker's is resent on the new master.
+      reconnectOnError: (err) => (err.message.startsWith('READONLY') ? (opts.enableOfflineQueue === false ? 1 : 2) : false),
       sentinelRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
+      // Leaves the old master as soon as a sentinel announces the switch (+switch-master), not
+      // at the next error: writes there after the switch would be lost when it is demoted.
+      failoverDetector: true,
     });
   }
   if (url.startsWith('unix:')) return new Redis({ ...opts, ...auth, path: decodeURIComponent(new URL(url).pathname) });
