@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { startOpsServer } from '../src/ops/http.js';
+import { metrics } from '../src/ops/metrics.js';
+import { readiness } from '../src/ops/readiness.js';
+import { createRedis, dropPrefix } from '../src/queue/redis.js';
+import { startDiscordHarness } from '../test/harness/discord/discord-harness.js';
+import { freePort, LabgateProcess, until } from '../test/support/labgate-process.js';
+import { percentile, round, type Figure, type Scenario } from './figures.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SCRAPES = 300;
+
+async function timeScrapes(url: string): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < SCRAPES + 20; i++) {
+    const t = performance.now();
+    const res = await fetch(url);
+    await res.text();
+    if (i >= 20) out.push(performance.now() - t);
+  }
+  return out;
+}
+
+/** /metrics with 1,000 device certificates and 50 Traefik nodes, queue depth read from real Redis, beside an empty registry over the same HTTP. */
+async function scrapeFigures(): Promise<Figure[]> {
+  const prefix = `lgbench-ops-${process.pid}`;
+  const redis = createRedis(REDIS_URL, 'client');
+  const unwatch = readiness.watchQueues(redis, `${prefix}:q`);
+  const now = Date.now();
+  metrics.certificates(Array.from({ length: 1000 }, (_, i) => ({ owner: `discord:${100000000000000000n + BigInt(i % 40)}`, device: `device-${i}`, serial: (i + 0x1000).toString(16).padStart(8, '0').replace(/(..)(?!$)/g, '$1:'), notAfter: now + (i + 1) * 86_400_000 })));
+  metrics.tailscalePaths(Array.from({ length: 50 }, (_, i) => ({ node: `node-${i}`, direct: i % 7 !== 0 })));
+  for (const c of ['expose', 'unexpose', 'cert issue', 'cert revoke', 'router sync']) for (const o of ['planned', 'refused', 'denied'] as const) metrics.command(c, o, o === 'planned' ? '' : 'invalid-input');
+  const server = await startOpsServer({ host: '127.0.0.1', port: 0 });
+  const empty = new Registry();
+  const floor = createServer((_req, res) => void empty.metrics().then((t) => res.writeHead(200, { 'content-type': empty.contentType }).end(t)));
+  await new Promise<void>((r) => floor.listen(0, '127.0.0.1', r));
+  try {
+    const size = (await (await fetch(`${server.url}/metrics`)).text()).length;
+    const full = await timeScrapes(`${server.url}/metrics`);
+    const bare = await timeScrapes(`http://127.0.0.1:${(floor.address() as { port: number }).port}/metrics`);
+    const note = `empty registry over the same loopback HTTP: p50 ${round(percentile(bare, 50), 2)} ms, p95 ${round(percentile(bare, 95), 2)} ms; target ≤ 20 ms`;
+    return [
+      { scenario: 'ops', metric: '/metrics scrape, 1,000 certificates + 50 nodes p50', value: round(percentile(full, 50), 2), unit: 'ms', note: `${note}; ${Math.round(size / 1024)} KiB` },
+      { scenario: 'ops', metric: '/metrics scrape, 1,000 certificates + 50 nodes p95', value: round(percentile(full, 95), 2), unit: 'ms', note },
+    ];
+  } finally {
+    unwatch();
+    await server.close();
+    floor.close();
+    redis.disconnect();
+    metrics.certificates([]);
+    metrics.tailscalePaths([]);
+    await dropPrefix(REDIS_URL, prefix);
+  }
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Idle RSS: the largest of a few samples taken once the process has been ready and quiet for a while. */
+async function idleRss(pid: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, 5_000));
+  let max = 0;
+  for (let i = 0; i < 5; i++) {
+    max = Math.max(max, rssMiB(pid));
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  return max;
+}
+
+const ready = async (url: string) => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
+
+/**
+ * `labgate worker` and `labgate bot` (Discord, against the loopback Discord harness) as deployed
+ * (--http on), started against an external `labgate sandbox` process; beside a bare node with
+ * the same V8 flags as bin/labgate.js.
+ */
+async function rssFigures(): Promise<Figure[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'labgate-bench-ops-'));
+  const prefix = `lgbench-rss-${process.pid}`;
+  const sandbox = new LabgateProcess(['sandbox', '--state', join(dir, 'state.json'), '--write-env', join(dir, 'sandbox.env')], { cwd: dir, env: { PATH: process.env.PATH! } });
+  const harness = await startDiscordHarness();
+  const procs: LabgateProcess[] = [sandbox];
+  try {
+    await until(() => existsSync(join(dir, 'sandbox.env')) && /labgate sandbox running/.test(sandbox.stdout), 'labgate sandbox', 60_000, () => sandbox.stderr);
+    const env = Object.fromEntries(
+      readFileSync(join(dir, 'sandbox.env'), 'utf8')
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^'(.*)'$/, '$1')]),
+    ) as Record<string, string>;
+    const config = join(dir, 'labgate.yaml');
+    writeFileSync(
+      config,
+      readFileSync(env.LABGATE_CONFIG!, 'utf8').replace('prefix: labgate-sandbox', `prefix: ${prefix}`) +
+        `discord:\n  guildId: "${harness.guildId}"\n  channels: { ops: "${harness.channels.ops}", alerts: "${harness.channels.alerts}" }\n  registerOnStart: false\n  apiBase: ${harness.apiBase}\n`,
+    );
+    const base = { ...env, PATH: process.env.PATH!, LABGATE_CONFIG: config, REDIS_URL, LABGATE_LOG_LEVEL: 'warn' };
+    const [wp, bp] = [await freePort(), await freePort()];
+    const worker = new LabgateProcess(['worker', '--http', `127.0.0.1:${wp}`], { cwd: dir, env: { ...base, LABGATE_LOG_FILE: join(dir, 'worker.log') } });
+    const bot = new LabgateProcess(['bot', '--http', `127.0.0.1:${bp}`], { cwd: dir, env: { ...base, DISCORD_TOKEN: harness.token, LABGATE_LOG_FILE: join(dir, 'bot.log') } });
+    procs.push(worker, bot);
+    await until(async () => (await ready(`http://127.0.0.1:${wp}`)) && (await ready(`http://127.0.0.1:${bp}`)), 'worker and bot ready', 60_000, () => worker.stderr + bot.stderr);
+    // The floor: node with bin/labgate.js's V8 flags, doing nothing.
+    const bare = spawn(process.execPath, ['--max-semi-space-size=1', '--max-old-space-size=192', '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      const [w, b, f] = await Promise.all([idleRss(worker.proc.pid!), idleRss(bot.proc.pid!), idleRss(bare.pid!)]);
+      const note = `bare node with the same flags: ${round(f)} MiB; target ≤ 100 MiB`;
+      return [
+        { scenario: 'ops', metric: 'idle RSS, labgate worker (external sandbox)', value: round(w), unit: 'MiB', note },
+        { scenario: 'ops', metric: 'idle RSS, labgate bot, Discord (external sandbox)', value: round(b), unit: 'MiB', note },
+      ];
+    } finally {
+      bare.kill('SIGKILL');
+    }
+  } finally {
+    for (const p of procs.reverse()) await p.kill('SIGTERM');
+    await harness.close();
+    await dropPrefix(REDIS_URL, prefix);
+  }
+}
+
+export const opsScenario: Scenario = {
+  name: 'ops (/metrics scrape, idle RSS)',
+  async run(): Promise<Figure[]> {
+    return [...(await scrapeFigures()), ...(await rssFigures())];
+  },
+};
+
