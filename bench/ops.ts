@@ -9,11 +9,13 @@ import { metrics } from '../src/ops/metrics.js';
 import { readiness } from '../src/ops/readiness.js';
 import { createRedis, dropPrefix } from '../src/queue/redis.js';
 import { startDiscordHarness } from '../test/harness/discord/discord-harness.js';
-import { freePort, LabgateProcess, until } from '../test/support/labgate-process.js';
+import { BIN, freePort, LabgateProcess, until } from '../test/support/labgate-process.js';
 import { percentile, round, type Figure, type Scenario } from './figures.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SCRAPES = 300;
+/** bin/labgate.js's shebang flags. */
+const NODE_FLAGS = /^#!.*?node (.*)$/m.exec(readFileSync(BIN, 'utf8'))![1]!.split(' ');
 
 async function timeScrapes(url: string): Promise<number[]> {
   const out: number[] = [];
@@ -104,12 +106,13 @@ async function rssFigures(): Promise<Figure[]> {
     );
     const base = { ...env, PATH: process.env.PATH!, LABGATE_CONFIG: config, REDIS_URL, LABGATE_LOG_LEVEL: 'warn' };
     const [wp, bp] = [await freePort(), await freePort()];
-    const worker = new LabgateProcess(['worker', '--http', `127.0.0.1:${wp}`], { cwd: dir, env: { ...base, LABGATE_LOG_FILE: join(dir, 'worker.log') } });
-    const bot = new LabgateProcess(['bot', '--http', `127.0.0.1:${bp}`], { cwd: dir, env: { ...base, DISCORD_TOKEN: harness.token, LABGATE_LOG_FILE: join(dir, 'bot.log') } });
+    // With bin/labgate.js's V8 flags, as its shebang and the image's ENTRYPOINT pass them.
+    const worker = new LabgateProcess(['worker', '--http', `127.0.0.1:${wp}`], { cwd: dir, env: { ...base, LABGATE_LOG_FILE: join(dir, 'worker.log') }, nodeArgs: NODE_FLAGS });
+    const bot = new LabgateProcess(['bot', '--http', `127.0.0.1:${bp}`], { cwd: dir, env: { ...base, DISCORD_TOKEN: harness.token, LABGATE_LOG_FILE: join(dir, 'bot.log') }, nodeArgs: NODE_FLAGS });
     procs.push(worker, bot);
     await until(async () => (await ready(`http://127.0.0.1:${wp}`)) && (await ready(`http://127.0.0.1:${bp}`)), 'worker and bot ready', 60_000, () => worker.stderr + bot.stderr);
     // The floor: node with bin/labgate.js's V8 flags, doing nothing.
-    const bare = spawn(process.execPath, ['--max-semi-space-size=1', '--max-old-space-size=192', '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const bare = spawn(process.execPath, [...NODE_FLAGS, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {
       const [w, b, f] = await Promise.all([idleRss(worker.proc.pid!), idleRss(bot.proc.pid!), idleRss(bare.pid!)]);
       const note = `bare node with the same flags: ${round(f)} MiB; target ≤ 100 MiB`;

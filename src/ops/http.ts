@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { enableDefaultMetrics, registry } from './metrics.js';
+import { enableDefaultMetrics, metricsText, registry } from './metrics.js';
 import type { ListenAddress } from './listen.js';
 import { readiness } from './readiness.js';
 
@@ -35,7 +35,7 @@ export async function startOpsServer(at: ListenAddress): Promise<OpsServer> {
     if (path === '/metrics') {
       readiness
         .refresh()
-        .then(() => registry.metrics())
+        .then(() => metricsText())
         .then(
           (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
           (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}\n`),

@@ -57,20 +57,21 @@ const rest429 = new Counter({
   registers: [registry],
 });
 
-// Certificates as the last expiry scan in this process found them; the seconds left are worked
-// out at each scrape, so they stay true between scans.
-let certificates: { owner: string; device: string; serial: string; notAfter: number }[] = [];
-new Gauge({
-  name: 'labgate_device_certificate_expiry_seconds',
-  help: 'Seconds until each valid device certificate expires (negative once expired), of the certificates the last expiry scan found',
-  labelNames: ['owner', 'device', 'serial'] as const,
-  registers: [registry],
-  collect() {
-    this.reset();
-    const now = Date.now();
-    for (const c of certificates) this.set({ owner: c.owner, device: c.device, serial: c.serial }, Math.round((c.notAfter - now) / 1000));
-  },
-});
+// Certificates as the last expiry scan in this process found them, with their series line
+// written once: a scrape only appends the seconds left (worked out then, so they stay true
+// between scans). prom-client would hash and escape 1,000 label sets at every scrape (~5 ms).
+const CERT_METRIC = 'labgate_device_certificate_expiry_seconds';
+const CERT_HEADER = `# HELP ${CERT_METRIC} Seconds until each valid device certificate expires (negative once expired), of the certificates the last expiry scan found\n# TYPE ${CERT_METRIC} gauge\n`;
+let certificates: { line: string; notAfter: number }[] = [];
+const labelValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/** The whole exposition: prom-client's registry, then the certificate series. */
+export async function metricsText(now = Date.now()): Promise<string> {
+  const text = await registry.metrics();
+  const parts = [text.endsWith('\n') || !text ? text : `${text}\n`, CERT_HEADER];
+  for (const c of certificates) parts.push(c.line, String(Math.round((c.notAfter - now) / 1000)), '\n');
+  return parts.join('');
+}
 
 const tailscalePath = new Gauge({
   name: 'labgate_tailscale_path_direct',
@@ -117,7 +118,7 @@ export const metrics = {
   },
   /** Replaces every certificate series with these (certificates gone since the last scan disappear). */
   certificates(list: { owner: string; device: string; serial: string; notAfter: number }[]): void {
-    certificates = list.map((c) => ({ owner: c.owner, device: c.device, serial: c.serial, notAfter: c.notAfter }));
+    certificates = list.map((c) => ({ line: `${CERT_METRIC}{owner="${labelValue(c.owner)}",device="${labelValue(c.device)}",serial="${labelValue(c.serial)}"} `, notAfter: c.notAfter }));
   },
   /** Nodes whose path is unknown (could not be asked) are left out. */
   tailscalePaths(nodes: { node: string; direct: boolean }[]): void {
