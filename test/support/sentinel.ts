@@ -127,7 +127,12 @@ export class SentinelLab {
 
   /** SENTINEL FAILOVER (the planned kind: the primary is demoted after its replicas caught up). */
   async failover(): Promise<void> {
-    await this.askSentinel(this.sentinels[0]!.port, ['SENTINEL', 'FAILOVER', MASTER_NAME]);
+    // A sentinel refuses while the last failover is still settling (INPROG) or no replica is fit yet (NOGOODSLAVE).
+    await until(
+      () => this.askSentinel(this.sentinels[0]!.port, ['SENTINEL', 'FAILOVER', MASTER_NAME]).then(() => true, (err: Error) => (/INPROG|NOGOODSLAVE/.test(err.message) ? false : Promise.reject(err))),
+      'a sentinel to take SENTINEL FAILOVER',
+      60_000,
+    );
   }
 
   /** Until a majority of sentinels name a primary other than `old`, and it answers as one. */
