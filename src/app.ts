@@ -80,6 +80,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     return c;
   };
   const redis = connect('client');
+  // /readyz and /metrics (src/ops): Redis's state from the start, and the workers' queues once attached.
+  const unwatchRedis = readiness.watchRedis(redis);
+  if (opts.workers) readiness.expect('queues');
   let redisReady = true;
   try {
     await waitReady(redis, 3000);
@@ -89,8 +92,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     redis.once('ready', () => logger.info({ redis: safeRedisUrl(url) }, 'Redis is reachable'));
   }
   const keys = redisKeys(config.redis.prefix);
-  // /readyz and /metrics (src/ops): Redis's state, and queue depth read at scrape time.
-  const unwatch = [readiness.watchRedis(redis), readiness.watchQueues(redis, keys.bullPrefix)];
+  // Queue depth, read at scrape time.
+  const unwatch = [unwatchRedis, readiness.watchQueues(redis, keys.bullPrefix)];
   const ports = buildPorts(config, opts.ports, opts.now);
   const access = new AccessPolicy(config);
   const policy = new ExposurePolicy(config);
@@ -132,7 +135,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
   let workers: Workers | undefined;
   const stopping = new AbortController();
   if (opts.workers) {
-    readiness.expect('queues');
     const start = () => startWorkers(services, () => connect('blocking'), { concurrency: opts.workerConcurrency }).then((w) => (readiness.set('queues', true), w));
     if (redisReady) workers = await start();
     else {
