@@ -80,8 +80,8 @@ describe('Redis Sentinel: the primary fails over while plans are pending and whi
       const [botPid, workerPid] = [bot.proc.pid, worker.proc.pid];
       const pending = await plan(`/expose service:grafana namespace:monitoring port:3000 host:dash${tag} auth:tailscale-only`);
       const applying = await plan(`/expose service:immich namespace:media port:2283 host:pics${tag} auth:tailscale-only`);
-      // The route's write takes 3 s: the primary goes while the apply is in the middle of it.
-      sandbox.faults.kubernetes.add({ match: ROUTES, delayMs: 3_000, times: 1 });
+      // The route's write takes 5 s: the primary goes (and, planned, has switched) while the apply is in the middle of it.
+      sandbox.faults.kubernetes.add({ match: ROUTES, delayMs: 5_000, times: 1 });
       const patchesBefore = sandbox.kubernetes.requests.length;
       bot.send(`approve ${applying}`);
       await until(() => sandbox.faults.kubernetes.list().length === 0, 'the apply to reach its delayed write', 30_000, () => bot.stdout + bot.stderr);
