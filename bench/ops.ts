@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, get } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Registry } from 'prom-client';
 import { startOpsServer } from '../src/ops/http.js';
 import { metrics } from '../src/ops/metrics.js';
@@ -89,9 +89,9 @@ async function idleRss(pid: number): Promise<number> {
 const ready = async (url: string) => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
 
 /**
- * `labgate worker` and `labgate bot` (Discord, against the loopback Discord harness) as deployed
- * (--http on), started against an external `labgate sandbox` process; beside a bare node with
- * the same V8 flags as bin/labgate.js.
+ * `labgate worker` and `labgate bot` as deployed (--http on, DISCORD_TOKEN set: the bot on the
+ * loopback Discord's gateway, the worker posting over its REST), started against an external
+ * `labgate sandbox` process; beside a bare node with the same V8 flags as bin/labgate.js.
  */
 async function rssFigures(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'labgate-bench-ops-'));
@@ -116,7 +116,7 @@ async function rssFigures(): Promise<Figure[]> {
     const base = { ...env, PATH: process.env.PATH!, LABGATE_CONFIG: config, REDIS_URL, LABGATE_LOG_LEVEL: 'warn' };
     const [wp, bp] = [await freePort(), await freePort()];
     // With bin/labgate.js's V8 flags, as its shebang and the image's ENTRYPOINT pass them.
-    const worker = new LabgateProcess(['worker', '--http', `127.0.0.1:${wp}`], { cwd: dir, env: { ...base, LABGATE_LOG_FILE: join(dir, 'worker.log') }, nodeArgs: NODE_FLAGS });
+    const worker = new LabgateProcess(['worker', '--http', `127.0.0.1:${wp}`], { cwd: dir, env: { ...base, DISCORD_TOKEN: harness.token, LABGATE_LOG_FILE: join(dir, 'worker.log') }, nodeArgs: NODE_FLAGS });
     const bot = new LabgateProcess(['bot', '--http', `127.0.0.1:${bp}`], { cwd: dir, env: { ...base, DISCORD_TOKEN: harness.token, LABGATE_LOG_FILE: join(dir, 'bot.log') }, nodeArgs: NODE_FLAGS });
     procs.push(worker, bot);
     await until(async () => (await ready(`http://127.0.0.1:${wp}`)) && (await ready(`http://127.0.0.1:${bp}`)), 'worker and bot ready', 60_000, () => worker.stderr + bot.stderr);
@@ -126,7 +126,7 @@ async function rssFigures(): Promise<Figure[]> {
       const [w, b, f] = await Promise.all([idleRss(worker.proc.pid!), idleRss(bot.proc.pid!), idleRss(bare.pid!)]);
       const note = `bare node with the same flags: ${round(f)} MiB; target ≤ 100 MiB`;
       return [
-        { scenario: 'ops', metric: 'idle RSS, labgate worker (external sandbox)', value: round(w), unit: 'MiB', note },
+        { scenario: 'ops', metric: 'idle RSS, labgate worker, posting to Discord (external sandbox)', value: round(w), unit: 'MiB', note },
         { scenario: 'ops', metric: 'idle RSS, labgate bot, Discord (external sandbox)', value: round(b), unit: 'MiB', note },
       ];
     } finally {
@@ -139,10 +139,28 @@ async function rssFigures(): Promise<Figure[]> {
   }
 }
 
+/** What importing each heavy dependency alone adds to a bare node's RSS (same flags): where labgate's memory goes. */
+async function importCosts(): Promise<Figure[]> {
+  const rssAfter = (m?: string) =>
+    new Promise<number>((resolve, reject) => {
+      const code = `${m ? `await import(${JSON.stringify(m)});` : ''} await new Promise((r) => setTimeout(r, 500)); process.stdout.write(String(process.memoryUsage().rss));`;
+      const p = spawn(process.execPath, [...NODE_FLAGS, '--input-type=module', '-e', code], { cwd: dirname(BIN), stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.on('close', () => (out ? resolve(Number(out) / 1048576) : reject(new Error(`could not import ${m}`))));
+    });
+  const bare = await rssAfter();
+  const out: Figure[] = [];
+  for (const m of ['@kubernetes/client-node', 'discord.js', 'bullmq', 'node-vault', 'prom-client']) {
+    out.push({ scenario: 'ops', metric: `RSS added by importing ${m} alone`, value: round((await rssAfter(m)) - bare), unit: 'MiB', note: `over a bare node (${round(bare)} MiB), same flags` });
+  }
+  return out;
+}
+
 export const opsScenario: Scenario = {
   name: 'ops (/metrics scrape, idle RSS)',
   async run(): Promise<Figure[]> {
-    return [...(await scrapeFigures()), ...(await rssFigures())];
+    return [...(await scrapeFigures()), ...(await rssFigures()), ...(await importCosts())];
   },
 };
 
