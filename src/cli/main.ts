@@ -14,7 +14,7 @@ import { printableConfig } from '../config/print.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { planOnce } from './plan-once.js';
-import { parseListen } from '../ops/listen.js';
+import { openOps, takeHttpFlag } from '../ops/http-flag.js';
 import { defaultRedisAddress, exitOnStartProblem, sandboxRedis, type PrivateRedis } from './private-redis.js';
 import { shellCommand } from './shell-command.js';
 import { COMMAND_HELP, HELP, unknownCommand, usageOf, version } from './usage.js';
@@ -90,28 +90,6 @@ function makeLogger(kind: 'chat' | 'service'): Logger {
   if (!file || file === '-') return createLogger();
   mkdirSync(dirname(resolve(file)), { recursive: true });
   return createLogger({ destination: createWriteStream(file, { flags: 'a', mode: 0o600 }) });
-}
-
-/** Opens the health and metrics port when LABGATE_HTTP (set by --http) or http.listen asks for one. */
-async function openOps(config: Config, say: (s: string) => void) {
-  const listen = config.env.LABGATE_HTTP ?? config.http.listen;
-  if (!listen) return undefined;
-  const at = parseListen(listen, 'http.listen');
-  if ('problem' in at) throw new Error(at.problem);
-  const server = await (await import('../ops/http.js')).startOpsServer(at);
-  say(`labgate: health and metrics on ${server.url} (/healthz /readyz /metrics)\n`);
-  return server;
-}
-
-/** `--http HOST:PORT` (start, bot, worker) goes to LABGATE_HTTP, where the configuration reads it; the rest is returned. */
-function takeHttpFlag(args: string[]): string[] {
-  const i = args.findIndex((a) => a === '--http' || a.startsWith('--http='));
-  if (i < 0) return args;
-  const value = args[i]!.startsWith('--http=') ? args[i]!.slice(7) : args[i + 1];
-  const bad = value === undefined ? { problem: '--http: give HOST:PORT or :PORT, like --http 0.0.0.0:9464' } : parseListen(value, '--http');
-  if ('problem' in bad) throw Object.assign(new Error(bad.problem), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
-  process.env.LABGATE_HTTP = value;
-  return args.filter((_, j) => j !== i && !(j === i + 1 && args[i] === '--http'));
 }
 
 function shell(args: string[], opts: { workers: boolean }): Promise<number> {
