@@ -56,11 +56,13 @@ export const sentinelScenario: Scenario = {
       const planned: number[] = [];
       let lost = 0;
       for (let i = 0; i < 3; i++) {
+        await lab.untilSettled();
         await lab.untilReplicasInSync();
         const r = await gapDuring(lab, () => lab.failover());
         planned.push(r.gap);
         lost += r.lost;
       }
+      await lab.untilSettled();
       await lab.untilReplicasInSync();
       const killed = await gapDuring(lab, () => lab.killMaster());
       const lostKilled = killed.lost;

@@ -78,6 +78,8 @@ describe('Redis Sentinel: the primary fails over while plans are pending and whi
     it(`GIVEN a pending plan and an approved plan mid-write WHEN the primary goes (${how}) THEN the apply ends once, Applied, the pending plan is still approved and applied, and neither process restarts`, async () => {
       const tag = how === 'SIGKILL' ? 'k' : 'f';
       const [botPid, workerPid] = [bot.proc.pid, worker.proc.pid];
+      // The previous failover is over everywhere: this one starts at once when asked.
+      await lab.untilSettled();
       const pending = await plan(`/expose service:grafana namespace:monitoring port:3000 host:dash${tag} auth:tailscale-only`);
       const applying = await plan(`/expose service:immich namespace:media port:2283 host:pics${tag} auth:tailscale-only`);
       // The route's write takes 5 s: the primary goes (and, planned, has switched) while the apply is in the middle of it.
@@ -91,6 +93,8 @@ describe('Redis Sentinel: the primary fails over while plans are pending and whi
       if (how === 'SIGKILL') await lab.killMaster();
       else await lab.failover();
       const startedAt = Date.now();
+      // The premise: the apply was still writing when the primary went.
+      expect(results(applying)).toEqual([]);
       const now = await lab.untilNewMaster(old);
       const failoverMs = Date.now() - startedAt;
       expect(now).not.toBe(old);

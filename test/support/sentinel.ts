@@ -115,6 +115,15 @@ export class SentinelLab {
     }
   }
 
+  /** Until every sentinel names the same primary and none is in a failover (a new one would be refused with INPROG). */
+  async untilSettled(timeoutMs = 60_000): Promise<void> {
+    await until(async () => {
+      const views = await Promise.all(this.sentinels.map((s) => this.askSentinel(s.port, ['SENTINEL', 'MASTER', MASTER_NAME]).catch(() => undefined)));
+      const fields = views.map((v) => (Array.isArray(v) ? Object.fromEntries(v.flatMap((x, j) => (j % 2 ? [] : [[String(x), String(v[j + 1])]]))) : undefined));
+      return fields.every((f) => f && f.flags === 'master' && f.port === fields[0]!.port);
+    }, 'the sentinels to settle on one primary', timeoutMs);
+  }
+
   /** SIGKILLs the primary; returns its port. */
   async killMaster(): Promise<number> {
     const port = (await this.masterPort())!;
