@@ -1,3 +1,4 @@
+import { metrics } from '../src/ops/metrics.js';
 import { planMessage, resultMessage } from '../src/chat/plan-messages.js';
 import type { Button } from '../src/chat/message.js';
 import { actor, type Services } from '../src/core/services.js';
@@ -61,6 +62,7 @@ async function followUps(s: Services, plan: Plan): Promise<Button[]> {
  */
 export async function finishPlan(s: Services, rec: PlanRecord, plan: Plan, status: 'applied' | 'failed', result: PlanResult): Promise<boolean> {
   if (!(await s.store.finish(plan.id, status, result))) return false;
+  countFinished(rec, plan, result);
   const done = { ...rec, plan, status, result };
   await s.audit
     .append({ at: result.at, actor: actor(rec.decision?.by ?? plan.requester), action: status === 'applied' ? 'apply' : result.status === 'refused' ? 'refuse' : 'fail', planId: plan.id, command: plan.command.text, hash: plan.hash, outcome: result.text })
@@ -76,4 +78,15 @@ export async function finishPlan(s: Services, rec: PlanRecord, plan: Plan, statu
   }
   s.logger.info({ planId: plan.id, status: result.status, text: result.text }, 'plan finished');
   return true;
+}
+
+/** Metrics of a recorded result: final status, approve → applied time, and which system a failure was in. */
+function countFinished(rec: PlanRecord, plan: Plan, result: PlanResult): void {
+  metrics.planFinished(result.status);
+  const approvedAt = rec.decision?.action === 'approved' ? rec.decision.at : rec.decidedAt;
+  if (result.status === 'applied' && approvedAt !== undefined) metrics.approvedToApplied(result.at - approvedAt);
+  if (result.status === 'failed') {
+    const i = result.changes?.findIndex((c) => c.state !== 'done') ?? -1;
+    metrics.applyFailed(plan.changes[i < 0 ? 0 : i]?.system ?? 'unknown');
+  }
 }

@@ -1,5 +1,6 @@
 import type { ScheduledJob } from '../src/queue/scheduled.js';
 import { runExpiryScan } from '../src/openbao/expiry-scan.js';
+import { publishCertificateExpiry } from '../src/ops/fleet-gauges.js';
 
 /**
  * Expiry alerts for device certificates, labgate's TLS Secrets and OpenBao's CA, and the
@@ -9,5 +10,10 @@ import { runExpiryScan } from '../src/openbao/expiry-scan.js';
 export const certExpiryScan: ScheduledJob = {
   name: 'cert-expiry-scan',
   every: (s) => (s.ports.openbao && s.config.openbao ? s.config.openbao.expiry.scanEvery : undefined),
-  run: (s) => runExpiryScan(s),
+  run: async (s) => {
+    const result = await runExpiryScan(s);
+    // The metrics' view of every device certificate (src/ops): a failure here costs no alert.
+    await publishCertificateExpiry(s).catch((err: Error) => s.logger.warn({ err: err.message }, 'could not read the certificates for the expiry metrics'));
+    return result;
+  },
 };

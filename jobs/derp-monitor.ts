@@ -3,6 +3,7 @@ import type { Button } from '../src/chat/message.js';
 import type { Services } from '../src/core/services.js';
 import type { ScheduledJob } from '../src/queue/scheduled.js';
 import { runDerpCheck } from '../src/tailscale/derp-check.js';
+import { publishTailscalePaths } from '../src/ops/fleet-gauges.js';
 import { PathAlertState } from '../src/tailscale/path-alert-state.js';
 import { alertWorthy, pathAlertMessage, pathStates } from '../src/tailscale/path-alerts.js';
 
@@ -18,6 +19,7 @@ export async function runDerpMonitor(s: Services): Promise<{ nodes: number; aler
     { kube: kubernetes, tailscale, router },
     { daemonSet: s.config.tailscale.daemonSet, portBase: s.config.tailscale.portBase, concurrency: s.config.tailscale.concurrency, where: s.config.router ?? {} },
   );
+  publishTailscalePaths(check.nodes);
   const state = new PathAlertState(s.redis, (node) => s.keys.alert(`derp:${node}`));
   let button: Button | undefined;
   let alerts = 0;

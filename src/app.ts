@@ -22,6 +22,7 @@ import { PlanStore } from './queue/plan-store.js';
 import { Producer } from './queue/producer.js';
 import { createRedis, redisKeys, safeRedisUrl, waitReady, whenReady } from './queue/redis.js';
 import { startWorkers, type Workers } from './queue/workers.js';
+import { readiness } from './ops/readiness.js';
 import { RouterApplier } from './router/applier.js';
 import { routerFromEnv } from './router/routeros-client-adapter.js';
 import { PodExecTailscale } from './tailscale/pod-exec-tailscale.js';
@@ -74,11 +75,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const url = config.env.REDIS_URL;
   const connections: Redis[] = [];
   const connect = (role: 'client' | 'blocking') => {
-    const c = createRedis(url, role);
+    const c = createRedis(config.env, role);
     connections.push(c);
     return c;
   };
   const redis = connect('client');
+  // /readyz and /metrics (src/ops): Redis's state from the start, and the workers' queues once attached.
+  const unwatchRedis = readiness.watchRedis(redis);
+  if (opts.workers) readiness.expect('queues');
   let redisReady = true;
   try {
     await waitReady(redis, 3000);
@@ -88,6 +92,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     redis.once('ready', () => logger.info({ redis: safeRedisUrl(url) }, 'Redis is reachable'));
   }
   const keys = redisKeys(config.redis.prefix);
+  // Queue depth, read at scrape time.
+  const unwatch = [unwatchRedis, readiness.watchQueues(redis, keys.bullPrefix)];
   const ports = buildPorts(config, opts.ports, opts.now);
   const access = new AccessPolicy(config);
   const policy = new ExposurePolicy(config);
@@ -129,7 +135,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   let workers: Workers | undefined;
   const stopping = new AbortController();
   if (opts.workers) {
-    const start = () => startWorkers(services, () => connect('blocking'), { concurrency: opts.workerConcurrency });
+    const start = () => startWorkers(services, () => connect('blocking'), { concurrency: opts.workerConcurrency }).then((w) => (readiness.set('queues', true), w));
     if (redisReady) workers = await start();
     else {
       // Redis is down: the workers attach once it is back, however long that takes.
@@ -148,6 +154,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     redisReady,
     close: async (graceMs = config.shutdown.grace) => {
       stopping.abort();
+      if (opts.workers) readiness.set('queues', false);
+      for (const u of unwatch) u();
       await workers?.close(graceMs).catch(() => {});
       await producer?.close();
       await Promise.race([applyQueue.close().catch(() => {}), new Promise<void>((r) => setTimeout(r, 1_000).unref())]);

@@ -14,6 +14,7 @@ import { printableConfig } from '../config/print.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { planOnce } from './plan-once.js';
+import { openOps, takeHttpFlag } from '../ops/http-flag.js';
 import { defaultRedisAddress, exitOnStartProblem, sandboxRedis, type PrivateRedis } from './private-redis.js';
 import { shellCommand } from './shell-command.js';
 import { COMMAND_HELP, HELP, unknownCommand, usageOf, version } from './usage.js';
@@ -92,14 +93,20 @@ function makeLogger(kind: 'chat' | 'service'): Logger {
 }
 
 function shell(args: string[], opts: { workers: boolean }): Promise<number> {
-  return shellCommand(args, opts, { resolveConfig: (say, quiet) => resolveConfig(say, quiet, { ownRedis: opts.workers }), makeLogger, logPlace });
+  const resolve = async (say: (s: string) => void, quiet?: boolean) => {
+    const r = await resolveConfig(say, quiet, { ownRedis: opts.workers });
+    await openOps(r.config, say);
+    return r;
+  };
+  return shellCommand(args, opts, { resolveConfig: resolve, makeLogger, logPlace });
 }
 
 async function worker(): Promise<number> {
   const { config, sandbox } = await resolveConfig((s) => process.stderr.write(s));
+  const ops = await openOps(config, (s) => process.stderr.write(s));
   const logger = makeLogger('service');
   // Shell conversations are relayed to `labgate bot` through Redis (DM texts and files stay on disk).
-  const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
+  const relayRedis = createRedis(config.env, 'blocking');
   const shellRelay = new ShellRelayNotifier(new ShellRelay(relayRedis, redisKeys(config.redis.prefix).shellOutbox, config.shell.dmFolder));
   // discord.js is loaded only when a token is configured: a shell-only labgate stays small.
   const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
@@ -113,6 +120,7 @@ async function worker(): Promise<number> {
   logger.info({ graceMs: config.shutdown.grace }, 'stopping: no new work; running applies get the grace to finish');
   await Promise.race([app.close(), new Promise<void>((r) => setTimeout(r, config.shutdown.grace + 5_000).unref())]);
   relayRedis.disconnect();
+  await ops?.close();
   await sandbox?.close();
   return 0;
 }
@@ -120,6 +128,7 @@ async function worker(): Promise<number> {
 async function discordChat(opts: { workers: boolean }): Promise<number> {
   const say = (s: string) => process.stderr.write(s);
   const { config, sandbox } = await resolveConfig(say);
+  await openOps(config, say);
   try {
     const { runDiscordChat } = await import('../chat/discord/run-discord.js');
     return await runDiscordChat({ config, logger: makeLogger('service'), logPlace: logPlace('service'), workers: opts.workers, say, until: waitForSignal() });
@@ -233,6 +242,7 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
       return cmd === undefined ? 2 : 0;
     case 'start':
     case 'bot':
+      rest = takeHttpFlag(rest);
       if (process.env.DISCORD_TOKEN) return await discordChat({ workers: cmd === 'start' });
       return await shell(cmd === 'start' ? [] : rest, { workers: cmd === 'start' });
     case 'shell':
@@ -249,6 +259,7 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
       process.stderr.write(`${rest.length ? `labgate discord: unknown subcommand "${rest.join(' ')}"\n` : ''}${usageOf('discord')}\n`);
       return 2;
     case 'worker':
+      takeHttpFlag(rest);
       return await worker();
     case 'plan': {
       if (!rest.join('').trim()) {

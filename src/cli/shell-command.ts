@@ -13,6 +13,7 @@ import type { Config } from '../config/load.js';
 import { Autocompleter } from '../core/autocomplete.js';
 import type { Logger } from '../log.js';
 import { createRedis, redisKeys, redisUnreachableNotice } from '../queue/redis.js';
+import { readiness } from '../ops/readiness.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 
 export interface ShellDeps {
@@ -48,7 +49,7 @@ export async function shellCommand(args: string[], opts: { workers: boolean }, d
   // This process's conversation: what workers elsewhere do for it, and alerts, arrive through
   // Redis; what this process's workers do for other shells goes back the same way.
   const keys = redisKeys(config.redis.prefix);
-  const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
+  const relayRedis = createRedis(config.env, 'blocking');
   const channel = SHELL_CONVERSATION.channel;
   const notifier = new PlatformNotifier({ shell: new ShellNotifier(out, config.shell.dmFolder, { channel, relay: new ShellRelay(relayRedis, keys.shellOutbox, config.shell.dmFolder, channel) }) });
   const app = await createApp({ config, logger, notifier, chat: true, workers: opts.workers, logPlace: deps.logPlace('chat') });
@@ -77,7 +78,8 @@ export async function shellCommand(args: string[], opts: { workers: boolean }, d
         }),
     });
   }
-  const relay = await ShellRelayReader.start(createRedis(config.env.REDIS_URL, 'blocking'), services.redis, { channel, streamOf: keys.shellOutbox, out });
+  const relay = await ShellRelayReader.start(createRedis(config.env, 'blocking'), services.redis, { channel, streamOf: keys.shellOutbox, out });
+  readiness.set('chat', true);
   if (interactive)
     out.note(`labgate shell — you are ${user}; /help lists commands, Tab completes, "@bob /cmd …" acts as bob, Ctrl-D quits. ✗ = refused (nothing changed), ! = a fault.`);
   if (!app.redisReady)

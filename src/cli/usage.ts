@@ -10,6 +10,7 @@ Usage: labgate <command> [options]        labgate <command> --help for one comma
   start                     chat + workers in one process (Discord when configured, else the shell)
   bot                       the chat half only (workers run elsewhere on the same Redis)
   worker                    the workers only
+                            start, bot, worker: --http HOST:PORT serves /healthz, /readyz, /metrics
   shell [--as USER] [--json]
                             the terminal chat; reads commands from stdin when it is not a terminal
   plan "<slash command>"    print the plan for a command against live state; changes nothing
@@ -21,7 +22,7 @@ Usage: labgate <command> [options]        labgate <command> --help for one comma
   discord register          register the guild's slash commands (bulk overwrite; says what changed)
   --version                 print labgate's version
 
-Configuration: labgate.yaml at $LABGATE_CONFIG, plus KUBECONFIG, REDIS_URL, LABGATE_LOG_LEVEL and
+Configuration: labgate.yaml at $LABGATE_CONFIG, plus KUBECONFIG, REDIS_URL (or REDIS_SENTINELS), LABGATE_LOG_LEVEL and
 DISCORD_TOKEN (with it, start/bot run the Discord bot instead of the shell; workers post over REST).
 With no LABGATE_CONFIG, start/shell/plan run against the built-in sandbox homelab.
 Colour: on a terminal unless NO_COLOR is set; FORCE_COLOR=1 colours a pipe, FORCE_COLOR=0 never.
@@ -31,22 +32,26 @@ const SHELL_KEYS = `In a terminal: Tab completes commands, options and values (S
 plan ids); Up/Down recall earlier lines (kept in .labgate/shell-history); Ctrl-C clears the line;
 Ctrl-D quits. A report wider than the terminal is fitted to it; --json keeps every column.`;
 
+const HTTP_HELP = `--http HOST:PORT (or :PORT; also LABGATE_HTTP, or http.listen in labgate.yaml) serves /healthz,
+/readyz and Prometheus /metrics on that address (docs/metrics.md).
+`;
+
 /** Each command's own help: usage line first, then what it does. */
 export const COMMAND_HELP: Record<string, string> = {
-  start: `usage: labgate start
+  start: `usage: labgate start [--http HOST:PORT]
 
 Runs the chat and the workers in one process: the Discord bot when DISCORD_TOKEN is set,
 otherwise the shell chat in this terminal. With no LABGATE_CONFIG it starts the built-in sandbox.
-`,
-  bot: `usage: labgate bot [--as USER] [--json]
+${HTTP_HELP}`,
+  bot: `usage: labgate bot [--as USER] [--json] [--http HOST:PORT]
 
 The chat half only; \`labgate worker\` processes on the same Redis run the jobs. Without
 DISCORD_TOKEN it is the shell chat (options as for labgate shell).
-`,
-  worker: `usage: labgate worker
+${HTTP_HELP}`,
+  worker: `usage: labgate worker [--http HOST:PORT]
 
 Runs the plan/apply workers and the scheduled jobs until SIGINT/SIGTERM.
-`,
+${HTTP_HELP}`,
   shell: `usage: labgate shell [--as USER] [--json]
 
 The terminal chat: "/expose service:… namespace:… port:… host:… auth:…", "approve", "@bob /cmd".

@@ -54,7 +54,19 @@ export function parseConfig(doc: unknown, env: NodeJS.ProcessEnv, source: string
   if (!f.success) problems.push(...formatIssues(f.error.issues));
   if (opts.commands) problems.push(...unknownCommandRules(doc, opts.commands));
   if (!e.success || !f.success || problems.length) return { ok: false, problems };
-  return { ok: true, config: { ...f.data, env: e.data, source }, doc };
+  return { ok: true, config: { ...f.data, env: withSentinels(e.data, f.data.redis), source }, doc };
+}
+
+/**
+ * Sentinels from the file (REDIS_SENTINELS wins) go into the environment, where src/queue/redis.ts
+ * reads them; REDIS_URL then names them (without credentials) for messages: redis-sentinel://s0:26379,s1:26379/labgate.
+ */
+function withSentinels(env: Env, redis: ConfigFile['redis']): Env {
+  const sentinels = env.REDIS_SENTINELS ?? redis.sentinels?.join(',');
+  if (!sentinels) return env;
+  const name = env.REDIS_MASTER_NAME ?? redis.masterName ?? 'labgate';
+  const list = sentinels.split(',').map((a) => a.trim()).filter(Boolean).join(',');
+  return { ...env, REDIS_SENTINELS: list, REDIS_MASTER_NAME: name, REDIS_URL: `redis-sentinel://${list}/${encodeURIComponent(name)}` };
 }
 
 /** Reads labgate.yaml from `path` (or LABGATE_CONFIG) and the environment. */

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { decodeSigningKey, SIGNING_KEY_HOWTO } from '../approval/signing.js';
 
+/** host:port of a Redis Sentinel (REDIS_SENTINELS, redis.sentinels). */
+const SENTINEL_ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/;
+
 /** How long an apply's target locks live without renewal (src/queue/locks.ts); outside calls must be shorter. */
 export const APPLY_LOCK_MS = 10_000;
 
@@ -10,6 +13,7 @@ export function signingKeyProblem(env: { LABGATE_SIGNING_KEY?: string }): string
   return env.LABGATE_SIGNING_KEY ? undefined : `env.LABGATE_SIGNING_KEY: not set; labgate seals plans and decisions with a key kept outside Redis: ${SIGNING_KEY_HOWTO}`;
 }
 import { dnsLabel, hostname } from './validators.js';
+import { LISTEN_ERROR, parseListen } from '../ops/listen.js';
 
 /** The duration fields (parsed to milliseconds), so `config check` can print them as written. */
 export const durationSchemas = new WeakSet<z.ZodType>();
@@ -230,8 +234,15 @@ export const ConfigFile = z
     exposure: ExposureConfig.prefault({}),
     /** On SIGTERM/SIGINT, how long a running apply may take to finish before it goes back to the queue (below Kubernetes' 30 s). */
     shutdown: z.object({ grace: duration('20s') }).strict().prefault({}),
+    /** The health and metrics port (`--http` and LABGATE_HTTP win), HOST:PORT or :PORT. */
+    http: z.object({ listen: z.string().refine((v) => !('problem' in parseListen(v, '')), { error: LISTEN_ERROR }).optional() }).strict().prefault({}),
     redis: z
-      .object({ prefix: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { error: 'must be letters, digits, _ . -' }).default('labgate') })
+      .object({
+        prefix: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { error: 'must be letters, digits, _ . -' }).default('labgate'),
+        /** Redis Sentinel instead of REDIS_URL (REDIS_SENTINELS wins): host:port of each sentinel. */
+        sentinels: z.array(z.string().regex(SENTINEL_ADDRESS, { error: 'must be host:port, like redis-sentinel-0.redis:26379' })).min(1).optional(),
+        masterName: z.string().min(1).optional(),
+      })
       .strict()
       .prefault({}),
     kubernetes: z
@@ -313,6 +324,17 @@ export type ConfigFile = z.output<typeof ConfigFile>;
 export const Env = z.object({
   LABGATE_CONFIG: z.string().optional(),
   REDIS_URL: z.string().url({ error: 'must be a URL like redis://127.0.0.1:6379' }).default('redis://127.0.0.1:6379'),
+  /** Redis Sentinel: comma-separated host:port of the sentinels; REDIS_URL is then not used. */
+  REDIS_SENTINELS: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.split(',').every((a) => SENTINEL_ADDRESS.test(a.trim())), { error: 'must be comma-separated host:port, like s0:26379,s1:26379,s2:26379' }),
+  REDIS_MASTER_NAME: z.string().optional(),
+  /** Redis's password (AUTH); with a REDIS_URL that has none, or with sentinels. A secret. */
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  /** The health and metrics port, HOST:PORT or :PORT (like --http). */
+  LABGATE_HTTP: z.string().refine((v) => !('problem' in parseListen(v, '')), { error: LISTEN_ERROR }).optional(),
   KUBECONFIG: z.string().optional(),
   LABGATE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seals plans and decisions (src/approval): kept outside Redis, so Redis cannot approve anything. */

@@ -1,3 +1,4 @@
+import { metrics, type CommandOutcome } from '../ops/metrics.js';
 import type { ConversationRef, OutMessage } from '../chat/message.js';
 import { planMessage } from '../chat/plan-messages.js';
 import { reportTamper } from '../approval/tamper-report.js';
@@ -69,9 +70,14 @@ export class Dispatcher {
   /** `waitForApply`: when the plan goes ahead without an approver (self-service), wait for its result too (the shell does). */
   async command(req: CommandRequest, who: Identity, conversation: ConversationRef, opts: { waitForApply?: boolean } = {}): Promise<Outcome> {
     const cmd = this.s.commands.get(req.name);
-    if (!cmd) return { replies: [refusal(`unknown command /${req.name}; /help lists what exists`)] };
+    if (!cmd) {
+      metrics.command('unknown', 'refused', 'unknown-command');
+      return { replies: [refusal(`unknown command /${req.name}; /help lists what exists`)] };
+    }
+    const count = (outcome: CommandOutcome, reason = '') => metrics.command(cmd.name, outcome, reason);
     const denial = this.s.access.mayRequest(cmd.name, who);
     if (denial) {
+      count('denied', denial.id);
       await this.deny(who, denial.message, { command: req.text });
       return { replies: [refusal(denial.message)] };
     }
@@ -79,7 +85,10 @@ export class Dispatcher {
     try {
       options = validateOptions(cmd, req.options);
     } catch (err) {
-      if (isUserError(err)) return { replies: [refusal(err.message)] };
+      if (isUserError(err)) {
+        count('refused', err.code);
+        return { replies: [refusal(err.message)] };
+      }
       throw err;
     }
     const invocation = { name: cmd.name, options, text: req.text };
@@ -92,24 +101,34 @@ export class Dispatcher {
           commands: this.s.commands.all(),
           mayRequest: (name) => this.s.access.mayRequest(name, who) === null,
         });
+        count('answered');
         return { replies: [{ ...msg, private: true }] };
       }
       if (cmd.kind === 'read') {
         const job = await this.producer.requestReport({ command: invocation, requester: who, conversation });
         const res = await this.producer.waitReport(job);
+        count('answered');
         return { replies: 'private' in res ? [{ ...res.private, private: true }] : [] };
       }
       const planId = newPlanId();
       const job = await this.producer.requestPlan({ planId, command: invocation, requester: who, conversation });
       const res = await this.producer.waitPlan(job);
+      count('planned');
       if (res.autoApproved && opts.waitForApply) {
         const applyJob = await this.producer.findApply({ planId, hash: res.hash });
         if (applyJob) return (await this.awaitApply(applyJob, planId)) ?? { replies: [], planId };
       }
       return { replies: [], planId };
     } catch (err) {
-      if (isUserError(err)) return { replies: [refusal(err.message)] };
-      if (err instanceof JobTimeout) return { replies: [{ kind: 'info', text: `${req.text} is taking long; its plan will be posted here when ready`, private: true }] };
+      if (isUserError(err)) {
+        count('refused', err.code);
+        return { replies: [refusal(err.message)] };
+      }
+      if (err instanceof JobTimeout) {
+        count('timeout');
+        return { replies: [{ kind: 'info', text: `${req.text} is taking long; its plan will be posted here when ready`, private: true }] };
+      }
+      count('error');
       return this.fault(err, req.text);
     }
   }

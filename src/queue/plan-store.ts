@@ -3,6 +3,7 @@ import type { Seal } from '../approval/signing.js';
 import type { ConversationRef, MessageRef } from '../chat/message.js';
 import type { Decision, Identity, Plan } from '../plan/model.js';
 import type { RedisKeys } from './redis.js';
+import { metrics } from '../ops/metrics.js';
 
 export type PlanStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'applying' | 'applied' | 'failed';
 
@@ -151,7 +152,11 @@ export class PlanStore {
       id,
       String(rec.plan.expiresAt),
     )) as string[];
-    if (res[0] === 'ok') return { ok: true };
+    if (res[0] === 'ok') {
+      if (decision.action === 'rejected') metrics.planFinished('rejected');
+      return { ok: true };
+    }
+    if (res[0] === 'expired') metrics.planFinished('expired');
     if (res[0] === 'decided') return { ok: false, reason: 'decided', status: res[1] as PlanStatus };
     return { ok: false, reason: res[0] as 'missing' | 'expired' | 'changed' };
   }
@@ -183,7 +188,9 @@ export class PlanStore {
 
   /** Marks a pending plan past its expiry as expired; true when it did. */
   async expireIfDue(id: string, now: number): Promise<boolean> {
-    return (await this.redis.eval(EXPIRE_LUA, 2, this.keys.plan(id), this.keys.pending, String(now), id)) === 1;
+    const expired = (await this.redis.eval(EXPIRE_LUA, 2, this.keys.plan(id), this.keys.pending, String(now), id)) === 1;
+    if (expired) metrics.planFinished('expired');
+    return expired;
   }
 
   /** Ids of pending plans, newest first (some may have expired since). */

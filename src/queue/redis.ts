@@ -27,13 +27,22 @@ export function redisKeys(prefix: string) {
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
+/** Where Redis is: REDIS_URL, or sentinels and a master name; passwords beside (from Secrets). */
+export interface RedisEnv {
+  REDIS_URL: string;
+  REDIS_SENTINELS?: string;
+  REDIS_MASTER_NAME?: string;
+  REDIS_PASSWORD?: string;
+  REDIS_SENTINEL_PASSWORD?: string;
+}
+
 /**
  * Connections by role. Chat-side clients fail fast when Redis is down (no offline queue, and
  * no resending of a command after a reconnect: a command the person was told failed must not
  * run later), so a command gets a clear answer instead of hanging; BullMQ workers and event listeners wait
  * for Redis to come back (maxRetriesPerRequest: null, as BullMQ requires).
  */
-export function createRedis(url: string, role: 'client' | 'blocking'): Redis {
+export function createRedis(target: string | RedisEnv, role: 'client' | 'blocking'): Redis {
   const base: RedisOptions = {
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
@@ -43,19 +52,56 @@ export function createRedis(url: string, role: 'client' | 'blocking'): Redis {
     role === 'client'
       ? { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 3000 }
       : { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
-  const redis = connectRedis(url, opts);
+  const redis = connectRedis(target, opts);
   // Connection errors surface on the commands that fail; an unhandled 'error' event must not kill the process.
   redis.on('error', () => {});
   return redis;
 }
 
+/** host:port[,host:port…] → ioredis's sentinel list. */
+function sentinelList(list: string): { host: string; port: number }[] {
+  return list
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean)
+    .map((a) => {
+      const i = a.lastIndexOf(':');
+      return { host: a.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(a.slice(i + 1)) };
+    });
+}
+
 /**
- * A connection to what a REDIS_URL names. `unix:///path/redis.sock` is a Unix socket (the
- * sandbox's private Redis listens on one); ioredis's URL parser would read `unix` as a host.
+ * The one place every Redis connection is made. `unix:///path/redis.sock` is a Unix socket (the
+ * sandbox's private Redis listens on one; ioredis's URL parser would read `unix` as a host).
+ * With sentinels (REDIS_SENTINELS, or a redis-sentinel://s0:26379,s1:26379/name address) ioredis
+ * asks them for the master, and asks again after a failover: it reconnects to the new master on
+ * its own (and leaves a demoted one, which answers READONLY).
  */
-export function connectRedis(url: string, opts: RedisOptions = {}): Redis {
-  if (url.startsWith('unix:')) return new Redis({ ...opts, path: decodeURIComponent(new URL(url).pathname) });
-  return new Redis(url, opts);
+export function connectRedis(target: string | RedisEnv, opts: RedisOptions = {}): Redis {
+  const env: RedisEnv = typeof target === 'string' ? { REDIS_URL: target } : target;
+  const url = env.REDIS_URL;
+  const auth: RedisOptions = env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {};
+  const sentinelUrl = /^redis-sentinel:\/\/([^/]*)\/?(.*)$/.exec(url);
+  if (env.REDIS_SENTINELS || sentinelUrl) {
+    const sentinels = sentinelList(env.REDIS_SENTINELS ?? sentinelUrl![1]!.replace(/^.*@/, ''));
+    const name = env.REDIS_MASTER_NAME ?? (decodeURIComponent(sentinelUrl?.[2] ?? '') || 'labgate');
+    return new Redis({
+      ...opts,
+      ...auth,
+      sentinels,
+      name,
+      ...(env.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: env.REDIS_SENTINEL_PASSWORD } : {}),
+      // A demoted master answers READONLY: reconnect, and the sentinels name the new one. A
+      // chat-side command fails (it is never resent later); a worker's is resent on the new master.
+      reconnectOnError: (err) => (err.message.startsWith('READONLY') ? (opts.enableOfflineQueue === false ? 1 : 2) : false),
+      sentinelRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 3000),
+      // Leaves the old master as soon as a sentinel announces the switch (+switch-master), not
+      // at the next error: writes there after the switch would be lost when it is demoted.
+      failoverDetector: true,
+    });
+  }
+  if (url.startsWith('unix:')) return new Redis({ ...opts, ...auth, path: decodeURIComponent(new URL(url).pathname) });
+  return new Redis(url, { ...opts, ...auth });
 }
 
 /** What every "Redis is unreachable" notice ends with: labgate keeps trying, and where its log is. */

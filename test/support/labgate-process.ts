@@ -51,8 +51,8 @@ export class LabgateProcess {
   stderr = '';
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], opts: { cwd: string; env: Record<string, string> }) {
-    this.proc = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(args: string[], opts: { cwd: string; env: Record<string, string>; nodeArgs?: string[] }) {
+    this.proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d) => (this.stdout += d));
     this.proc.stderr!.on('data', (d) => (this.stderr += d));
     this.proc.stdin!.on('error', () => {});

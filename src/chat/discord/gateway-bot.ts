@@ -8,6 +8,7 @@ import { discordCommandDefinitions } from './command-definitions.js';
 import { DiscordInteractionHandler } from './interaction-handler.js';
 import { describeRegistration, registerGuildCommands, type RegistrationResult } from './register-commands.js';
 import { discordRestTransport } from './rest-transport.js';
+import { gatewayClosed, watchGateway } from '../../ops/discord-watch.js';
 
 export interface DiscordBotOptions {
   discord: DiscordConfig;
@@ -45,6 +46,7 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
   client.on(Events.Error, (err) => logger.error({ err: describeDiscordError(err) }, 'discord client error'));
   client.on(Events.ShardError, (err, shard) => logger.warn({ err: describeDiscordError(err), shard }, 'discord gateway error'));
   client.on(Events.Warn, (message) => logger.warn({ message }, 'discord warning'));
+  watchGateway(client);
   client.on(Events.InteractionCreate, (i: Interaction) => {
     if (closing) return;
     const p = handler.handle(i).finally(() => inflight.delete(p));
@@ -84,6 +86,7 @@ export async function startDiscordBot(opts: DiscordBotOptions): Promise<DiscordB
       await Promise.race([idle(), new Promise<void>((r) => (timer = setTimeout(r, opts.drainMs ?? 10_000)))]);
       clearTimeout(timer);
       await client.destroy();
+      gatewayClosed();
     },
   };
 }

@@ -7,6 +7,7 @@ import type { ChatNotifier, DmResult, OutgoingFile } from '../notifier.js';
 import { DiscordCode, describeDiscordError, discordCode, discordStatus } from './api-errors.js';
 import { renderDiscordMessage, type DiscordFile, type DiscordPayload } from './render.js';
 import { discordRestTransport } from './rest-transport.js';
+import { watchDiscordRest } from '../../ops/discord-watch.js';
 
 export interface DiscordRestOptions {
   token: string;
@@ -23,7 +24,9 @@ export interface DiscordRestOptions {
 export function createDiscordRest(opts: DiscordRestOptions): REST {
   // @discordjs/rest's timeout is per try; the retries share what is left of the whole budget.
   const total = opts.timeoutMs ?? 8_000;
-  return new REST({ ...(opts.apiBase ? { api: opts.apiBase } : {}), timeout: Math.floor(total / 3), retries: 2, makeRequest: discordRestTransport }).setToken(opts.token);
+  const rest = new REST({ ...(opts.apiBase ? { api: opts.apiBase } : {}), timeout: Math.floor(total / 3), retries: 2, makeRequest: discordRestTransport }).setToken(opts.token);
+  watchDiscordRest(rest);
+  return rest;
 }
 
 /** The REST body of a rendered message (without the ephemeral flag: channel messages cannot be). */
