@@ -77,6 +77,29 @@ const TraefikConfig = z
   })
   .strict();
 
+/** `labgate gate`, the forwardAuth service every mtls-strict route calls (docs/mtls-gate.md). */
+const GateConfig = z
+  .object({
+    /** The gate's URL as Traefik reaches it (its Service); the plans put it in each route's forwardAuth Middleware. */
+    address: z.string().url({ error: 'must be a URL like http://labgate-gate.labgate.svc.cluster.local:8080/verify' }).default('http://labgate-gate.labgate.svc.cluster.local:8080/verify'),
+    /** How often the gate re-reads the device issuer's CRL from OpenBao. */
+    refreshEvery: duration('60s'),
+    /** How old the list may grow before the gate refuses everything (503); unset: the CRL's nextUpdate. */
+    maxStaleness: z
+      .union([z.string(), z.number()])
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        const ms = parseDuration(v);
+        if (ms === undefined || ms <= 0) {
+          ctx.addIssue({ code: 'custom', message: `must be a duration like 90s, 15m, 1h or 7d (got ${JSON.stringify(v)})` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+  })
+  .strict();
+
 const snowflake = (what: string) => z.string().trim().regex(/^\d{17,20}$/, { error: `must be ${what}: a Discord id (17–20 digits; Developer Mode → Copy ID)` });
 
 /** The Discord side; used when DISCORD_TOKEN is set. */
@@ -243,6 +266,7 @@ export const ConfigFile = z
       .strict()
       .prefault({}),
     traefik: TraefikConfig.prefault({}),
+    gate: GateConfig.prefault({}),
     shell: z
       .object({
         users: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, { error: 'must be a user name of letters, digits, . _ -' })).default([]),
