@@ -69,11 +69,25 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false, opts: {
   // private Redis is this folder's alone, so there the prefix stays and state survives restarts.
   if (!redis) res.config.redis.prefix = `${res.config.redis.prefix}-${process.pid}-${Date.now().toString(36)}`;
   else keepShellConversation('shell-sandbox');
+  // start/shell run the whole homelab, the mTLS gate behind the sandbox edge included.
+  if (opts.ownRedis) await withSandboxGate(res.config, sandbox, makeLogger('chat'));
   if (!quiet)
     stderr(
       `labgate: no LABGATE_CONFIG set, so this runs against the built-in sandbox homelab (simulated Kubernetes at ${sandbox.kubernetes.url}, state in ${sandbox.files.stateFile}).\n`,
     );
   return { config: res.config, sandbox, ...(redis ? { redis } : {}) };
+}
+
+/** Runs the sandbox's gate in this process; it closes with the sandbox. */
+async function withSandboxGate(config: Config, sandbox: Sandbox, logger: Logger): Promise<string> {
+  const { startSandboxGate } = await import('../gate/sandbox-gate.js');
+  const gate = await startSandboxGate(config, sandbox, logger);
+  const close = sandbox.close.bind(sandbox);
+  sandbox.close = async () => {
+    await gate.close();
+    await close();
+  };
+  return gate.url;
 }
 
 const logFileOf = (kind: 'chat' | 'service') => process.env.LABGATE_LOG_FILE ?? (kind === 'chat' ? '.labgate/labgate.log' : undefined);
@@ -150,14 +164,47 @@ async function sandboxCmd(args: string[]): Promise<number> {
   const { startSandbox } = await import('../sandbox/sandbox.js');
   const sb = await startSandbox({ stateFile, envFile, routerTls });
   const control = faultPort === undefined ? undefined : await (await import('../sandbox/fault-control.js')).startFaultControl(sb.faults, faultPort);
+  const sbConfig = loadConfig({ ...process.env, ...sb.env });
+  const gateUrl = sbConfig.ok ? await withSandboxGate(sbConfig.config, sb, makeLogger('chat')) : undefined;
   const router = routerTls ? `  RouterOS api-ssl ${sb.router.host}:${sb.router.tlsPort} (CA ${sb.env.ROUTEROS_CA})\n` : '';
   const faults = control ? `  fault control   ${control.url}/faults  (curl it for how)\n` : '';
   process.stdout.write(
-    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n${router}${faults}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\nIn another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`,
+    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n  edge websecure  ${sb.edge.urls.websecure} (ts-secure ${sb.edge.urls['ts-secure']}; CA ${sb.env.LABGATE_SANDBOX_EDGE_CA})\n${gateUrl ? `  mTLS gate       ${gateUrl}\n` : ''}${router}${faults}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\nIn another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`,
   );
   await waitForSignal();
   await control?.close();
   await sb.close();
+  return 0;
+}
+
+/** `labgate gate --listen HOST:PORT`: the forwardAuth service of mtls-strict routes (src/gate). */
+async function gateCmd(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { listen: { type: 'string' } } });
+  const { parseListen, startConfiguredGate } = await import('../gate/run-gate.js');
+  const listen = parseListen(values.listen ?? '0.0.0.0:8080');
+  if (typeof listen === 'string') throw Object.assign(new Error(listen), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+  if (!process.env.LABGATE_CONFIG) {
+    process.stderr.write('labgate gate: needs LABGATE_CONFIG (labgate.yaml) and BAO_ADDR; the sandbox runs its own gate (labgate sandbox)\n');
+    return 2;
+  }
+  // The gate holds no secret: no signing key, no OpenBao token (the CRL is public).
+  const res = loadConfig(process.env);
+  if (!res.ok) {
+    process.stderr.write(`labgate gate: configuration problems:\n${res.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    return 2;
+  }
+  const config = res.config;
+  const logger = makeLogger('service');
+  const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
+  relayRedis.on('error', () => {});
+  const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
+  const notifier = new PlatformNotifier({ shell: new ShellRelayNotifier(new ShellRelay(relayRedis, redisKeys(config.redis.prefix).shellOutbox, config.shell.dmFolder)), ...(discord ? { discord } : {}) });
+  const gate = await startConfiguredGate(config, { listen, notifier, logger });
+  process.stdout.write(`labgate gate listening on ${gate.url} (revoked serials: ${gate.list.size}; list ${gate.list.refreshedAt ? 'fresh' : 'NOT loaded: answering 503'})\n`);
+  logger.info({ url: gate.url, revoked: gate.list.size }, 'labgate gate running');
+  await waitForSignal();
+  await gate.closeAll();
+  relayRedis.disconnect();
   return 0;
 }
 
@@ -259,6 +306,8 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
     }
     case 'sandbox':
       return await sandboxCmd(rest);
+    case 'gate':
+      return await gateCmd(rest);
     case 'config':
       if (rest[0] === 'check') return await configCheck(rest.slice(1));
       process.stderr.write(`${rest.length ? `labgate config: unknown subcommand "${rest[0]}"\n` : ''}${usageOf('config')}\n`);

@@ -15,6 +15,7 @@ Usage: labgate <command> [options]        labgate <command> --help for one comma
   plan "<slash command>"    print the plan for a command against live state; changes nothing
   sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT]
                             run the simulated homelab on loopback until stopped
+  gate [--listen HOST:PORT] the mTLS gate: Traefik's forwardAuth for mtls-strict routes (revocation, allow lists)
   config check [FILE]       validate labgate.yaml (default: $LABGATE_CONFIG) and the environment
   discord register          register the guild's slash commands (bulk overwrite; says what changed)
   --version                 print labgate's version
@@ -62,13 +63,23 @@ changes nothing. Example: labgate plan "/route mode host:photos mode:mtls-strict
 
 Runs the simulated homelab (Kubernetes API, OpenBao, RouterOS, Tailscale) on loopback until
 stopped. Restarted with the same state file it comes back on the same ports, so a labgate
-still running against it carries on.
+still running against it carries on. It also runs the edge (Traefik's stand-in: the routes
+labgate creates, with their TLS options and middlewares, on websecure and ts-secure; the env file
+names it, LABGATE_SANDBOX_EDGE*) and the mTLS gate behind it.
   --state FILE      where the sandbox keeps its state (default .labgate/sandbox/state.json)
   --write-env FILE  where to write KUBECONFIG, LABGATE_CONFIG, BAO_* and ROUTEROS_* for
                     \`set -a; . FILE; set +a\` (default: sandbox.env beside the state file)
   --router-tls      also serve the router's api-ssl and point labgate at it (ROUTEROS_TLS, ROUTEROS_CA)
   --faults PORT     serve a fault-injection control on 127.0.0.1:PORT (0 picks one): statuses,
                     delays, hangs, dropped connections, answers lost after the request was done
+`,
+  gate: `usage: labgate gate [--listen HOST:PORT]
+
+The forwardAuth service every mtls-strict route calls (default --listen 0.0.0.0:8080). It reads
+the device issuer and its CRL from OpenBao (BAO_ADDR; no token), refreshes every gate.refreshEvery,
+takes revocations pushed through Redis at once, and answers 200 (X-Labgate-Owner, X-Labgate-Device),
+403 with the reason, or 503 while its list is older than gate.maxStaleness. Needs LABGATE_CONFIG.
+See docs/mtls-gate.md.
 `,
   config: `usage: labgate config check [FILE]
 
