@@ -4,7 +4,7 @@ import type { CommandContext, PlanDraft } from '../src/commands/types.js';
 import { planModeChange } from '../src/traefik/mode-change.js';
 
 export const name = 'route upgrade';
-export const description = "Bring a host's objects up to what its mode needs now (an older mtls-strict route gets labgate's gate)";
+export const description = "Bring a host up to date with its mode (adds the gate to an older mtls-strict route)";
 export const kind = 'change';
 export const examples = ['/route upgrade host:photos'];
 

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
@@ -53,6 +54,19 @@ function replayable(socket: Socket, first: Buffer): Duplex {
   return d;
 }
 
+/** Whether a client certificate chains to one of the CAs (each a trust anchor, as in Go's crypto/tls) and is inside its validity. */
+export function verifiedByPool(der: Buffer, caPems: string[], now = Date.now()): boolean {
+  try {
+    const leaf = new X509Certificate(der);
+    if (now < Date.parse(leaf.validFrom) || now > Date.parse(leaf.validTo)) return false;
+    if (leaf.keyUsage && !leaf.keyUsage.includes('1.3.6.1.5.5.7.3.2')) return false;
+    const cas = caPems.flatMap((p) => p.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
+    return cas.some((ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey));
+  } catch {
+    return false;
+  }
+}
+
 function answer(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
 }
@@ -100,8 +114,12 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
         tls.on('error', () => tls.destroy());
         tls.once('secure', () => {
           const cert = tls.getPeerCertificate();
-          const has = cert && Object.keys(cert).length > 0;
-          if ((policy.clientAuthType === 'RequireAnyClientCert' && !has) || (verify && has && !tls.authorized)) tls.destroy();
+          const has = Boolean(cert?.raw);
+          // Go verifies against the pool with its CAs as trust anchors (the device issuer alone is
+          // enough); OpenSSL wants a root, so the chain is checked here, as Go would, and a
+          // certificate that fails is cut off before any request is read.
+          const refused = (policy.clientAuthType === 'RequireAnyClientCert' || policy.clientAuthType === 'RequireAndVerifyClientCert') && !has ? true : verify && has && !verifiedByPool(cert.raw, policy.clientCas);
+          if (refused) tls.destroy();
         });
         http.emit('connection', tls);
       };
