@@ -7,7 +7,7 @@ import { startConfiguredGate } from '../../src/gate/run-gate.js';
 import { clientCertHeader } from '../../src/sandbox/edge/traefik-headers.js';
 import { createSelfSignedCertificate } from '../../src/sandbox/routeros/self-signed-certificate.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { delivered, dmsTo, openBundle, serialOf, type Delivered } from '../flow/cert-helpers.js';
+import { delivered, dmsTo, openBundle, type Delivered } from '../flow/cert-helpers.js';
 import { lastPlan, startLab, LogCapture, type Lab } from '../support/lab.js';
 import { LabgateProcess, until } from '../support/labgate-process.js';
 import { curlViaEdge, viaEdge } from './edge-client.js';
@@ -134,8 +134,9 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     // Bob forging alice's certificate in the header does not help him either.
     const forged = await viaEdge(sandbox.edge, HOST, { cert: bob.certPem, key: bob.keyPem, headers: { 'X-Forwarded-Tls-Client-Cert': clientCertHeader([Buffer.from(alice.certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''), 'base64')]) } });
     expect(forged.status).toBe(403);
-    const list = await lab.run('/route list', 'alice');
-    const row = list.replies[0]!.table!.rows.find((r) => r[0] === HOST)!;
+    await lab.run('/route list', 'alice');
+    const report = [...lab.printed].reverse().find((m) => m.kind === 'report' && m.table)!;
+    const row = report.table!.rows.find((r) => r[0] === HOST)!;
     expect(row[2]).toBe('@alice');
   });
 
@@ -158,7 +159,7 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     r.disconnect();
     expect((await askGate(other, bob.certPem)).status).toBe(200);
 
-    await lab.run(`/cert revoke serial:${serialOf(bob.certPem)} for:bob`, 'alice');
+    await lab.run(`/cert revoke device:iphone for:bob`, 'alice');
     await lab.run(`approve ${lastPlan(lab).planId}`, 'alice');
     const today = new Date().toISOString().slice(0, 10);
     let edgeAnswer = { status: 0, body: '' };
@@ -167,7 +168,7 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
       edgeAnswer = await viaEdge(sandbox.edge, HOST, { cert: bob.certPem, key: bob.keyPem });
       otherAnswer = await askGate(other, bob.certPem);
       return edgeAnswer.body.startsWith('certificate revoked') && otherAnswer.body.startsWith('certificate revoked');
-    }, 'both gates to refuse the revoked certificate', 10_000);
+    }, 'both gates to refuse the revoked certificate', 10_000, () => JSON.stringify({ edgeAnswer, otherAnswer, printed: lab.printed.slice(-4).map((m) => m.text) }));
     expect(edgeAnswer).toEqual({ status: 403, body: `certificate revoked on ${today}\n` });
     expect(otherAnswer).toEqual({ status: 403, body: `certificate revoked on ${today}\n` });
     // alice is untouched.
