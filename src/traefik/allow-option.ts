@@ -17,7 +17,7 @@ export const allowOption = () =>
         .max(500, { error: 'must be at most 500 characters' })
         .regex(/^[a-z0-9@<>!:,._\s-]+$/i, { error: `must be ${ALLOWED}` }),
     ),
-    { description: 'mtls-strict: whose devices may use the host (@user, group); default everyone with a valid device certificate', type: 'string', allowed: ALLOWED },
+    { description: 'mtls-strict: whose devices get in (@user, group); default every valid device certificate', type: 'string', allowed: ALLOWED },
   );
 
 /**
