@@ -22,12 +22,19 @@ export const options = z.object({});
 
 export async function report(_opts: z.output<typeof options>, ctx: CommandContext): Promise<OutMessage> {
   const state = await readRouting(ctx.ports.kubernetes);
-  const rows = [...state.exposures.values()]
-    .sort((a, b) => a.host.localeCompare(b.host))
-    .map((e) => [e.host, e.mode, accessOf(e), isComplete(e) ? `${e.namespace}/${e.service}:${e.port}` : `${e.namespace}: incomplete (no IngressRoute; /expose again finishes it)`, e.objects.map((o) => `${o.kind}/${o.metadata.name}`).join(' ')]);
+  const exposures = [...state.exposures.values()].sort((a, b) => a.host.localeCompare(b.host));
+  // The access column only when some host is mtls-strict: who may use it, or that its gate is missing.
+  const withAccess = exposures.some((e) => e.mode === 'mtls-strict');
+  const rows = exposures.map((e) => [
+    e.host,
+    e.mode,
+    ...(withAccess ? [accessOf(e)] : []),
+    isComplete(e) ? `${e.namespace}/${e.service}:${e.port}` : `${e.namespace}: incomplete (no IngressRoute; /expose again finishes it)`,
+    e.objects.map((o) => `${o.kind}/${o.metadata.name}`).join(' '),
+  ]);
   return {
     kind: 'report',
     text: rows.length ? `${rows.length} host${rows.length === 1 ? '' : 's'} exposed by labgate` : 'No hosts are exposed by labgate yet; try /expose',
-    table: rows.length ? { columns: ['host', 'mode', 'access', 'backend', 'objects'], dropOrder: ['objects'], rows } : undefined,
+    table: rows.length ? { columns: ['host', 'mode', ...(withAccess ? ['access'] : []), 'backend', 'objects'], rows } : undefined,
   };
 }

@@ -34,7 +34,7 @@ export interface SandboxState {
    * Ports and the Kubernetes API's serving certificates of the last run of a state file, reused
    * so that a labgate still running against the sandbox reconnects once it is back.
    */
-  sandboxEndpoints?: { ports: { kubernetes: number; openbao: number; router: number }; kubernetesServing?: ServingCertificates };
+  sandboxEndpoints?: { ports: { kubernetes: number; openbao: number; router: number }; kubernetesServing?: ServingCertificates; edgePorts?: Record<string, number> };
 }
 
 export interface SandboxOptions {
@@ -173,11 +173,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }),
   );
   const openbao = await onPort(last?.ports.openbao, (port) => startOpenBaoSandbox({ state: state.openbao, faults: faults.openbao, onChange, now: opts.now, port }));
-  const edge = await startEdge({ store: new ObjectStore(state.kubernetes), domain: state.homelab.domain });
+  const edge = await startEdge({ store: new ObjectStore(state.kubernetes), domain: state.homelab.domain, ports: last?.edgePorts });
   const ports = { kubernetes: kubernetes.port, openbao: openbao.port, router: router.port };
   // Ports taken by someone else (another sandbox on this state file) are not the ones to come back to.
   const movedAside = last && JSON.stringify(last.ports) !== JSON.stringify(ports);
-  if (stateFile && !movedAside) state.sandboxEndpoints = { ports, kubernetesServing: kubernetes.certificates };
+  if (stateFile && !movedAside) state.sandboxEndpoints = { ports, kubernetesServing: kubernetes.certificates, edgePorts: edge.ports };
 
   const kubeconfig = join(dir, 'kubeconfig');
   const config = join(dir, 'labgate.yaml');

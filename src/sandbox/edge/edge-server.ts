@@ -15,6 +15,8 @@ export interface EdgeOptions {
   /** Entry points to listen for, with TLS (default websecure and ts-secure). */
   entryPoints?: string[];
   host?: string;
+  /** Ports to come back on (a restarted sandbox); a taken one falls back to a free port. */
+  ports?: Record<string, number>;
 }
 
 export interface Edge {
@@ -126,9 +128,14 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
       socket.on('data', onData);
       socket.on('error', () => socket.destroy());
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, opts.host ?? '127.0.0.1', () => resolve());
+    const listen = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, opts.host ?? '127.0.0.1', () => resolve());
+      });
+    await listen(opts.ports?.[entryPoint] ?? 0).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE') throw err;
+      return listen(0);
     });
     servers.push(server);
     ports[entryPoint] = (server.address() as AddressInfo).port;
