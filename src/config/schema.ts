@@ -350,6 +350,9 @@ export const Env = z.object({
     .string()
     .optional()
     .refine((v) => v === undefined || v.split(',').every((k) => decodeSigningKey(k) !== undefined), { error: 'must be comma-separated keys of at least 32 random bytes in base64 or hex' }),
+  /** Where /mtls-check connects instead of https://<host>:443, and the CA file it trusts there (the sandbox edge sets both). */
+  LABGATE_MTLS_CHECK_VIA: z.string().url({ error: 'must be a URL like https://127.0.0.1:8443' }).optional(),
+  LABGATE_MTLS_CHECK_CA: z.string().optional(),
   /** The bot token; a secret: redacted when printed, never logged. Set it to run the Discord chat. */
   BAO_ADDR: z.string().url({ error: 'must be a URL like https://openbao.lan:8200' }).optional(),
   BAO_TOKEN: z.string().optional(),

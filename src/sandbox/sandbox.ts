@@ -198,6 +198,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     LABGATE_SANDBOX_EDGE: edge.urls.websecure!,
     LABGATE_SANDBOX_EDGE_TS: edge.urls['ts-secure']!,
     LABGATE_SANDBOX_EDGE_CA: writeFile(dir, 'edge-ca.pem', edge.caPem),
+    // /mtls-check goes through the edge instead of https://<host>:443.
+    LABGATE_MTLS_CHECK_VIA: edge.urls.websecure!,
+    LABGATE_MTLS_CHECK_CA: join(dir, 'edge-ca.pem'),
     ...(opts.routerTls ? { ROUTEROS_TLS: 'true', ROUTEROS_CA: writeCa(dir, router.tlsCertificatePem!) } : {}),
   };
   const envFile = opts.envFile ? resolve(opts.envFile) : undefined;

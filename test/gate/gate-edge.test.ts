@@ -175,6 +175,44 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     expect((await viaEdge(sandbox.edge, HOST, { cert: alice.certPem, key: alice.keyPem })).status).toBe(200);
   }, 60_000);
 
+  const lastReport = () => [...lab.printed].reverse().find((m) => m.kind === 'report' && m.text.startsWith('mTLS check'))!;
+
+  it('GIVEN a healthy mtls-strict host WHEN /mtls-check runs THEN every check passes and its throwaway certificate ends revoked', async () => {
+    await lab.run('/expose service:jellyfin namespace:media port:8096 host:jelly auth:mtls-strict', 'bob');
+    await lab.run(`approve ${lastPlan(lab).planId}`, 'alice');
+    await lab.run('/mtls-check host:jelly', 'alice');
+    const report = lastReport();
+    expect(report.text).toBe('mTLS check of https://jelly.home.example.com: OK');
+    expect(report.table!.rows.map((r) => [r[0], r[1]])).toEqual([
+      ['handshake demands a client certificate', 'ok'],
+      ['a valid device certificate gets through', 'ok'],
+      ['a revoked certificate is refused', 'ok'],
+      ['the gate answers', 'ok'],
+    ]);
+    const serial = /serial ([0-9a-f:]+)/.exec(report.lines![0]!)![1]!;
+    const stored = await fetch(`${sandbox.openbao.url}/v1/pki/cert/${serial}`).then((r) => r.json() as Promise<{ data: { revocation_time: number } }>);
+    expect(stored.data.revocation_time).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('GIVEN the gate Middleware removed from the route by hand WHEN /mtls-check runs THEN it says a revoked certificate gets in and why', async () => {
+    const route = (await lab.kube.read({ apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'jelly-public', namespace: 'media' } })) as unknown as { spec: { routes: { middlewares: { name: string }[] }[] } };
+    route.spec.routes[0]!.middlewares = route.spec.routes[0]!.middlewares.filter((m) => m.name !== 'jelly-gate');
+    await lab.kube.replace(route as never);
+    await lab.run('/mtls-check host:jelly', 'alice');
+    const report = lastReport();
+    expect(report.text).toBe('mTLS check of https://jelly.home.example.com: 2 problems');
+    const rows = new Map(report.table!.rows.map((r) => [r[0], r]));
+    expect(rows.get('a revoked certificate is refused')![1]).toBe('PROBLEM');
+    expect(rows.get('the gate answers')![2]).toMatch(/the route has no gate Middleware \(removed by hand\?\).*\/route upgrade host:jelly/);
+    // And /route list says so too.
+    await lab.run('/route list', 'alice');
+    const listed = [...lab.printed].reverse().find((m) => m.kind === 'report' && m.table?.columns.includes('access'))!;
+    expect(listed.table!.rows.find((r) => r[0] === 'jelly.home.example.com')![2]).toMatch(/NO GATE/);
+    // /route upgrade proposes putting it back, as a plan.
+    await lab.run('/route upgrade host:jelly', 'alice');
+    expect(lastPlan(lab).diff).toContain('+        - name: jelly-gate');
+  }, 60_000);
+
   it('GIVEN OpenBao unreachable past gate.maxStaleness WHEN requests come THEN the gate answers 503 and the alert is posted once, and once more when it recovers', async () => {
     const stale = await startConfiguredGate(
       { ...lab.config, gate: { ...lab.config.gate, refreshEvery: 100, maxStaleness: 600 } },
