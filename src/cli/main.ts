@@ -177,37 +177,6 @@ async function sandboxCmd(args: string[]): Promise<number> {
   return 0;
 }
 
-/** `labgate gate --listen HOST:PORT`: the forwardAuth service of mtls-strict routes (src/gate). */
-async function gateCmd(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { listen: { type: 'string' } } });
-  const { parseListen, startConfiguredGate } = await import('../gate/run-gate.js');
-  const listen = parseListen(values.listen ?? '0.0.0.0:8080');
-  if (typeof listen === 'string') throw Object.assign(new Error(listen), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
-  if (!process.env.LABGATE_CONFIG) {
-    process.stderr.write('labgate gate: needs LABGATE_CONFIG (labgate.yaml) and BAO_ADDR; the sandbox runs its own gate (labgate sandbox)\n');
-    return 2;
-  }
-  // The gate holds no secret: no signing key, no OpenBao token (the CRL is public).
-  const res = loadConfig(process.env);
-  if (!res.ok) {
-    process.stderr.write(`labgate gate: configuration problems:\n${res.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-    return 2;
-  }
-  const config = res.config;
-  const logger = makeLogger('service');
-  const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
-  relayRedis.on('error', () => {});
-  const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
-  const notifier = new PlatformNotifier({ shell: new ShellRelayNotifier(new ShellRelay(relayRedis, redisKeys(config.redis.prefix).shellOutbox, config.shell.dmFolder)), ...(discord ? { discord } : {}) });
-  const gate = await startConfiguredGate(config, { listen, notifier, logger });
-  process.stdout.write(`labgate gate listening on ${gate.url} (revoked serials: ${gate.list.size}; list ${gate.list.refreshedAt ? 'fresh' : 'NOT loaded: answering 503'})\n`);
-  logger.info({ url: gate.url, revoked: gate.list.size }, 'labgate gate running');
-  await waitForSignal();
-  await gate.closeAll();
-  relayRedis.disconnect();
-  return 0;
-}
-
 async function configCheck(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true });
   if (positionals.length > 1) throw Object.assign(new Error(`give one file (got ${positionals.length})`), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
@@ -307,7 +276,7 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
     case 'sandbox':
       return await sandboxCmd(rest);
     case 'gate':
-      return await gateCmd(rest);
+      return await (await import('./gate-command.js')).gateCommand(rest, { makeLogger, waitForSignal });
     case 'config':
       if (rest[0] === 'check') return await configCheck(rest.slice(1));
       process.stderr.write(`${rest.length ? `labgate config: unknown subcommand "${rest[0]}"\n` : ''}${usageOf('config')}\n`);
