@@ -145,9 +145,14 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     expect(out.replies[0]!.text).toMatch(/allow: "nosuchgroup" is neither a person \(@name\) nor a group \(groups: approvers, operators\)/);
   });
 
+  it('GIVEN allow: on a mode that checks no certificate WHEN planned THEN it is refused, naming the field', async () => {
+    const out = await lab.run('/expose service:grafana namespace:monitoring port:3000 host:grafana auth:tailscale-only allow:@alice', 'alice');
+    expect(out.replies[0]!.text).toBe('allow: only auth:mtls-strict checks who a device belongs to (got auth:tailscale-only)');
+  });
+
   it('GIVEN two gates (this process and a `labgate gate` process) WHEN /cert revoke is applied THEN both refuse the certificate, from the push alone', async () => {
     const yaml = join(dir, 'labgate.yaml');
-    writeFileSync(yaml, readFileSync(sandbox.files.config, 'utf8').replace('prefix: labgate-sandbox', `prefix: ${lab.config.redis.prefix}`) + 'gate:\n  refreshEvery: 1h\n');
+    writeFileSync(yaml, readFileSync(sandbox.files.config, 'utf8').replace('prefix: labgate-sandbox', `prefix: ${lab.config.redis.prefix}`).replace('refreshEvery: 60s', 'refreshEvery: 1h'));
     gateProcess = new LabgateProcess(['gate', '--listen', '127.0.0.1:0'], { cwd: dir, env: { ...sandbox.env, PATH: process.env.PATH!, LABGATE_CONFIG: yaml, REDIS_URL: lab.config.env.REDIS_URL, LABGATE_LOG_FILE: join(dir, 'gate.log') } });
     await gateProcess.waitFor(/listening on (http:\/\/\S+)/);
     const other = /listening on (http:\/\/\S+)/.exec(gateProcess.stdout)![1]!;
