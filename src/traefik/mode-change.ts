@@ -50,7 +50,7 @@ export async function planModeChange(input: { host: string; mode?: AccessMode; a
   await checkExposureAllowed(kube, ctx.policy, exposure);
   const { objects, notes } = await desiredObjects(kube, ctx.config, state, exposure, clientCaSource(ctx));
   const changes = await exposureChanges(kube, host, current.objects, objects);
-  if (!changes.length) throw new UserError(UserErrorCode.NothingToDo, `${host} is already ${mode}${allow ? ` for ${allow.text}` : ''} with everything that takes; nothing to change`);
+  if (!changes.length) throw new UserError(UserErrorCode.NothingToDo, `${host} is already ${mode}${allow ? ` for ${allow.text}` : ''} and has every object that mode needs; nothing to change`);
   const headline =
     current.mode === mode
       ? mode === 'mtls-strict' && !hasGate(current.objects)

@@ -197,6 +197,9 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     const serial = /serial ([0-9a-f:]+)/.exec(report.lines![0]!)![1]!;
     const stored = await fetch(`${sandbox.openbao.url}/v1/pki/cert/${serial}`).then((r) => r.json() as Promise<{ data: { revocation_time: number } }>);
     expect(stored.data.revocation_time).toBeGreaterThan(0);
+    // A route that has its gate: /route upgrade has nothing to propose.
+    const up = await lab.run('/route upgrade host:jelly', 'alice');
+    expect(up.replies[0]!.text).toBe('jelly.home.example.com is already mtls-strict and has every object that mode needs; nothing to change');
   }, 60_000);
 
   it('GIVEN the gate Middleware removed from the route by hand WHEN /mtls-check runs THEN it says a revoked certificate gets in and why', async () => {
