@@ -27,9 +27,18 @@ export function viaEdge(edge: Edge, host: string, opts: { cert?: string; key?: s
 }
 
 /** `curl --cert bundle.p12:pass --cert-type P12` through the edge: status code and body. */
-export function curlViaEdge(edge: Edge, caFile: string, host: string, p12: string, passphrase: string): Promise<{ code: number; status: string; body: string; stderr: string }> {
+export function curlViaEdge(
+  edge: Edge,
+  caFile: string,
+  host: string,
+  p12?: string,
+  passphrase?: string,
+  headers: Record<string, string> = {},
+): Promise<{ code: number; status: string; body: string; stderr: string }> {
   const port = edge.ports.websecure!;
-  const args = ['-sS', '--resolve', `${host}:${port}:127.0.0.1`, '--cacert', caFile, '--cert-type', 'P12', '--cert', `${p12}:${passphrase}`, '-w', '\n%{http_code}', `https://${host}:${port}/`];
+  const cert = p12 ? ['--cert-type', 'P12', '--cert', `${p12}:${passphrase}`] : [];
+  const extra = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  const args = ['-sS', '--resolve', `${host}:${port}:127.0.0.1`, '--cacert', caFile, ...cert, ...extra, '-w', '\n%{http_code}', `https://${host}:${port}/`];
   return new Promise((resolve) => {
     execFile('curl', args, { timeout: 20_000 }, (err, stdout, stderr) => {
       const lines = stdout.split('\n');

@@ -90,8 +90,11 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     expect(JSON.parse(r.body).headers['x-labgate-owner']).toBe('shell:alice');
   });
 
-  it('GIVEN no client certificate WHEN connecting THEN the TLS handshake fails', async () => {
+  it('GIVEN no client certificate WHEN connecting THEN the TLS handshake fails (Node and curl)', async () => {
     await expect(viaEdge(sandbox.edge, HOST)).rejects.toThrow();
+    const r = await curlViaEdge(sandbox.edge, sandbox.env.LABGATE_SANDBOX_EDGE_CA!, HOST);
+    expect(r.code).not.toBe(0);
+    expect(r.status).toBe('000');
   });
 
   it('GIVEN a certificate from another CA WHEN connecting THEN the handshake fails', async () => {
@@ -120,6 +123,9 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     expect(r.status).toBe(200);
     expect(r.seen!.headers['x-labgate-owner']).toBe('shell:alice');
     expect(r.seen!.headers['x-forwarded-tls-client-cert']).not.toBe(forgedCert);
+    const c = await curlViaEdge(sandbox.edge, sandbox.env.LABGATE_SANDBOX_EDGE_CA!, HOST, alice.d.p12Path, alice.d.passphrase, { 'X-Forwarded-Tls-Client-Cert': forgedCert, 'X-Labgate-Owner': 'shell:bob' });
+    expect(c.status).toBe('200');
+    expect(JSON.parse(c.body).headers['x-labgate-owner']).toBe('shell:alice');
   });
 
   it('GIVEN allow:@alice WHEN planned, approved and applied THEN alice’s device gets in, bob’s is refused, and /route list shows it', async () => {
@@ -131,6 +137,7 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     expect((await viaEdge(sandbox.edge, HOST, { cert: alice.certPem, key: alice.keyPem })).status).toBe(200);
     const denied = await viaEdge(sandbox.edge, HOST, { cert: bob.certPem, key: bob.keyPem });
     expect(denied).toMatchObject({ status: 403, body: 'this device is not allowed on this host\n' });
+    expect(await curlViaEdge(sandbox.edge, sandbox.env.LABGATE_SANDBOX_EDGE_CA!, HOST, bob.d.p12Path, bob.d.passphrase)).toMatchObject({ status: '403', body: 'this device is not allowed on this host\n' });
     // Bob forging alice's certificate in the header does not help him either.
     const forged = await viaEdge(sandbox.edge, HOST, { cert: bob.certPem, key: bob.keyPem, headers: { 'X-Forwarded-Tls-Client-Cert': clientCertHeader([Buffer.from(alice.certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''), 'base64')]) } });
     expect(forged.status).toBe(403);
@@ -176,6 +183,7 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     }, 'both gates to refuse the revoked certificate', 10_000, () => JSON.stringify({ edgeAnswer, otherAnswer, printed: lab.printed.slice(-4).map((m) => m.text) }));
     expect(edgeAnswer).toEqual({ status: 403, body: `certificate revoked on ${today}\n` });
     expect(otherAnswer).toEqual({ status: 403, body: `certificate revoked on ${today}\n` });
+    expect(await curlViaEdge(sandbox.edge, sandbox.env.LABGATE_SANDBOX_EDGE_CA!, HOST, bob.d.p12Path, bob.d.passphrase)).toMatchObject({ status: '403', body: `certificate revoked on ${today}\n` });
     // alice is untouched.
     expect((await viaEdge(sandbox.edge, HOST, { cert: alice.certPem, key: alice.keyPem })).status).toBe(200);
   }, 60_000);
