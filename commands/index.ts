@@ -15,4 +15,4 @@ import * as routeUpgrade from './route-upgrade.js';
 import * as routerSync from './router-sync.js';
 import * as unexpose from './unexpose.js';
 
-export const commandModules: readonly Record<string, unknown>[] = [expose, unexpose, routeMode, routeUpgrade, routeList, audit, help, derpCheck, mtlsCheck, routerSync, certIssue, certSign, certList, certRevoke, certCaSync];
+export const commandModules: readonly Record<string, unknown>[] = [expose, unexpose, routeMode, routeList, routeUpgrade, audit, help, derpCheck, mtlsCheck, routerSync, certIssue, certSign, certList, certRevoke, certCaSync];
