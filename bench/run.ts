@@ -3,6 +3,7 @@ import { derpScenarios } from './derp.js';
 import { discordAckScenario } from './discord-ack.js';
 import { foundationScenarios } from './foundation.js';
 import { opsScenario } from './ops.js';
+import { gateScenarios } from './gate.js';
 import { recoveryScenario } from './recovery.js';
 import { sentinelScenario } from './sentinel.js';
 import { startRedisScenario } from './start-redis.js';
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-  const scenarios: Scenario[] = [...foundationScenarios, discordAckScenario, ...certScenarios, ...derpScenarios, startRedisScenario, recoveryScenario, opsScenario, sentinelScenario].filter((s) => !only || s.name.includes(only));
+  const scenarios: Scenario[] = [...foundationScenarios, discordAckScenario, ...certScenarios, ...derpScenarios, ...gateScenarios, startRedisScenario, recoveryScenario, opsScenario, sentinelScenario].filter((s) => !only || s.name.includes(only));
   const figures: Figure[] = [];
   for (const s of scenarios) {
     if (!json) process.stderr.write(`bench: ${s.name}…\n`);

@@ -8,9 +8,11 @@ import * as certSign from './cert-sign.js';
 import * as derpCheck from './derp-check.js';
 import * as expose from './expose.js';
 import * as help from './help.js';
+import * as mtlsCheck from './mtls-check.js';
 import * as routeList from './route-list.js';
 import * as routeMode from './route-mode.js';
+import * as routeUpgrade from './route-upgrade.js';
 import * as routerSync from './router-sync.js';
 import * as unexpose from './unexpose.js';
 
-export const commandModules: readonly Record<string, unknown>[] = [expose, unexpose, routeMode, routeList, audit, help, derpCheck, routerSync, certIssue, certSign, certList, certRevoke, certCaSync];
+export const commandModules: readonly Record<string, unknown>[] = [expose, unexpose, routeMode, routeList, routeUpgrade, audit, help, derpCheck, mtlsCheck, routerSync, certIssue, certSign, certList, certRevoke, certCaSync];

@@ -70,11 +70,30 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false, opts: {
   // private Redis is this folder's alone, so there the prefix stays and state survives restarts.
   if (!redis) res.config.redis.prefix = `${res.config.redis.prefix}-${process.pid}-${Date.now().toString(36)}`;
   else keepShellConversation('shell-sandbox');
+  // start/shell run the whole homelab, the mTLS gate behind the sandbox edge included.
+  if (opts.ownRedis) await withSandboxGate(res.config, sandbox, makeLogger('chat'));
   if (!quiet)
     stderr(
       `labgate: no LABGATE_CONFIG set, so this runs against the built-in sandbox homelab (simulated Kubernetes at ${sandbox.kubernetes.url}, state in ${sandbox.files.stateFile}).\n`,
     );
   return { config: res.config, sandbox, ...(redis ? { redis } : {}) };
+}
+
+/** Runs the sandbox's gate in this process; it closes with the sandbox. */
+async function withSandboxGate(config: Config, sandbox: Sandbox, logger: Logger): Promise<string | undefined> {
+  const { startSandboxGate } = await import('../gate/sandbox-gate.js');
+  // Without its gate the sandbox still works; only mtls-strict routes then answer 502 at the edge.
+  const gate = await startSandboxGate(config, sandbox, logger).catch((err: Error) => {
+    logger.warn({ err: err.message }, 'the sandbox gate did not start');
+    return undefined;
+  });
+  if (!gate) return undefined;
+  const close = sandbox.close.bind(sandbox);
+  sandbox.close = async () => {
+    await gate.close();
+    await close();
+  };
+  return gate.url;
 }
 
 const logFileOf = (kind: 'chat' | 'service') => process.env.LABGATE_LOG_FILE ?? (kind === 'chat' ? '.labgate/labgate.log' : undefined);
@@ -160,10 +179,12 @@ async function sandboxCmd(args: string[]): Promise<number> {
   const sb = await startSandbox({ stateFile, envFile, routerTls, rbac: values.rbac ?? false });
   const rbac = sb.accounts ? `  RBAC            deploy/kubernetes/rbac.yaml enforced; bot: ${sb.accounts.bot.envFile}, worker: ${sb.accounts.worker.envFile}\n` : '';
   const control = faultPort === undefined ? undefined : await (await import('../sandbox/fault-control.js')).startFaultControl(sb.faults, faultPort);
+  const sbConfig = loadConfig({ ...process.env, ...sb.env });
+  const gateUrl = sbConfig.ok ? await withSandboxGate(sbConfig.config, sb, makeLogger('chat')) : undefined;
   const router = routerTls ? `  RouterOS api-ssl ${sb.router.host}:${sb.router.tlsPort} (CA ${sb.env.ROUTEROS_CA})\n` : '';
   const faults = control ? `  fault control   ${control.url}/faults  (curl it for how)\n` : '';
   process.stdout.write(
-    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n${router}${faults}${rbac}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\n${
+    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n  edge websecure  ${sb.edge.urls.websecure} (ts-secure ${sb.edge.urls['ts-secure']}; CA ${sb.env.LABGATE_SANDBOX_EDGE_CA})\n${gateUrl ? `  mTLS gate       ${gateUrl}\n` : ''}${router}${faults}${rbac}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\n${
       sb.accounts
         ? `In two more terminals, each with only its own token and secrets:\n  set -a; . ${sb.accounts.worker.envFile}; set +a; npx labgate worker\n  set -a; . ${sb.accounts.bot.envFile}; set +a; npx labgate bot\n`
         : `In another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`
@@ -277,6 +298,8 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
       return await sandboxCmd(rest);
     case 'deploy':
       return await (await import('./deploy-command.js')).deployCommand(rest, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), usage: usageOf('deploy') });
+    case 'gate':
+      return await (await import('./gate-command.js')).gateCommand(rest, { makeLogger, waitForSignal });
     case 'config':
       if (rest[0] === 'check') return await configCheck(rest.slice(1));
       process.stderr.write(`${rest.length ? `labgate config: unknown subcommand "${rest[0]}"\n` : ''}${usageOf('config')}\n`);

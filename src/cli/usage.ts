@@ -16,6 +16,7 @@ Usage: labgate <command> [options]        labgate <command> --help for one comma
   plan "<slash command>"    print the plan for a command against live state; changes nothing
   sandbox [--state FILE] [--write-env FILE] [--router-tls] [--faults PORT] [--rbac]
                             run the simulated homelab on loopback until stopped
+  gate [--listen HOST:PORT] the mTLS gate: Traefik's forwardAuth for mtls-strict routes (revocation, allow lists)
   config check [FILE]       validate labgate.yaml (default: $LABGATE_CONFIG) and the environment
   deploy rbac [--config FILE]
                             print the Kubernetes RBAC labgate.yaml calls for (bot reads, worker writes)
@@ -69,7 +70,9 @@ changes nothing. Example: labgate plan "/route mode host:photos mode:mtls-strict
 
 Runs the simulated homelab (Kubernetes API, OpenBao, RouterOS, Tailscale) on loopback until
 stopped. Restarted with the same state file it comes back on the same ports, so a labgate
-still running against it carries on.
+still running against it carries on. It also runs the edge (Traefik's stand-in: the routes
+labgate creates, with their TLS options and middlewares, on websecure and ts-secure; the env file
+names it, LABGATE_SANDBOX_EDGE*) and the mTLS gate behind it.
   --state FILE      where the sandbox keeps its state (default .labgate/sandbox/state.json)
   --write-env FILE  where to write KUBECONFIG, LABGATE_CONFIG, BAO_* and ROUTEROS_* for
                     \`set -a; . FILE; set +a\` (default: sandbox.env beside the state file)
@@ -79,6 +82,14 @@ still running against it carries on.
   --rbac            enforce deploy/kubernetes/rbac.yaml: write labgate-bot.env and labgate-worker.env
                     beside the state file, each with its ServiceAccount's kubeconfig and only its
                     own secrets (run \`labgate bot\` and \`labgate worker\` with one each)
+`,
+  gate: `usage: labgate gate [--listen HOST:PORT]
+
+The forwardAuth service every mtls-strict route calls (default --listen 0.0.0.0:8080). It reads
+the device issuer and its CRL from OpenBao (BAO_ADDR; no token), refreshes every gate.refreshEvery,
+takes revocations pushed through Redis at once, and answers 200 (X-Labgate-Owner, X-Labgate-Device),
+403 with the reason, or 503 while its list is older than gate.maxStaleness. Needs LABGATE_CONFIG.
+See docs/mtls-gate.md.
 `,
   config: `usage: labgate config check [FILE]
 

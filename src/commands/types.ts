@@ -35,6 +35,8 @@ export interface CommandContext {
   progress?: (step: string) => void;
   /** A button that starts a command as whoever clicks it ("Fix: /router sync"); absent where buttons cannot be made. */
   suggest?: (label: string, command: { name: string; options: Record<string, unknown>; text: string }) => Promise<Button>;
+  /** Tells every `labgate gate` of a revocation at once (Redis pub/sub `<prefix>:gate:revoked`). */
+  pushRevocation?: (serial: string, revokedAt: number) => Promise<void>;
 }
 
 /** What a change command's planner returns: the changes and how to explain them. */

@@ -81,6 +81,29 @@ const TraefikConfig = z
   })
   .strict();
 
+/** `labgate gate`, the forwardAuth service every mtls-strict route calls (docs/mtls-gate.md). */
+const GateConfig = z
+  .object({
+    /** The gate's URL as Traefik reaches it (its Service); the plans put it in each route's forwardAuth Middleware. */
+    address: z.string().url({ error: 'must be a URL like http://labgate-gate.labgate.svc.cluster.local:8080/verify' }).default('http://labgate-gate.labgate.svc.cluster.local:8080/verify'),
+    /** How often the gate re-reads the device issuer's CRL from OpenBao. */
+    refreshEvery: duration('60s'),
+    /** How old the list may grow before the gate refuses everything (503); unset: the CRL's nextUpdate. */
+    maxStaleness: z
+      .union([z.string(), z.number()])
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        const ms = parseDuration(v);
+        if (ms === undefined || ms <= 0) {
+          ctx.addIssue({ code: 'custom', message: `must be a duration like 90s, 15m, 1h or 7d (got ${JSON.stringify(v)})` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+  })
+  .strict();
+
 const snowflake = (what: string) => z.string().trim().regex(/^\d{17,20}$/, { error: `must be ${what}: a Discord id (17–20 digits; Developer Mode → Copy ID)` });
 
 /** The Discord side; used when DISCORD_TOKEN is set. */
@@ -254,6 +277,7 @@ export const ConfigFile = z
       .strict()
       .prefault({}),
     traefik: TraefikConfig.prefault({}),
+    gate: GateConfig.prefault({}),
     shell: z
       .object({
         users: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, { error: 'must be a user name of letters, digits, . _ -' })).default([]),
@@ -348,6 +372,9 @@ export const Env = z.object({
     .string()
     .optional()
     .refine((v) => v === undefined || v.split(',').every((k) => decodeSigningKey(k) !== undefined), { error: 'must be comma-separated keys of at least 32 random bytes in base64 or hex' }),
+  /** Where /mtls-check connects instead of https://<host>:443, and the CA file it trusts there (the sandbox edge sets both). */
+  LABGATE_MTLS_CHECK_VIA: z.string().url({ error: 'must be a URL like https://127.0.0.1:8443' }).optional(),
+  LABGATE_MTLS_CHECK_CA: z.string().optional(),
   /** The bot token; a secret: redacted when printed, never logged. Set it to run the Discord chat. */
   BAO_ADDR: z.string().url({ error: 'must be a URL like https://openbao.lan:8200' }).optional(),
   BAO_TOKEN: z.string().optional(),

@@ -53,7 +53,17 @@ export function commandContext(s: Services, requester: Identity, progress?: (ste
           .catch((err) => s.logger.debug({ err: (err as Error).message }, 'progress update not sent'));
       }
     : undefined;
-  return { config: s.config, ports: s.ports, policy: s.policy, requester, now: s.now, suggest: (label, command) => s.suggestions.button(label, command), ...(report ? { progress: report } : {}) };
+  return {
+    config: s.config,
+    ports: s.ports,
+    policy: s.policy,
+    requester,
+    now: s.now,
+    suggest: (label, command) => s.suggestions.button(label, command),
+    // What the OpenBao applier sends after a revocation; /mtls-check sends it for its throwaway certificate.
+    pushRevocation: async (serial, revokedAt) => void (await s.redis.publish(s.keys.gateRevoked, JSON.stringify({ serial, revokedAt }))),
+    ...(report ? { progress: report } : {}),
+  };
 }
 
 export function actor(who: Identity): string {

@@ -114,8 +114,9 @@ export class OpenBaoApplier implements SystemApplier {
         const cert = await this.inventory().bySerial(before.serial);
         // Only labgate's device certificates, and only the one whose owner the plan named.
         if (!cert || !sameOwner(cert.owner, before.owner)) throw refuse(`certificate ${before.serial} is not ${displayOwner(before.owner)}'s labgate device certificate; labgate will not revoke it`);
-        await this.d.bao.revoke(before.serial);
+        const { revokedAt } = await this.d.bao.revoke(before.serial);
         await this.d.bao.rotateCrl();
+        await this.pushToGates(before.serial, revokedAt ?? this.d.now());
         return;
       }
       default:
@@ -148,6 +149,19 @@ export class OpenBaoApplier implements SystemApplier {
   }
 
   /** Revokes what an earlier attempt issued but never delivered (its key died with that attempt). */
+  /**
+   * Tells every `labgate gate` at once (Redis pub/sub), so the revocation holds at the edge
+   * within a second instead of at the next CRL refresh. Best effort: the gates' scheduled
+   * refresh catches up when Redis drops the message.
+   */
+  private async pushToGates(serial: string, revokedAt: number): Promise<void> {
+    try {
+      await this.d.redis.publish(this.d.keys.gateRevoked, JSON.stringify({ serial, revokedAt }));
+    } catch (err) {
+      this.d.logger.warn({ err: (err as Error).message, serial }, 'could not push the revocation to the gates; they pick it up at their next refresh');
+    }
+  }
+
   private async revokeOrphans(target: string, spec: DeviceCertificateSpec): Promise<void> {
     const j = await this.journal(target);
     if (!j) return;

@@ -14,6 +14,8 @@ export function redisKeys(prefix: string) {
     /** The fencing counter every lock acquisition draws a number from. */
     lockFence: `${prefix}:lock-fence`,
     audit: `${prefix}:audit`,
+    /** Pub/sub: revocations the gates apply at once (src/gate). */
+    gateRevoked: `${prefix}:gate:revoked`,
     /** Denials apart, capped on their own: a user with no rights cannot flush the audit. */
     auditDenials: `${prefix}:audit:denials`,
     suggestion: (id: string) => `${prefix}:suggestion:${id}`,

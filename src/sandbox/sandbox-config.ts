@@ -23,6 +23,11 @@ traefik:
   mtls:
     clientCaSecret: labgate-client-ca
     passClientCert: true
+gate:
+  # labgate gate, the forwardAuth of mtls-strict routes; the sandbox edge sends this address to
+  # the gate running in the sandbox's process.
+  address: http://labgate-gate.labgate.svc.cluster.local:8080/verify
+  refreshEvery: 60s
 openbao:
   mount: pki
   roles: { device: device, server: server }

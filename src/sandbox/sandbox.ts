@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { startEdge, type Edge } from './edge/edge-server.js';
 import { FaultInjector } from './faults.js';
 import { defaultHomelab, type Homelab } from './homelab.js';
 import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox, type KubernetesState } from './kubernetes/index.js';
@@ -35,7 +36,7 @@ export interface SandboxState {
    * Ports and the Kubernetes API's serving certificates of the last run of a state file, reused
    * so that a labgate still running against the sandbox reconnects once it is back.
    */
-  sandboxEndpoints?: { ports: { kubernetes: number; openbao: number; router: number }; kubernetesServing?: ServingCertificates };
+  sandboxEndpoints?: { ports: { kubernetes: number; openbao: number; router: number }; kubernetesServing?: ServingCertificates; edgePorts?: Record<string, number> };
 }
 
 export interface SandboxOptions {
@@ -76,6 +77,8 @@ export interface Sandbox {
   router: RouterOsSandbox;
   /** The `tailscale` CLI of every node; knobs change connectivity over time. */
   tailscale: TailscaleSimulator;
+  /** Traefik's stand-in: TLS on websecure and ts-secure, the routes' TLS options and middlewares, an echo backend. */
+  edge: Edge;
   /** Rolls the Traefik DaemonSet node by node (what `kubectl rollout restart daemonset/traefik` does). */
   rolloutTraefik(): void;
   /** What labgate needs to reach the sandbox: KUBECONFIG, LABGATE_CONFIG, BAO_*, ROUTEROS_*. */
@@ -186,10 +189,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }),
   );
   const openbao = await onPort(last?.ports.openbao, (port) => startOpenBaoSandbox({ state: state.openbao, faults: faults.openbao, onChange, now: opts.now, port }));
+  const edge = await startEdge({ store: new ObjectStore(state.kubernetes), domain: state.homelab.domain, ports: last?.edgePorts });
   const ports = { kubernetes: kubernetes.port, openbao: openbao.port, router: router.port };
   // Ports taken by someone else (another sandbox on this state file) are not the ones to come back to.
   const movedAside = last && JSON.stringify(last.ports) !== JSON.stringify(ports);
-  if (stateFile && !movedAside) state.sandboxEndpoints = { ports, kubernetesServing: kubernetes.certificates };
+  if (stateFile && !movedAside) state.sandboxEndpoints = { ports, kubernetesServing: kubernetes.certificates, edgePorts: edge.ports };
 
   const kubeconfig = join(dir, 'kubeconfig');
   const config = join(dir, 'labgate.yaml');
@@ -206,6 +210,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     ROUTEROS_USER: router.user,
     ROUTEROS_PASSWORD: router.password,
     LABGATE_SIGNING_KEY: state.signingKey ?? (state.signingKey = newSigningKey()),
+    // Not read by labgate: where to try the routes it creates (curl --resolve … --cacert the CA file).
+    LABGATE_SANDBOX_EDGE: edge.urls.websecure!,
+    LABGATE_SANDBOX_EDGE_TS: edge.urls['ts-secure']!,
+    LABGATE_SANDBOX_EDGE_CA: writeFile(dir, 'edge-ca.pem', edge.caPem),
+    // /mtls-check goes through the edge instead of https://<host>:443.
+    LABGATE_MTLS_CHECK_VIA: edge.urls.websecure!,
+    LABGATE_MTLS_CHECK_CA: join(dir, 'edge-ca.pem'),
     ...(opts.routerTls ? { ROUTEROS_TLS: 'true', ROUTEROS_CA: writeCa(dir, router.tlsCertificatePem!) } : {}),
   };
   const envFile = opts.envFile ? resolve(opts.envFile) : undefined;
@@ -222,6 +233,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     openbao,
     router,
     tailscale,
+    edge,
     rolloutTraefik: () => kubernetes.rolloutRestart(state.homelab.traefikNamespace, 'traefik'),
     env,
     files: { kubeconfig, config, envFile, stateFile },
@@ -229,7 +241,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     save,
     close: async () => {
       save();
-      await Promise.all([kubernetes.close(), openbao.close(), router.close()]);
+      await Promise.all([kubernetes.close(), openbao.close(), router.close(), edge.close()]);
     },
   };
 }
@@ -248,6 +260,12 @@ function rbacAccounts(kubernetes: KubernetesSandbox, dir: string, env: Record<st
     bot: account(BOT_ACCOUNT, (k) => !/^(BAO_|ROUTEROS_)/.test(k)),
     worker: account(WORKER_ACCOUNT, () => true),
   };
+}
+
+function writeFile(dir: string, name: string, pem: string): string {
+  const file = join(dir, name);
+  writeAtomic(file, pem, 0o644);
+  return file;
 }
 
 function writeCa(dir: string, pem: string): string {

@@ -138,7 +138,11 @@ function describeObject(obj: KubeObject): string {
     const ca = (spec.clientAuth as { secretNames?: string[] } | undefined)?.secretNames?.join(', ');
     return `client certificate required, CA from Secret ${ca}`;
   }
-  if (obj.kind === 'Middleware' && spec.passTLSClientCert) return 'pass client certificate identity to the backend';
+  if (obj.kind === 'Middleware' && spec.passTLSClientCert) return 'pass the client certificate on (to the gate and the backend)';
+  if (obj.kind === 'Middleware' && spec.forwardAuth && obj.metadata.name.endsWith('-gate')) {
+    const allow = obj.metadata.annotations?.['labgate.dev/allow'];
+    return `labgate gate: refuses revoked and expired device certificates${allow ? `, admits only ${allow}` : ''}`;
+  }
   if (obj.kind === 'Middleware' && spec.forwardAuth) return 'forward auth';
   if (obj.kind === 'Secret' && obj.metadata.labels?.[CLIENT_CA_LABEL]) return `client CA ${obj.metadata.annotations?.['labgate.dev/ca-subject'] ?? ''} from OpenBao`.trim();
   return obj.kind;
@@ -221,7 +225,7 @@ export async function desiredObjects(
     if (!mw)
       throw new UserError(UserErrorCode.NotFound, `forward-auth middleware ${cfg.forwardAuth.namespace}/${cfg.forwardAuth.name} (traefik.forwardAuth) not found in the cluster`);
   }
-  const objects = renderExposure(e, cfg, config.domain);
+  const objects = renderExposure(e, cfg, config.domain, config.gate);
   if (e.mode === 'mtls-strict') {
     const opt = objects.find((o) => o.kind === 'TLSOption')!;
     checkMtlsConflict(state, e.host, cfg.entryPoints.internet, `${e.namespace}/${opt.metadata.name}`);

@@ -8,6 +8,12 @@ export const TRAEFIK_API = 'traefik.io/v1alpha1';
 export const HOST_ANNOTATION = 'labgate.dev/host';
 export const MODE_ANNOTATION = 'labgate.dev/access-mode';
 export const EXPOSURE_LABEL = 'labgate.dev/exposure';
+/** Who may use an mtls-strict host, as the person wrote it (`@alice, family`); absent: every valid device certificate. */
+export const ALLOW_ANNOTATION = 'labgate.dev/allow';
+/** The gate's default address (config gate.address). */
+export const DEFAULT_GATE_ADDRESS = 'http://labgate-gate.labgate.svc.cluster.local:8080/verify';
+/** Response headers of the gate that Traefik copies into the request to the backend. */
+export const GATE_RESPONSE_HEADERS = ['X-Labgate-Owner', 'X-Labgate-Device'];
 /** Marks the client-CA Secret of mtls-strict: one per namespace, shared by its exposures. */
 export const CLIENT_CA_LABEL = 'labgate.dev/client-ca';
 
@@ -17,6 +23,8 @@ export interface Exposure {
   service: string;
   port: number;
   mode: AccessMode;
+  /** mtls-strict only: device owners allowed (`shell:alice`, `discord:<id>`), and the text they came from. */
+  allow?: { text: string; owners: string[] };
 }
 
 export type TraefikConfig = Config['traefik'];
@@ -33,7 +41,7 @@ export function exposureBaseName(host: string, domain: string): string {
 }
 
 export function objectNames(base: string) {
-  return { tailnetRoute: `${base}-ts`, internetRoute: `${base}-public`, tlsOption: `${base}-mtls`, clientCertMiddleware: `${base}-client-cert` };
+  return { tailnetRoute: `${base}-ts`, internetRoute: `${base}-public`, tlsOption: `${base}-mtls`, clientCertMiddleware: `${base}-client-cert`, gateMiddleware: `${base}-gate` };
 }
 
 function metadata(e: Exposure, base: string, name: string) {
@@ -41,7 +49,7 @@ function metadata(e: Exposure, base: string, name: string) {
     name,
     namespace: e.namespace,
     labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [EXPOSURE_LABEL]: base },
-    annotations: { [HOST_ANNOTATION]: e.host, [MODE_ANNOTATION]: e.mode },
+    annotations: { [HOST_ANNOTATION]: e.host, [MODE_ANNOTATION]: e.mode, ...(e.allow ? { [ALLOW_ANNOTATION]: e.allow.text } : {}) },
   };
 }
 
@@ -61,7 +69,19 @@ function ref(name: string, namespace: string, from: string): { name: string; nam
  * The Traefik objects that serve one exposure, in apply order (what a route references first).
  * Pure: the same exposure and config always render the same objects.
  */
-export function renderExposure(e: Exposure, cfg: TraefikConfig, domain: string): KubeObject[] {
+/**
+ * The gate's address for one host: `?allow=` carries the owners it admits. Traefik calls the
+ * address as configured, so a client cannot change it (and the NetworkPolicy keeps clients
+ * from calling the gate themselves).
+ */
+export function gateAddress(address: string, allow?: { owners: string[] }): string {
+  if (!allow) return address;
+  const url = new URL(address);
+  url.searchParams.set('allow', [...allow.owners].sort().join(','));
+  return url.toString();
+}
+
+export function renderExposure(e: Exposure, cfg: TraefikConfig, domain: string, gate: { address: string } = { address: DEFAULT_GATE_ADDRESS }): KubeObject[] {
   const base = exposureBaseName(e.host, domain);
   const names = objectNames(base);
   const match = `Host(\`${e.host}\`)`;
@@ -99,22 +119,33 @@ export function renderExposure(e: Exposure, cfg: TraefikConfig, domain: string):
           },
         },
       ];
-      const middlewares: { name: string }[] = [];
-      if (cfg.mtls.passClientCert) {
-        // Forward who and which device (subject CN and O, SANs, serial) so backends can audit.
-        objects.push({
-          apiVersion: TRAEFIK_API,
-          kind: 'Middleware',
-          metadata: metadata(e, base, names.clientCertMiddleware),
-          spec: {
-            passTLSClientCert: {
-              pem: false,
-              info: { notAfter: true, sans: true, serialNumber: true, subject: { commonName: true, organization: true, organizationalUnit: true } },
-            },
+      // passTLSClientCert first: it puts the verified certificate into the request, which
+      // forwardAuth then copies to the gate (and it replaces any such header the client sent).
+      objects.push({
+        apiVersion: TRAEFIK_API,
+        kind: 'Middleware',
+        metadata: metadata(e, base, names.clientCertMiddleware),
+        spec: {
+          passTLSClientCert: {
+            pem: true,
+            // Who and which device (subject CN and O, SANs, serial), so backends can audit.
+            ...(cfg.mtls.passClientCert ? { info: { notAfter: true, sans: true, serialNumber: true, subject: { commonName: true, organization: true, organizationalUnit: true } } } : {}),
           },
-        });
-        middlewares.push({ name: names.clientCertMiddleware });
-      }
+        },
+      });
+      objects.push({
+        apiVersion: TRAEFIK_API,
+        kind: 'Middleware',
+        metadata: metadata(e, base, names.gateMiddleware),
+        spec: {
+          forwardAuth: {
+            address: gateAddress(gate.address, e.allow),
+            authRequestHeaders: ['X-Forwarded-Tls-Client-Cert', 'X-Forwarded-Tls-Client-Cert-Info'],
+            authResponseHeaders: GATE_RESPONSE_HEADERS,
+          },
+        },
+      });
+      const middlewares = [{ name: names.clientCertMiddleware }, { name: names.gateMiddleware }];
       objects.push(route(names.internetRoute, cfg.entryPoints.internet, middlewares, routeTls(cfg, { name: names.tlsOption, namespace: e.namespace })));
       return objects;
     }

@@ -52,18 +52,20 @@ describe('faults during apply: retried, never lost, never half-applied silently'
       '• create IngressRoute media/photos-ts',
       '• update IngressRoute media/photos-public',
       '• delete Middleware media/photos-client-cert',
+      '• delete Middleware media/photos-gate',
       '• delete TLSOption media/photos-mtls',
     ]);
     const out = await lab.run(`approve ${planId}`);
     expect(out.fault).toBe(true);
     const result = lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop()!;
     expect(result.result?.status).toBe('failed');
-    expect(result.text).toMatch(/^Not applied p-\w+ after 3 attempts: .*500.*\. 0 of 4 changes in place\. Run the command again when the cause is fixed$/);
+    expect(result.text).toMatch(/^Not applied p-\w+ after 3 attempts: .*500.*\. 0 of 5 changes in place\. Run the command again when the cause is fixed$/);
     expect(result.buttons ?? []).toEqual([]);
     expect(result.lines).toEqual([
       expect.stringMatching(/^✗ create IngressRoute media\/photos-ts/),
       expect.stringMatching(/^✗ update IngressRoute media\/photos-public/),
       expect.stringMatching(/^✗ delete Middleware media\/photos-client-cert/),
+      expect.stringMatching(/^✗ delete Middleware media\/photos-gate/),
       expect.stringMatching(/^✗ delete TLSOption media\/photos-mtls/),
       '(✓ in place · ✗ not in place · ? could not be read back)',
     ]);
@@ -82,11 +84,12 @@ describe('faults during apply: retried, never lost, never half-applied silently'
     const { planId } = await lab.run('/expose service:grafana namespace:monitoring port:3000 host:grafana auth:mtls-strict', 'bob');
     await lab.run(`approve ${planId}`);
     const result = lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop()!;
-    expect(result.text).toMatch(/^Partly applied p-\w+ after 3 attempts: .*500.*\. 3 of 4 changes in place\. Finish it or remove what it created with the buttons below, or run the command again$/);
-    expect(result.lines?.slice(0, 4)).toEqual([
+    expect(result.text).toMatch(/^Partly applied p-\w+ after 3 attempts: .*500.*\. 4 of 5 changes in place\. Finish it or remove what it created with the buttons below, or run the command again$/);
+    expect(result.lines?.slice(0, 5)).toEqual([
       expect.stringMatching(/^✓ create Secret monitoring\/labgate-client-ca/),
       expect.stringMatching(/^✓ create TLSOption monitoring\/grafana-mtls/),
       expect.stringMatching(/^✓ create Middleware monitoring\/grafana-client-cert/),
+      expect.stringMatching(/^✓ create Middleware monitoring\/grafana-gate/),
       expect.stringMatching(/^✗ create IngressRoute monitoring\/grafana-public/),
     ]);
     expect(result.buttons?.map((b) => [b.label, b.command])).toEqual([
@@ -98,7 +101,7 @@ describe('faults during apply: retried, never lost, never half-applied silently'
     const listed = (await lab.run('/route list')).replies[0] ?? lab.printed.filter((m) => m.kind === 'report').pop()!;
     expect(JSON.stringify(listed)).toContain('monitoring: incomplete (no IngressRoute; /expose again finishes it)');
     const un = await lab.run('/unexpose host:grafana', 'bob');
-    expect(lastPlan(lab).lines![0]).toBe('• Stop serving https://grafana.home.example.com (incomplete: Middleware monitoring/grafana-client-cert, TLSOption monitoring/grafana-mtls, and no IngressRoute)');
+    expect(lastPlan(lab).lines![0]).toBe('• Stop serving https://grafana.home.example.com (incomplete: Middleware monitoring/grafana-client-cert, Middleware monitoring/grafana-gate, TLSOption monitoring/grafana-mtls, and no IngressRoute)');
     await lab.run(`reject ${un.planId}`, 'bob');
 
     lab.sandbox.faults.kubernetes.clear();

@@ -90,7 +90,7 @@ describe('expose → plan → approve → apply, through the sandbox Kubernetes 
     // The route goes first, so it never points at a TLSOption or middleware that is gone.
     const deleted = lab.kubeWrites().slice(before).map((w) => w.path.split('/').pop());
     expect(deleted[0]).toBe('photos-public');
-    expect([...deleted].sort()).toEqual(['photos-client-cert', 'photos-mtls', 'photos-public']);
+    expect([...deleted].sort()).toEqual(['photos-client-cert', 'photos-gate', 'photos-mtls', 'photos-public']);
   });
 
   it('records every plan, approval and result in the audit stream, newest first', async () => {

@@ -65,13 +65,25 @@ describe('Traefik rendering of the three access modes', () => {
     expect((pub!.spec as { routes: { middlewares: unknown }[] }).routes[0]!.middlewares).toEqual([{ name: 'oidc-auth', namespace: 'traefik' }]);
   });
 
-  it('mtls-strict requires and verifies client certificates from the configured CA Secret, and lists passTLSClientCert first', () => {
+  it('mtls-strict requires and verifies client certificates from the configured CA Secret, then passTLSClientCert, then the gate', () => {
     const objs = render('mtls-strict');
-    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['TLSOption/photos-mtls', 'Middleware/photos-client-cert', 'IngressRoute/photos-public']);
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['TLSOption/photos-mtls', 'Middleware/photos-client-cert', 'Middleware/photos-gate', 'IngressRoute/photos-public']);
     expect(objs[0]!.spec).toMatchObject({ clientAuth: { clientAuthType: 'RequireAndVerifyClientCert', secretNames: ['labgate-client-ca'] }, minVersion: 'VersionTLS12' });
+    const route = objs[3]!.spec as { routes: { middlewares: { name: string }[] }[] };
+    expect(route.routes[0]!.middlewares.map((m) => m.name)).toEqual(['photos-client-cert', 'photos-gate']);
+    // Without passClientCert the gate still gets the certificate (pem), the backend no info header.
     const noPass = render('mtls-strict', config({ mtls: { passClientCert: false, clientCaSecret: 'home-ca' } }));
-    expect(noPass.map((o) => o.kind)).toEqual(['TLSOption', 'IngressRoute']);
+    expect(noPass.map((o) => o.kind)).toEqual(['TLSOption', 'Middleware', 'Middleware', 'IngressRoute']);
+    expect(noPass[1]!.spec).toEqual({ passTLSClientCert: { pem: true } });
     expect(noPass[0]!.spec).toMatchObject({ clientAuth: { secretNames: ['home-ca'] } });
+  });
+
+  it('mtls-strict with an allow list puts the owners in the gate address and the text in an annotation', () => {
+    const c = config();
+    const objs = renderExposure({ ...exposure('mtls-strict'), allow: { text: '@alice, family', owners: ['shell:bob', 'discord:123456789012345678', 'shell:alice'] } }, c.traefik, c.domain, { address: 'http://gate.labgate.svc:8080/verify' });
+    const gate = objs.find((o) => o.metadata.name === 'photos-gate')!;
+    expect((gate.spec as { forwardAuth: { address: string } }).forwardAuth.address).toBe('http://gate.labgate.svc:8080/verify?allow=discord%3A123456789012345678%2Cshell%3Aalice%2Cshell%3Abob');
+    expect(objs.every((o) => o.metadata.annotations?.['labgate.dev/allow'] === '@alice, family')).toBe(true);
   });
 
   it('uses a TLS Secret instead of a cert resolver when configured', () => {
