@@ -166,9 +166,9 @@ describe('npx labgate, as a person runs it', { timeout: 180_000 }, () => {
         ['deploy rbac --help', 'usage: labgate deploy rbac [--config FILE]'],
         ['shell --as bob --help', 'usage: labgate shell [--as USER] [--json]'],
         ['plan --help', 'usage: labgate plan "<slash command>"'],
-        ['start -h', 'usage: labgate start'],
-        ['bot --help', 'usage: labgate bot [--as USER] [--json]'],
-        ['worker --help', 'usage: labgate worker'],
+        ['start -h', 'usage: labgate start [--http HOST:PORT]'],
+        ['bot --help', 'usage: labgate bot [--as USER] [--json] [--http HOST:PORT]'],
+        ['worker --help', 'usage: labgate worker [--http HOST:PORT]'],
       ] as const;
       const runs = await Promise.all(cases.map(([args]) => npx(args, bare)));
       expect(runs.map((r, i) => ({ args: cases[i]![0], code: r.code, first: r.stdout.split('\n')[0] }))).toEqual(cases.map(([args, usage]) => ({ args, code: 0, first: usage })));
