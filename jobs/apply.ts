@@ -3,7 +3,7 @@ import { TamperError, type ApplyPermit } from '../src/approval/binding.js';
 import { reportTamper } from '../src/approval/tamper-report.js';
 import { validateOptions } from '../src/commands/validate.js';
 import { commandContext, type Services } from '../src/core/services.js';
-import { AdapterError, encodeUserError, isUserError, UserError, UserErrorCode } from '../src/errors.js';
+import { AdapterError, encodeUserError, RedisError, isUserError, UserError, UserErrorCode } from '../src/errors.js';
 import { faultRef } from '../src/log.js';
 import { displayTarget } from '../src/plan/diff.js';
 import { planHash, type Plan } from '../src/plan/model.js';
@@ -130,7 +130,7 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
     try {
       locks = await s.locks.acquire(plan.changes.map((c) => c.target));
     } catch (err) {
-      if (!(err instanceof LockBusyError)) throw new Error(`lock store unreachable: ${(err as Error).message}`); // fail closed; retried
+      if (!(err instanceof LockBusyError)) throw new RedisError('lock', plan.changes.map((c) => c.target).join(' '), undefined, `lock store unreachable: ${(err as Error).message}`, { cause: err }); // fail closed; retried
       const waits = (job.data.lockWaits ?? 0) + 1;
       if (waits <= MAX_LOCK_WAITS && token) {
         // Another apply holds a target: wait for it without spending an attempt.
@@ -169,7 +169,7 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
       const retryable = !(err instanceof AdapterError) || err.transient;
       const last = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       s.logger[last ? 'error' : 'warn']({ ref, err, planId, attempt: job.attemptsMade + 1, last }, last ? 'apply failed' : 'apply attempt failed; it is retried');
-      if (!last) throw new Error(encodeFault(ref, (err as Error).message));
+      if (!last) throw new Error(encodeFault(ref, err));
       await locks.assertHeld();
       const progress = await describeChanges(s, plan.changes);
       const done = progress.filter((c) => c.state === 'done').length;
@@ -181,7 +181,7 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
         changes: progress,
         ref,
       });
-      throw new UnrecoverableError(encodeFault(ref, (err as Error).message));
+      throw new UnrecoverableError(encodeFault(ref, err));
     } finally {
       await locks.release().catch((err) => s.logger.warn({ err, planId }, 'could not release locks; they expire on their own'));
     }

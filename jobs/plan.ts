@@ -80,7 +80,7 @@ export function planProcessor(s: Services) {
       }
       const ref = faultRef();
       s.logger.error({ ref, err, job: job.name, attempt: job.attemptsMade + 1, command: command.text }, 'plan job failed');
-      throw new Error(encodeFault(ref, (err as Error).message));
+      throw new Error(encodeFault(ref, err));
     }
   };
 }

@@ -20,7 +20,7 @@ import { ExposurePolicy } from './policy/exposure-policy.js';
 import { ApplyQueue } from './queue/apply-queue.js';
 import { PlanStore } from './queue/plan-store.js';
 import { Producer } from './queue/producer.js';
-import { createRedis, redisKeys, safeRedisUrl, waitReady, whenReady } from './queue/redis.js';
+import { createRedis, redisKeys, redisPort, safeRedisUrl, waitReady, whenReady } from './queue/redis.js';
 import { startWorkers, type Workers } from './queue/workers.js';
 import { RouterApplier } from './router/applier.js';
 import { routerFromEnv } from './router/routeros-client-adapter.js';
@@ -94,15 +94,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const problem = signingKeyProblem(config.env);
   if (problem) throw new Error(problem);
   const signer = Signer.fromText(config.env.LABGATE_SIGNING_KEY!, config.env.LABGATE_SIGNING_KEY_PREVIOUS?.split(',') ?? []);
-  const applyQueue = new ApplyQueue(redis, keys.bullPrefix, config.apply);
+  // Stores and queues are Redis ports: their client's failures surface as RedisError.
+  const applyQueue = redisPort(new ApplyQueue(redis, keys.bullPrefix, config.apply), 'apply queue');
   const services: Services = {
     config,
     logger,
     redis,
     keys,
-    store: new PlanStore(redis, keys),
+    store: redisPort(new PlanStore(redis, keys), 'plan store'),
     locks: new TargetLocks(redis, keys),
-    audit: new AuditLog(redis, keys),
+    audit: redisPort(new AuditLog(redis, keys), 'audit'),
     access,
     binding: new ApprovalBinding({ signer, access, applyWindowMs: config.apply.window }),
     policy,
@@ -116,7 +117,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
     notifier: opts.notifier,
     logPlace: opts.logPlace ?? 'standard output',
-    suggestions: new Suggestions(redis, keys),
+    suggestions: redisPort(new Suggestions(redis, keys), 'suggestions'),
     now: opts.now ?? Date.now,
   };
   let producer: Producer | undefined;

@@ -1,3 +1,5 @@
+import type { System } from '../errors.js';
+
 /**
  * The platform-neutral message model. Workers and the dispatcher build these; each chat
  * (shell, Discord) renders them in one place.
@@ -47,6 +49,8 @@ export interface OutMessage {
   mentions?: string[];
   /** Log reference of a fault. */
   ref?: string;
+  /** The outside system a fault came from (Redis, Kubernetes, …), set from the error's type. */
+  system?: System;
   /** Only the person addressed should see it (Discord ephemeral). */
   private?: boolean;
 }

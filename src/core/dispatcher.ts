@@ -3,7 +3,7 @@ import { planMessage } from '../chat/plan-messages.js';
 import { reportTamper } from '../approval/tamper-report.js';
 import { sameConversation } from '../approval/binding.js';
 import { validateOptions } from '../commands/validate.js';
-import { isUserError } from '../errors.js';
+import { AdapterError, isUserError, systemAdvice, systemName } from '../errors.js';
 import { faultRef } from '../log.js';
 import { newPlanId, type Identity } from '../plan/model.js';
 import type { PlanRecord } from '../queue/plan-store.js';
@@ -55,11 +55,15 @@ export class Dispatcher {
   private fault(err: unknown, what: string): Outcome {
     const ref = err instanceof JobFault && err.ref ? err.ref : faultRef();
     if (!(err instanceof JobFault)) this.s.logger.error({ ref, err }, `${what} failed`);
-    const redisDown = /Stream isn't writeable|Connection is closed|ECONNREFUSED|max retries|Command timed out|not reachable/i.test((err as Error).message ?? '');
-    const text = redisDown
-      ? `Redis at ${safeRedisUrl(this.s.config.env.REDIS_URL)} is unreachable; nothing was queued or changed. Try again when it is back (log: ${this.s.logPlace}).`
-      : `${what} failed: ${(err as Error).message}`;
-    return { replies: [{ kind: 'error', text, ref, private: true }], fault: true };
+    // By type: a RedisError raised here, or the system a job's fault names.
+    const system = err instanceof AdapterError ? err.system : err instanceof JobFault ? err.system : undefined;
+    const text =
+      system === 'redis'
+        ? `Redis at ${safeRedisUrl(this.s.config.env.REDIS_URL)} is unreachable; nothing was queued or changed. Try again when it is back (log: ${this.s.logPlace}).`
+        : system
+          ? `${what} failed: ${(err as Error).message}. What failed is ${systemName(system)}: ${systemAdvice(system)} (log: ${this.s.logPlace}).`
+          : `${what} failed: ${(err as Error).message}`;
+    return { replies: [{ kind: 'error', text, ref, private: true, ...(system ? { system } : {}) }], fault: true };
   }
 
   private async deny(who: Identity, text: string, extra: { planId?: string; hash?: string; command?: string } = {}): Promise<void> {

@@ -1,5 +1,8 @@
 import { redactUrlCredentials } from '../redact.js';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
+import { ConnectionClosedError } from 'bullmq';
+import { RedisError } from '../errors.js';
 
 /** Keys of labgate's own records; BullMQ's keys live under `<prefix>:q`. */
 export function redisKeys(prefix: string) {
@@ -126,4 +129,38 @@ export async function dropPrefix(url: string, prefix: string): Promise<void> {
   } finally {
     r.disconnect();
   }
+}
+
+/**
+ * What the Redis client (or BullMQ on top of it) raised, as a RedisError; labgate's own typed
+ * errors (UserError, TamperError, another system's error …) pass through. Decided by class:
+ * ioredis raises bare `Error`s for a closed or unwritable connection and for timeouts.
+ */
+export function asRedisError(err: unknown, what: string): unknown {
+  if (!(err instanceof Error) || err instanceof RedisError) return err;
+  const fromClient = err.constructor === Error || err instanceof ReplyError || err instanceof MaxRetriesPerRequestError || err instanceof ConnectionClosedError;
+  return fromClient ? new RedisError(what, 'redis', undefined, `Redis ${what}: ${err.message}`, { cause: err }) : err;
+}
+
+/**
+ * A store or queue whose every method talks to Redis, with the client's failures typed as
+ * RedisError (see asRedisError): the dispatcher then names Redis only when Redis failed.
+ */
+export function redisPort<T extends object>(target: T, what: string): T {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      const v: unknown = Reflect.get(t, prop, receiver);
+      if (typeof v !== 'function' || prop === 'constructor') return v;
+      const name = `${what}.${String(prop)}`;
+      return (...args: unknown[]) => {
+        let out: unknown;
+        try {
+          out = (v as (...a: unknown[]) => unknown).apply(t, args);
+        } catch (err) {
+          throw asRedisError(err, name);
+        }
+        return out instanceof Promise ? out.catch((err: unknown) => Promise.reject(asRedisError(err, name))) : out;
+      };
+    },
+  });
 }

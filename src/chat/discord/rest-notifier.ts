@@ -1,5 +1,5 @@
 import { REST, Routes, type RawFile } from 'discord.js';
-import { AdapterError } from '../../errors.js';
+import { AdapterError, DiscordError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Identity } from '../../plan/model.js';
 import type { ConversationRef, MessageRef, OutMessage } from '../message.js';
@@ -54,7 +54,7 @@ export class DiscordRestNotifier implements ChatNotifier {
 
   private fail(method: string, target: string, err: unknown): AdapterError {
     const d = describeDiscordError(err);
-    return new AdapterError('discord', method, target, discordStatus(err), `Discord ${method} ${target} failed: ${d.message}`, { cause: err });
+    return new DiscordError(method, target, discordStatus(err), `Discord ${method} ${target} failed: ${d.message}`, { cause: err });
   }
 
   /** `POST /channels/{channel.id}/messages` (multipart when the message carries files). */
