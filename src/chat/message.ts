@@ -6,6 +6,9 @@ import type { System } from '../errors.js';
  */
 export type MessageKind = 'plan' | 'decision' | 'result' | 'report' | 'refusal' | 'error' | 'info' | 'help' | 'dm' | 'alert';
 
+/** Where a plan stands, as renderers pick colours and marks from it (never from text). */
+export type PlanState = 'pending' | 'applying' | 'applied' | 'failed' | 'refused' | 'rejected' | 'expired';
+
 export interface Button {
   /** The custom id sent back on a click: "approve:<plan>:<hash prefix>". */
   id: string;
@@ -43,6 +46,8 @@ export interface OutMessage {
   diff?: string;
   table?: Table;
   buttons?: Button[];
+  /** Plans: their state, and the one line that says it (the "Status" field shows the same line). */
+  planStatus?: { state: PlanState; line?: string };
   result?: { status: 'applied' | 'failed' | 'refused' | 'rejected' | 'expired' | 'approved'; detail?: string };
   files?: FileRef[];
   /** Users to mention (platform ids). */

@@ -1,7 +1,7 @@
 import { planDiff } from '../plan/diff.js';
 import type { Identity } from '../plan/model.js';
 import type { PlanRecord } from '../queue/plan-store.js';
-import type { Button, OutMessage } from './message.js';
+import type { Button, OutMessage, PlanState } from './message.js';
 
 /** Buttons carry the plan id and a hash prefix, so a click is bound to exactly this plan. */
 export const HASH_PREFIX_LEN = 12;
@@ -41,6 +41,17 @@ function statusLine(rec: PlanRecord): string | undefined {
   }
 }
 
+function planState(rec: PlanRecord): PlanState {
+  switch (rec.status) {
+    case 'approved':
+      return 'applying';
+    case 'failed':
+      return rec.result?.status === 'refused' ? 'refused' : 'failed';
+    default:
+      return rec.status;
+  }
+}
+
 /** The plan as posted for approval, and as it reads after a decision (buttons disabled). */
 export function planMessage(rec: PlanRecord): OutMessage {
   const { plan } = rec;
@@ -63,6 +74,7 @@ export function planMessage(rec: PlanRecord): OutMessage {
     lines: [...(plan.warnings ?? []).map((w) => `⚠ Warning: ${w}`), ...plan.summary.map((s) => `• ${s}`), ...plan.notes.map((n) => `Note: ${n}`)],
     diff: planDiff(plan.changes),
     buttons,
+    planStatus: { state: planState(rec), ...(status ? { line: status } : {}) },
   };
 }
 

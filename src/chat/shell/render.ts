@@ -29,7 +29,7 @@ export interface RenderOptions {
 export function renderShellMessage(msg: OutMessage, opts: RenderOptions): string {
   const { colour } = opts;
   if (opts.edit && msg.kind === 'plan') {
-    const status = msg.fields?.find((f) => f.name === 'Status')?.value ?? 'updated';
+    const status = msg.planStatus?.line ?? 'updated';
     return paint(colour, C.dim, `[${msg.planId}] ${status}`);
   }
   const out: string[] = [];

@@ -202,3 +202,19 @@ describe('Discord rendering rules', () => {
     expect(p.embeds[0]!.description!.match(/```/g)).toHaveLength(2);
   });
 });
+
+describe('plan colours come from the plan state, not from its wording', () => {
+  const colour = (m: OutMessage) => renderDiscordMessage(m).embeds?.[0]?.color;
+  it('GIVEN the status line reads "applied." but the state is failed THEN the card is red, as for any failed plan', () => {
+    const failed = planMessage({ ...small, status: 'failed', decidedBy: alice, decidedAt: NOW + 60_000 });
+    const applied = planMessage({ ...small, status: 'applied', decidedBy: alice, decidedAt: NOW + 60_000 });
+    expect(failed.planStatus?.state).toBe('failed');
+    const reworded: OutMessage = { ...failed, fields: failed.fields?.map((f) => (f.name === 'Status' ? { ...f, value: 'Approved by alice; applied.' } : f)) };
+    expect(colour(reworded)).toBe(colour(failed));
+    expect(colour(failed)).not.toBe(colour(applied));
+  });
+  it('GIVEN a refused apply THEN its state is refused, not failed', () => {
+    const refused = planMessage({ ...small, status: 'failed', decidedBy: alice, decidedAt: NOW + 60_000, result: { status: 'refused', text: 'Not applied', at: NOW + 61_000 } });
+    expect(refused.planStatus).toEqual({ state: 'refused', line: 'Approved by <@1250000000000000004>; not applied: the state changed since the plan.' });
+  });
+});
