@@ -9,7 +9,7 @@ import type { ConversationRef, MessageRef, OutMessage } from '../src/chat/messag
 import type { ChatNotifier, DmResult, OutgoingFile } from '../src/chat/notifier.js';
 import { loadConfig, type Config } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
-import { mapLimit } from '../src/openbao/device-inventory.js';
+import { mapBounded } from '../src/concurrency.js';
 import { NodeVaultOpenBao, openBaoFromConfig } from '../src/openbao/node-vault-adapter.js';
 import { runExpiryScan } from '../src/openbao/expiry-scan.js';
 import type { Identity } from '../src/plan/model.js';
@@ -122,7 +122,7 @@ async function bareReads(config: Config, now: number): Promise<{ ms: number; rea
   const [all, revoked] = await Promise.all([bao.listCertificates(), bao.listRevoked()]);
   const gone = new Set(revoked);
   const near = all.filter((c) => c.notAfter > now && c.notAfter - now <= horizon && !gone.has(c.serial));
-  await mapLimit(near, 16, (c) => bao.readCertificate(c.serial));
+  await mapBounded(near, 16, (c) => bao.readCertificate(c.serial));
   const ms = performance.now() - t;
   bao.close();
   return { ms, reads: near.length };

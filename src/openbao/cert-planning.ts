@@ -7,7 +7,7 @@ import { UserError, UserErrorCode } from '../errors.js';
 import type { Change, Identity } from '../plan/model.js';
 import { readCsr, type CsrSummary } from '../pki/csr.js';
 import type { Pkcs12Profile } from '../pki/pkcs12-profile.js';
-import { deviceUrn, displayOwner, profileUrn, sameOwner, type DeliveryProfile, type DeviceOwner, type Platform } from './device-identity.js';
+import { deviceUrn, displayOwner, ownerOf, profileUrn, sameOwner, type DeliveryProfile, type DeviceOwner, type Platform } from './device-identity.js';
 import { DeviceInventory, type DeviceCertificate } from './device-inventory.js';
 import type { OpenBaoPort } from './port.js';
 
@@ -101,10 +101,6 @@ export function validTtl(ctx: CommandContext, ttlMs: number | undefined): number
   return Math.floor(ttl / 1000);
 }
 
-function requesterOf(ctx: CommandContext): DeviceOwner {
-  return { platform: ctx.requester.platform, id: ctx.requester.id, name: ctx.requester.name };
-}
-
 /** A device's valid certificates, refusing a second one unless it replaces the earlier. */
 async function currentCertificates(inventory: DeviceInventory, owner: DeviceOwner, device: string, replace: boolean): Promise<DeviceCertificate[]> {
   const valid = (await inventory.forDevice(owner, device)).filter((c) => c.status === 'valid');
@@ -175,7 +171,7 @@ export async function planIssue(opts: IssueOptions, ctx: CommandContext, command
     key: `${cfg.deviceKey.type}-${cfg.deviceKey.bits}`,
     profile,
     delivery: `DM to ${displayOwner(owner)}: ${opts.device}.p12 and the CA chain, the passphrase in a separate message`,
-    requestedBy: requesterOf(ctx),
+    requestedBy: ownerOf(ctx.requester),
     ...(replaced.length ? { replaces: replaced[0]!.serial } : {}),
   };
   const changes = [deviceChange('issue', spec, replaced), ...replaced.map((c) => revokeChange(c, ', once the new one is delivered'))];
@@ -228,7 +224,7 @@ export async function planSign(opts: SignOptions, ctx: CommandContext, command =
     key: csr.key,
     profile: 'csr',
     delivery: `DM to ${displayOwner(owner)}: ${opts.device}.crt and the CA chain`,
-    requestedBy: requesterOf(ctx),
+    requestedBy: ownerOf(ctx.requester),
     csr: { pem: csr.pem, subject: csr.subject, keySha256: csr.keySha256 },
     ...(replaced.length ? { replaces: replaced[0]!.serial } : {}),
   };

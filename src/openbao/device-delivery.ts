@@ -2,6 +2,7 @@ import type { OutMessage } from '../chat/message.js';
 import type { OutgoingFile } from '../chat/notifier.js';
 import { describeProfile, type Pkcs12Profile } from '../pki/pkcs12-profile.js';
 import { iso } from './cert-planning.js';
+import { displayOwner, type DeviceOwner } from './device-identity.js';
 
 /**
  * The direct messages that carry a device's credentials. The bundle travels with the first
@@ -59,4 +60,12 @@ export function certificateDm(a: { device: string; serial: string; expiresAt: nu
       { name: 'labgate-ca.pem', data: Buffer.from(a.caChainPem.join('\n') + '\n'), contentType: 'application/x-pem-file' },
     ],
   };
+}
+
+/** What the owner can do about a refused DM; the one place this advice is worded. */
+export function dmRefusedAdvice(reason: 'dms-closed' | 'unknown-user' | 'failed', owner: DeviceOwner): string | undefined {
+  if (reason === 'dms-closed')
+    return `${displayOwner(owner)}'s privacy settings do not let this server's members (or its apps) message them directly. Allow direct messages for this server (server name → Privacy Settings → Direct Messages), then run the command again.`;
+  if (reason === 'unknown-user') return `Discord does not know ${displayOwner(owner)}'s account as a recipient; check the user and run the command again.`;
+  return undefined;
 }

@@ -7,7 +7,8 @@ import { MANAGED_SELECTOR } from '../kubernetes/objects.js';
 import { iso } from './cert-planning.js';
 import { clientCaDrift, deviceClientCa } from './client-ca.js';
 import { displayOwner, ownerKey } from './device-identity.js';
-import { DeviceInventory, mapLimit, type DeviceCertificate } from './device-inventory.js';
+import { mapBounded } from '../concurrency.js';
+import { DeviceInventory, type DeviceCertificate } from './device-inventory.js';
 import type { CertificateSummary } from './port.js';
 
 export type ScanServices = Pick<Services, 'config' | 'ports' | 'redis' | 'keys' | 'notifier' | 'suggestions' | 'logger' | 'now'>;
@@ -235,7 +236,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   // Many certificates crossing a threshold at once (a batch issued on one day a year ago):
   // one alert per owner instead of a flood the chat's rate limits would stretch over hours.
   const groups: Due[][] = due.length > cfg.expiry.digestOver ? byOwner(due) : due.map((d) => [d]);
-  await mapLimit(groups, ALERT_CONCURRENCY, async (group) => {
+  await mapBounded(groups, ALERT_CONCURRENCY, async (group) => {
     const build = () => (group.length === 1 ? certAlert(group[0]!) : digestAlert(group));
     if (await postOrRelease(build, group.map((d) => d.key))) {
       alerts += group.length;

@@ -12,7 +12,7 @@ export type System = 'kubernetes' | 'openbao' | 'router';
  */
 export interface Change {
   system: System;
-  action: 'create' | 'update' | 'delete' | 'issue' | 'sign' | 'revoke' | 'deliver';
+  action: 'create' | 'update' | 'delete' | 'issue' | 'sign' | 'revoke';
   /** Stable identity of the target, also the lock name: "kubernetes:traefik.io/v1alpha1/IngressRoute/media/photos-ts". */
   target: string;
   before: unknown;
