@@ -1,4 +1,5 @@
-import { planMessage, resultMessage } from '../src/chat/plan-messages.js';
+import { resultMessage } from '../src/chat/plan-messages.js';
+import { showPlanState } from '../src/core/plan-card.js';
 import type { Button } from '../src/chat/message.js';
 import { actor, type Services } from '../src/core/services.js';
 import type { SystemApplier } from '../src/plan/applier.js';
@@ -68,7 +69,7 @@ export async function finishPlan(s: Services, rec: PlanRecord, plan: Plan, statu
   try {
     const partial = result.changes?.some((c) => c.state === 'done') && result.changes.some((c) => c.state !== 'done');
     const buttons = partial ? await followUps(s, plan).catch(() => []) : [];
-    if (rec.message) await s.notifier.edit(rec.message, planMessage(done));
+    await showPlanState(s, done);
     await s.notifier.post(plan.conversation, { ...resultMessage(done), ...(buttons.length ? { buttons } : {}) });
   } catch (err) {
     // The outcome is recorded and audited; a chat outage must not turn a done apply into a retry.

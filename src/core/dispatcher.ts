@@ -1,5 +1,4 @@
 import type { ConversationRef, OutMessage } from '../chat/message.js';
-import { planMessage } from '../chat/plan-messages.js';
 import { reportTamper } from '../approval/tamper-report.js';
 import { sameConversation } from '../approval/binding.js';
 import { validateOptions } from '../commands/validate.js';
@@ -9,6 +8,8 @@ import { newPlanId, type Identity } from '../plan/model.js';
 import type { PlanRecord } from '../queue/plan-store.js';
 import { JobFault, JobTimeout, type Producer } from '../queue/producer.js';
 import { safeRedisUrl } from '../queue/redis.js';
+import { admit, type Admission, type Admitted } from './admission.js';
+import { showPlanState } from './plan-card.js';
 import { actor, type Services } from './services.js';
 
 export interface CommandRequest {
@@ -66,19 +67,26 @@ export class Dispatcher {
     return { replies: [{ kind: 'error', text, ref, private: true, ...(system ? { system } : {}) }], fault: true };
   }
 
+  /** A denied decision (a request's denial is audited by admit()). */
   private async deny(who: Identity, text: string, extra: { planId?: string; hash?: string; command?: string } = {}): Promise<void> {
     await this.s.audit.append({ at: this.s.now(), actor: actor(who), action: 'deny', outcome: text, ...extra }).catch(() => {});
   }
 
   /** `waitForApply`: when the plan goes ahead without an approver (self-service), wait for its result too (the shell does). */
-  async command(req: CommandRequest, who: Identity, conversation: ConversationRef, opts: { waitForApply?: boolean } = {}): Promise<Outcome> {
-    const cmd = this.s.commands.get(req.name);
-    if (!cmd) return { replies: [refusal(`unknown command /${req.name}; /help lists what exists`)] };
-    const denial = this.s.access.mayRequest(cmd.name, who);
-    if (denial) {
-      await this.deny(who, denial.message, { command: req.text });
-      return { replies: [refusal(denial.message)] };
+  /** The preconditions (src/core/admission.ts); a chat that must answer before it defers calls this first. */
+  admit(req: CommandRequest, who: Identity, unknownHint?: string): Promise<Admission> {
+    return admit(this.s, req, who, unknownHint);
+  }
+
+  /** `admitted`: the request already passed admit() (Discord answers a denial before deferring). */
+  async command(req: CommandRequest, who: Identity, conversation: ConversationRef, opts: { waitForApply?: boolean; admitted?: Admitted } = {}): Promise<Outcome> {
+    let admitted = opts.admitted;
+    if (!admitted) {
+      const a = await this.admit(req, who);
+      if (!a.ok) return { replies: [refusal(a.message)] };
+      admitted = a.admitted;
     }
+    const { cmd } = admitted;
     let options: Record<string, unknown>;
     try {
       options = validateOptions(cmd, req.options);
@@ -184,7 +192,7 @@ export class Dispatcher {
   /** Audits the expiry and disables the plan's buttons. */
   private async announceExpiry(rec: PlanRecord): Promise<void> {
     await this.s.audit.append({ at: this.s.now(), actor: 'labgate', action: 'expire', planId: rec.plan.id, command: rec.plan.command.text, hash: rec.plan.hash, outcome: 'expired' });
-    if (rec.message) await this.s.notifier.edit(rec.message, planMessage({ ...rec, status: 'expired' })).catch(() => {});
+    await showPlanState(this.s, { ...rec, status: 'expired' });
   }
 
   /**
@@ -226,7 +234,7 @@ export class Dispatcher {
       }
       const decided: PlanRecord = { ...rec, status: decision.action, decision, decidedBy: who, decidedAt: decision.at };
       await this.s.audit.append({ at: decision.at, actor: actor(who), action: req.action, planId: plan.id, command: plan.command.text, hash: plan.hash, outcome: decision.action });
-      if (rec.message) await this.s.notifier.edit(rec.message, planMessage(decided)).catch((err) => this.s.logger.warn({ err, planId: plan.id }, 'could not update the plan message'));
+      await showPlanState(this.s, decided);
       if (decision.action === 'rejected') return { replies: [{ kind: 'decision', planId: plan.id, text: `Rejected ${plan.id}; nothing will change`, private: true }] };
       // Approved and recorded first: if this enqueue fails, the workers' recovery queues it.
       const job = await this.producer.enqueueApply({ planId: plan.id, hash: plan.hash });
