@@ -14,6 +14,7 @@ import { Suggestions } from './core/suggestions.js';
 import { KubernetesApplier } from './kubernetes/applier.js';
 import { ClientNodeKubernetes, loadKubeConfig } from './kubernetes/client-node-adapter.js';
 import type { Logger } from './log.js';
+import { AlertLedger } from './queue/alert-ledger.js';
 import { AuditLog } from './queue/audit.js';
 import { TargetLocks } from './queue/locks.js';
 import { ExposurePolicy } from './policy/exposure-policy.js';
@@ -104,6 +105,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     store: redisPort(new PlanStore(redis, keys), 'plan store'),
     locks: new TargetLocks(redis, keys),
     audit: redisPort(new AuditLog(redis, keys), 'audit'),
+    alerts: redisPort(new AlertLedger(redis, keys), 'alert ledger'),
     access,
     binding: new ApprovalBinding({ signer, access, applyWindowMs: config.apply.window }),
     policy,

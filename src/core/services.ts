@@ -9,6 +9,7 @@ import type { Appliers } from '../plan/applier.js';
 import type { Identity } from '../plan/model.js';
 import type { ExposurePolicy } from '../policy/exposure-policy.js';
 import type { ApplyQueue } from '../queue/apply-queue.js';
+import type { AlertLedger } from '../queue/alert-ledger.js';
 import type { AuditLog } from '../queue/audit.js';
 import type { TargetLocks } from '../queue/locks.js';
 import type { PlanStore } from '../queue/plan-store.js';
@@ -25,6 +26,8 @@ export interface Services {
   store: PlanStore;
   locks: TargetLocks;
   audit: AuditLog;
+  /** Which alerts went out (expiry, relay fallback, …): each goes out once. */
+  alerts: AlertLedger;
   access: AccessPolicy;
   /** Seals and verifies plans and decisions: the one place "may this be applied" is decided. */
   binding: ApprovalBinding;

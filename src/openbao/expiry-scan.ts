@@ -11,7 +11,7 @@ import { mapBounded } from '../concurrency.js';
 import { DeviceInventory, type DeviceCertificate } from './device-inventory.js';
 import type { CertificateSummary } from './port.js';
 
-export type ScanServices = Pick<Services, 'config' | 'ports' | 'redis' | 'keys' | 'notifier' | 'suggestions' | 'logger' | 'now'>;
+export type ScanServices = Pick<Services, 'config' | 'ports' | 'alerts' | 'notifier' | 'suggestions' | 'logger' | 'now'>;
 
 export interface ScanResult {
   /** Certificates OpenBao listed. */
@@ -86,8 +86,8 @@ function inDays(ms: number): string {
  * OpenBao's detailed list is read once; a certificate's PEM (for its owner URN) is read only
  * when it is within a threshold whose alert has not gone out yet, or may replace one that is.
  * Each certificate alerts once per threshold, to the alerts channel, however many workers
- * scan and however often: the alert key is taken with SET NX before posting (and given back
- * if the post fails). When more than `expiry.digestOver` device certificates are due in one
+ * scan and however often: the alert is raised in the alert ledger before posting (and
+ * cleared if the post fails). When more than `expiry.digestOver` device certificates are due in one
  * scan, they go out as one digest per owner (the keys stay per certificate). Also alerts, once
  * per CA chain, when a client-CA Secret no longer matches OpenBao, with a button that plans
  * the sync.
@@ -101,43 +101,30 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   const horizon = Math.max(...thresholds);
   const to = alertsConversation(s.config);
 
-  const keepFor = (expiresAt: number) => Math.max(3600, Math.ceil((expiresAt - now) / 1000) + 7 * 86_400);
+  // An alert stays raised a week past what it is about; then it may go out again.
+  const keepFor = (expiresAt: number) => Math.max(3600_000, expiresAt - now + 7 * DAY);
 
-  /** Which of these alert keys an earlier scan took (one round trip). */
-  async function takenKeys(keys: string[]): Promise<boolean[]> {
-    if (!keys.length) return [];
-    const values = await s.redis.mget(...keys.map((k) => s.keys.alert(k)));
-    return values.map((v) => v !== null);
+  /** Raises the alerts not yet raised (one round trip); returns those this scan raised. */
+  async function raiseAll<T extends { key: string; c: { notAfter: number } }>(kind: string, items: T[]): Promise<T[]> {
+    const raised = await s.alerts.raiseAll(kind, items.map((it) => ({ key: it.key, keepMs: keepFor(it.c.notAfter) })));
+    return items.filter((_, i) => raised[i]);
   }
 
-  /** Takes the alert keys not yet taken (SET NX, one round trip); returns those this scan took. */
-  async function claimAll<T extends { key: string; c: { notAfter: number } }>(items: T[]): Promise<T[]> {
-    if (!items.length) return [];
-    const pipeline = s.redis.pipeline();
-    for (const it of items) pipeline.set(s.keys.alert(it.key), String(now), 'EX', keepFor(it.c.notAfter), 'NX');
-    const replies = (await pipeline.exec()) ?? [];
-    return items.filter((_, i) => {
-      const [err, reply] = replies[i] ?? [new Error('no reply'), null];
-      if (err) throw err;
-      return reply === 'OK';
-    });
-  }
-
-  /** Builds and posts; if either fails, gives the alert keys back so the next scan retries. */
-  async function postOrRelease(build: () => Promise<OutMessage>, keys: string[]): Promise<boolean> {
+  /** Builds and posts; if either fails, clears the alerts so the next scan retries. */
+  async function postOrClear(build: () => Promise<OutMessage>, kind: string, keys: string[]): Promise<boolean> {
     try {
       await s.notifier.post(to, await build());
       return true;
     } catch (err) {
-      await s.redis.del(...keys.map((k) => s.keys.alert(k))).catch(() => {});
-      s.logger.warn({ err: (err as Error).message, alerts: keys.length, alert: keys[0] }, 'could not post an expiry alert; the next scan retries');
+      await s.alerts.clear(kind, ...keys).catch(() => {});
+      s.logger.warn({ err: (err as Error).message, alerts: keys.length, alert: `${kind}:${keys[0]}` }, 'could not post an expiry alert; the next scan retries');
       return false;
     }
   }
 
-  /** Takes one alert key, posts, and gives the key back if the post failed. */
-  const alertOnce = async (key: string, expiresAt: number, build: () => Promise<OutMessage>): Promise<boolean> =>
-    (await claimAll([{ key, c: { notAfter: expiresAt } }])).length > 0 && postOrRelease(build, [key]);
+  /** Raises one alert, posts, and clears it if the post failed. */
+  const alertOnce = async (kind: string, key: string, expiresAt: number, build: () => Promise<OutMessage>): Promise<boolean> =>
+    (await s.alerts.raise(kind, key, keepFor(expiresAt))) && postOrClear(build, kind, [key]);
 
   const renewButton = async (c: DeviceCertificate, label: string): Promise<Button | undefined> => {
     if (c.profile === 'csr') return undefined;
@@ -207,7 +194,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   const levelOf = (notAfter: number) => thresholdFor(notAfter - now, thresholds)!;
   const soon = live.filter((c) => c.notAfter - now <= horizon);
   // A certificate already alerted at its present threshold needs no reading: a warm scan reads no PEM.
-  const taken = await takenKeys(soon.map((c) => `cert:${c.serial}:${levelOf(c.notAfter)}`));
+  const taken = await s.alerts.raised('cert', soon.map((c) => `${c.serial}:${levelOf(c.notAfter)}`));
   const fresh = soon.filter((_, i) => !taken[i]);
   const alreadyAlerted = soon.length - fresh.length;
   const candidates = withNewerOfSameName(fresh, live);
@@ -227,10 +214,11 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   let alerts = 0;
   let messages = 0;
   expiring.sort((a, b) => a.notAfter - b.notAfter);
-  const due = await claimAll(
+  const due = await raiseAll(
+    'cert',
     expiring.map((c) => {
       const level = levelOf(c.notAfter);
-      return { c, level, key: `cert:${c.serial}:${level}` };
+      return { c, level, key: `${c.serial}:${level}` };
     }),
   );
   // Many certificates crossing a threshold at once (a batch issued on one day a year ago):
@@ -238,7 +226,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
   const groups: Due[][] = due.length > cfg.expiry.digestOver ? byOwner(due) : due.map((d) => [d]);
   await mapBounded(groups, ALERT_CONCURRENCY, async (group) => {
     const build = () => (group.length === 1 ? certAlert(group[0]!) : digestAlert(group));
-    if (await postOrRelease(build, group.map((d) => d.key))) {
+    if (await postOrClear(build, 'cert', group.map((d) => d.key))) {
       alerts += group.length;
       messages++;
     }
@@ -253,7 +241,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
     if (level === undefined) continue;
     const subject = ca.subject.replace(/\n/g, ', ');
     if (
-      await alertOnce(`ca:${ca.fingerprint256}:${level}`, notAfter, async () => ({
+      await alertOnce('ca', `${ca.fingerprint256}:${level}`, notAfter, async () => ({
         kind: 'alert',
         text: `OpenBao's CA ${subject} expires ${inDays(notAfter - now)} (${iso(notAfter)})`,
         lines: [
@@ -283,7 +271,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
     if (level === undefined) continue;
     const where = `${secret.metadata.namespace}/${secret.metadata.name}`;
     if (
-      await alertOnce(`secret:${where}:${cert.serialNumber.toLowerCase()}:${level}`, notAfter, async () => ({
+      await alertOnce('secret', `${where}:${cert.serialNumber.toLowerCase()}:${level}`, notAfter, async () => ({
         kind: 'alert',
         text: `The TLS certificate in Secret ${where} (${cert.subject.replace(/\n/g, ', ')}) expires ${inDays(notAfter - now)} (${iso(notAfter)})`,
         lines: ['labgate manages this Secret; renew the certificate it holds (from OpenBao\'s server role) before it expires.'],
@@ -300,7 +288,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
     const chainHash = createHash('sha256').update(chain.join('\n')).digest('hex').slice(0, 16);
     const farFuture = now + 30 * DAY;
     if (
-      await alertOnce(`client-ca:${chainHash}`, farFuture, async () => ({
+      await alertOnce('client-ca', chainHash, farFuture, async () => ({
         kind: 'alert',
         text: `OpenBao's device CA differs from ${drift.changes.length} client-CA Secret${drift.changes.length === 1 ? '' : 's'} of mtls-strict services`,
         lines: [...drift.changes.map((c) => c.summary), 'Sync plans the update for approval; devices with certificates from the old CA need new ones.'],
