@@ -1,4 +1,6 @@
-// Every chat command, one module per file. The loader in src/commands/registry.ts checks them.
+// Every chat command, one module per file, declared through defineCommand (src/commands/types.ts):
+// its kind decides, at compile time, which handler it must export.
+import { defineCommand, type CommandModule } from '../src/commands/types.js';
 import * as audit from './audit.js';
 import * as certCaSync from './cert-ca-sync.js';
 import * as certIssue from './cert-issue.js';
@@ -13,4 +15,18 @@ import * as routeMode from './route-mode.js';
 import * as routerSync from './router-sync.js';
 import * as unexpose from './unexpose.js';
 
-export const commandModules: readonly Record<string, unknown>[] = [expose, unexpose, routeMode, routeList, audit, help, derpCheck, routerSync, certIssue, certSign, certList, certRevoke, certCaSync];
+export const commandModules: readonly CommandModule[] = [
+  defineCommand(expose),
+  defineCommand(unexpose),
+  defineCommand(routeMode),
+  defineCommand(routeList),
+  defineCommand(audit),
+  defineCommand(help),
+  defineCommand(derpCheck),
+  defineCommand(routerSync),
+  defineCommand(certIssue),
+  defineCommand(certSign),
+  defineCommand(certList),
+  defineCommand(certRevoke),
+  defineCommand(certCaSync),
+];

@@ -48,9 +48,10 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
 
   /** Re-plans from the signed command; anything the plan depended on that moved makes it stale. */
   const replan = async (plan: Plan) => {
-    const cmd = s.commands.get(plan.command.name)!;
+    const cmd = s.commands.get(plan.command.name);
+    if (cmd?.kind !== 'change') throw new StaleError(`${STALE_MESSAGE} (/${plan.command.name} no longer plans changes)`);
     try {
-      const draft = await cmd.plan!(validateOptions(cmd, plan.command.options), commandContext(s, plan.requester));
+      const draft = await cmd.plan(validateOptions(cmd, plan.command.options), commandContext(s, plan.requester));
       if (planHash(plan.command, draft.changes) !== plan.hash) throw new StaleError(STALE_MESSAGE);
     } catch (err) {
       if (isUserError(err)) throw new StaleError(`${STALE_MESSAGE} (${err.message})`);

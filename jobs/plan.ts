@@ -40,7 +40,7 @@ export function planProcessor(s: Services) {
       const ctx = commandContext(s, requester, (step) => job.updateProgress({ step }));
 
       if (job.name === 'report') {
-        if (!cmd.report) throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} is not a report`);
+        if (cmd.kind !== 'read') throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} is not a report`);
         const msg = await cmd.report(opts, ctx);
         if (msg.private) return { private: msg };
         await s.notifier.post(conversation, msg);
@@ -51,7 +51,7 @@ export function planProcessor(s: Services) {
       let rec = await s.store.get(planId);
       if (rec && !s.binding.planIntact(rec.plan)) throw new TamperError(planId, 'a plan job was retried, and the plan record it finds does not match its seal');
       if (!rec) {
-        if (!cmd.plan) throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} does not change anything`);
+        if (cmd.kind !== 'change') throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} does not change anything`);
         const draft = await cmd.plan(opts, ctx);
         if (draft.changes.length === 0) throw new UserError(UserErrorCode.NothingToDo, `nothing to change for ${command.text}`);
         const plan = s.binding.sealPlan({ ...buildPlan({ command, requester, conversation, now: s.now(), ttlMs: s.config.plans.ttl, ...draft }), id: planId });

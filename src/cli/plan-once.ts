@@ -24,8 +24,8 @@ export async function planOnce(config: Config, line: string, write: (s: string) 
   const example = 'labgate plan "/route mode host:photos mode:mtls-strict"';
   if (parsed.kind !== 'command') return fail(parsed.kind === 'invalid' ? parsed.message : `give one slash command that changes something, e.g. ${example}`, 2);
   const cmd = commands.get(parsed.name);
-  const planned = commands.all().filter((c) => c.plan).map((c) => `/${c.name}`);
-  if (!cmd?.plan) return fail(cmd ? `/${parsed.name} changes nothing, so there is no plan to show; plans are made by ${planned.join(', ')}` : `unknown command /${parsed.name}`, 2);
+  const planned = commands.all().filter((c) => c.kind === 'change').map((c) => `/${c.name}`);
+  if (cmd?.kind !== 'change') return fail(cmd ? `/${parsed.name} changes nothing, so there is no plan to show; plans are made by ${planned.join(', ')}` : `unknown command /${parsed.name}`, 2);
   const requester = shellIdentity(config.shell.defaultUser ?? 'operator');
   try {
     const options = validateOptions(cmd, expandHome(parsed.options, cmd.options.shape as never));

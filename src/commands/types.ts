@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import type { Config } from '../config/load.js';
 import type { KubernetesPort } from '../kubernetes/port.js';
 import type { OutMessage } from '../chat/message.js';
-import type { Change, Identity } from '../plan/model.js';
+import type { Change, CommandRequest, Identity } from '../plan/model.js';
+
+export type { CommandRequest } from '../plan/model.js';
 import type { AuditLog } from '../queue/audit.js';
 import type { RouterPort } from '../router/port.js';
 import type { TailscalePort } from '../tailscale/port.js';
@@ -34,7 +36,7 @@ export interface CommandContext {
   /** Tells the person waiting which step slow work is on ("asking 50 nodes: 12 done"); shown in a terminal only. */
   progress?: (step: string) => void;
   /** A button that starts a command as whoever clicks it ("Fix: /router sync"); absent where buttons cannot be made. */
-  suggest?: (label: string, command: { name: string; options: Record<string, unknown>; text: string }) => Promise<Button>;
+  suggest?: (label: string, command: CommandRequest) => Promise<Button>;
 }
 
 /** What a change command's planner returns: the changes and how to explain them. */
@@ -60,19 +62,43 @@ export type CommandKind = 'change' | 'read' | 'local';
 /** Autocomplete sources a chat may offer for an option (filled from live state). */
 export type AutocompleteSource = 'namespaces' | 'services' | 'service-ports' | 'managed-hosts' | 'traefik-nodes';
 
-export interface CommandModule<S extends z.ZodObject = z.ZodObject> {
+interface CommandBase<S extends z.ZodObject> {
   /** "expose", or "route mode" for a subcommand. */
   name: string;
   description: string;
   options: S;
-  kind: CommandKind;
   /** Examples for /help and the README. */
-  examples: string[];
-  plan?: (opts: z.output<S>, ctx: CommandContext) => Promise<PlanDraft>;
-  report?: (opts: z.output<S>, ctx: CommandContext) => Promise<OutMessage>;
-  answer?: (opts: z.output<S>, ctx: LocalContext) => Promise<OutMessage>;
+  examples: readonly string[];
 }
 
+/** Plans a change for approval (runs in a worker). */
+export interface ChangeCommand<S extends z.ZodObject = z.ZodObject> extends CommandBase<S> {
+  kind: 'change';
+  plan(opts: z.output<S>, ctx: CommandContext): Promise<PlanDraft>;
+}
+
+/** Reads live state and reports (runs in a worker, which holds the credentials). */
+export interface ReadCommand<S extends z.ZodObject = z.ZodObject> extends CommandBase<S> {
+  kind: 'read';
+  report(opts: z.output<S>, ctx: CommandContext): Promise<OutMessage>;
+}
+
+/** Answers in the chat process from configuration and the audit alone. */
+export interface LocalCommand<S extends z.ZodObject = z.ZodObject> extends CommandBase<S> {
+  kind: 'local';
+  answer(opts: z.output<S>, ctx: LocalContext): Promise<OutMessage>;
+}
+
+/** A command: the union on `kind` says which handler it has, so no caller needs a `!`. */
+export type CommandModule<S extends z.ZodObject = z.ZodObject> = ChangeCommand<S> | ReadCommand<S> | LocalCommand<S>;
+
+/**
+ * Declares a command (a module's exports, or an object literal), checked at compile time: a
+ * `change` command must have plan(), a `read` one report(), a `local` one answer().
+ */
+export function defineCommand<S extends z.ZodObject>(m: CommandModule<S>): CommandModule {
+  return m as unknown as CommandModule;
+}
 /** What a local command (answered in the chat process, no job) may use. */
 export interface LocalContext {
   config: Config;

@@ -4,7 +4,7 @@ import { sameConversation } from '../approval/binding.js';
 import { validateOptions } from '../commands/validate.js';
 import { AdapterError, isUserError, systemAdvice, systemName } from '../errors.js';
 import { faultRef } from '../log.js';
-import { newPlanId, type Identity } from '../plan/model.js';
+import { newPlanId, type CommandRequest, type Identity } from '../plan/model.js';
 import type { PlanRecord } from '../queue/plan-store.js';
 import { JobFault, JobTimeout, type Producer } from '../queue/producer.js';
 import { safeRedisUrl } from '../queue/redis.js';
@@ -12,14 +12,7 @@ import { admit, type Admission, type Admitted } from './admission.js';
 import { showPlanState } from './plan-card.js';
 import { actor, type Services } from './services.js';
 
-export interface CommandRequest {
-  /** "expose", "route mode". */
-  name: string;
-  /** Raw option values as the chat delivered them. */
-  options: Record<string, unknown>;
-  /** As typed, for the plan header and the audit. */
-  text: string;
-}
+export type { CommandRequest } from '../plan/model.js';
 
 /** What the chat shows the person who acted (privately on Discord); `fault` marks a fault, not a refusal. */
 export interface Outcome {
@@ -97,7 +90,7 @@ export class Dispatcher {
     const invocation = { name: cmd.name, options, text: req.text };
     try {
       if (cmd.kind === 'local') {
-        const msg = await cmd.answer!(options, {
+        const msg = await cmd.answer(options, {
           config: this.s.config,
           requester: who,
           audit: this.s.audit,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Button } from '../chat/message.js';
 import type { RedisKeys } from '../queue/redis.js';
-import type { CommandRequest } from './dispatcher.js';
+import type { CommandRequest } from '../plan/model.js';
 
 const KEEP_S = 7 * 24 * 3600;
 const ID_RE = /^run:(s-[0-9a-f]{16})$/;

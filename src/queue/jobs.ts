@@ -1,20 +1,20 @@
 import type { JobsOptions } from 'bullmq';
 import { AdapterError, isSystem, type System } from '../errors.js';
 import type { ConversationRef, OutMessage } from '../chat/message.js';
-import type { CommandInvocation, Identity } from '../plan/model.js';
+import type { CommandRequest, Identity } from '../plan/model.js';
 
 export const QUEUES = { plan: 'plan', apply: 'apply' } as const;
 
 /** Job data holds only ids, validated options and who asked: never a secret. */
 export interface PlanJobData {
   planId: string;
-  command: CommandInvocation;
+  command: CommandRequest;
   requester: Identity;
   conversation: ConversationRef;
 }
 
 export interface ReportJobData {
-  command: CommandInvocation;
+  command: CommandRequest;
   requester: Identity;
   conversation: ConversationRef;
 }
