@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: the whole labgate.yaml schema in one file, so every field's rule and message is read in one place.
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { decodeSigningKey, SIGNING_KEY_HOWTO } from '../approval/signing.js';
