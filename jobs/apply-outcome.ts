@@ -1,11 +1,11 @@
-import { resultMessage } from '../src/chat/plan-messages.js';
+import { resultMessage } from '../src/messages/plan-messages.js';
 import { showPlanState } from '../src/core/plan-card.js';
-import type { Button } from '../src/chat/message.js';
+import type { Button } from '../src/messages/message.js';
 import { actor, type Services } from '../src/core/services.js';
 import type { SystemApplier } from '../src/plan/applier.js';
 import { sameState } from '../src/plan/canonical.js';
 import type { Change, Plan } from '../src/plan/model.js';
-import type { PlanRecord, PlanResult } from '../src/queue/plan-store.js';
+import type { PlanRecord, PlanResult } from '../src/stores/plan-store.js';
 
 /**
  * How an apply ends, shared by the apply job and the reconciler that finishes what a crashed or

@@ -1,15 +1,15 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { TamperError, type ApplyPermit } from '../src/approval/binding.js';
 import { reportTamper } from '../src/approval/tamper-report.js';
-import { validateOptions } from '../src/commands/validate.js';
+import { validateOptions } from '../src/core/validate-options.js';
 import { commandContext, type Services } from '../src/core/services.js';
 import { AdapterError, encodeUserError, RedisError, isUserError, UserError, UserErrorCode } from '../src/errors.js';
 import { faultRef } from '../src/log.js';
 import { displayTarget } from '../src/plan/diff.js';
 import { planHash, type Plan } from '../src/plan/model.js';
 import { encodeFault, type ApplyJobData } from '../src/queue/jobs.js';
-import { LockBusyError, LockLostError, type HeldLocks } from '../src/queue/locks.js';
-import type { PlanRecord, PlanResult } from '../src/queue/plan-store.js';
+import { LockBusyError, LockLostError, type HeldLocks } from '../src/stores/locks.js';
+import type { PlanRecord, PlanResult } from '../src/stores/plan-store.js';
 import { applierFor, describeChanges, finishPlan, inPlace, liveStates } from './apply-outcome.js';
 
 export const STALE_MESSAGE = 'state changed since the plan; run it again';

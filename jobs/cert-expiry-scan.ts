@@ -1,5 +1,5 @@
 import type { ScheduledJob } from '../src/core/scheduled-job.js';
-import { runExpiryScan } from '../src/openbao/expiry-scan.js';
+import { runExpiryScan } from './expiry-scan.js';
 
 /**
  * Expiry alerts for device certificates, labgate's TLS Secrets and OpenBao's CA, and the

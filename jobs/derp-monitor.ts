@@ -1,7 +1,7 @@
-import { alertsConversation } from '../src/chat/conversations.js';
-import type { Button } from '../src/chat/message.js';
+import { alertsConversation } from '../src/messages/conversations.js';
+import type { Button } from '../src/messages/message.js';
 import type { Services } from '../src/core/services.js';
-import type { PathState } from '../src/queue/alert-ledger.js';
+import type { PathState } from '../src/stores/alert-ledger.js';
 import type { ScheduledJob } from '../src/core/scheduled-job.js';
 import { runDerpCheck } from '../src/tailscale/derp-check.js';
 import { alertWorthy, pathAlertMessage, pathStates } from '../src/tailscale/path-alerts.js';

@@ -3,13 +3,13 @@ import { TamperError } from '../src/approval/binding.js';
 import { reportTamper } from '../src/approval/tamper-report.js';
 import { admit } from '../src/core/admission.js';
 import { postPlanCard, showPlanState } from '../src/core/plan-card.js';
-import { validateOptions } from '../src/commands/validate.js';
+import { validateOptions } from '../src/core/validate-options.js';
 import { actor, commandContext, type Services } from '../src/core/services.js';
 import { encodeUserError, isUserError, UserError, UserErrorCode } from '../src/errors.js';
 import { faultRef } from '../src/log.js';
 import { buildPlan } from '../src/plan/model.js';
 import { encodeFault, type PlanJobData, type PlanJobResult, type ReportJobData, type ReportJobResult } from '../src/queue/jobs.js';
-import type { PlanRecord } from '../src/queue/plan-store.js';
+import type { PlanRecord } from '../src/stores/plan-store.js';
 
 /**
  * The "plan" queue: `plan` jobs read live state, seal a plan and post it for approval; `report`

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
  *   (src/commands/) or the job bodies (jobs/), except the composition roots that wire them;
  * - job bodies do not import the queue runtime they are registered with.
  */
-const COMPOSITION_ROOTS = [/^src\/app\.ts$/, /^src\/cli\//, /^src\/queue\/workers\.ts$/];
+const COMPOSITION_ROOTS = [/^src\/app\.ts$/, /^src\/cli\//, /^src\/queue\/workers\.ts$/, /^src\/chat\/discord\/run-discord\.ts$/];
 const UPPER = [/^src\/chat\//, /^src\/commands\//, /^jobs\//];
 const QUEUE_RUNTIME = [/^src\/queue\/(workers|producer|scheduled|lazy-queue|apply-queue)\.ts$/];
 

@@ -3,15 +3,15 @@ import { renderShellMessage } from '../chat/shell/render.js';
 import { parseShellLine } from '../chat/shell/parse-line.js';
 import { expandHome } from '../chat/shell/paths.js';
 import { shellIdentity } from '../chat/shell/shell.js';
-import { commandModules } from '../../commands/index.js';
-import { CommandRegistry } from '../commands/registry.js';
-import { validateOptions } from '../commands/validate.js';
+import { commandModules } from '../commands/index.js';
+import { CommandRegistry } from '../core/command-registry.js';
+import { validateOptions } from '../core/validate-options.js';
 import type { Config } from '../config/load.js';
 import { isUserError } from '../errors.js';
 import { planDiff } from '../plan/diff.js';
 import { buildPlan } from '../plan/model.js';
 import { ExposurePolicy } from '../policy/exposure-policy.js';
-import { SHELL_CONVERSATION } from '../chat/conversations.js';
+import { SHELL_CONVERSATION } from '../messages/conversations.js';
 
 /** `labgate plan "<command>"`: the plan against live state, printed; no queue, no change. */
 export async function planOnce(config: Config, line: string, write: (s: string) => void, colour: boolean): Promise<number> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { decodeSigningKey, SIGNING_KEY_HOWTO } from '../approval/signing.js';
 
-/** How long an apply's target locks live without renewal (src/queue/locks.ts); outside calls must be shorter. */
+/** How long an apply's target locks live without renewal (src/stores/locks.ts); outside calls must be shorter. */
 export const APPLY_LOCK_MS = 10_000;
 
 /** The problem with running without a signing key, in the words config problems use; undefined when there is one. */

@@ -1,4 +1,4 @@
-import type { CommandModule } from '../commands/types.js';
+import type { CommandModule } from './command.js';
 import type { Identity } from '../plan/model.js';
 import { actor, type Services } from './services.js';
 

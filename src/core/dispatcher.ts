@@ -1,13 +1,13 @@
-import type { ConversationRef, OutMessage } from '../chat/message.js';
+import type { ConversationRef, OutMessage } from '../messages/message.js';
 import { reportTamper } from '../approval/tamper-report.js';
 import { sameConversation } from '../approval/binding.js';
-import { validateOptions } from '../commands/validate.js';
+import { validateOptions } from './validate-options.js';
 import { AdapterError, isUserError, systemAdvice, systemName } from '../errors.js';
 import { faultRef } from '../log.js';
 import { newPlanId, type CommandRequest, type Identity } from '../plan/model.js';
-import type { PlanRecord } from '../queue/plan-store.js';
+import type { PlanRecord } from '../stores/plan-store.js';
 import { JobFault, JobTimeout, type Producer } from '../queue/producer.js';
-import { safeRedisUrl } from '../queue/redis.js';
+import { safeRedisUrl } from '../stores/redis.js';
 import { admit, type Admission, type Admitted } from './admission.js';
 import { showPlanState } from './plan-card.js';
 import { actor, type Services } from './services.js';

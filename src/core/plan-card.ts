@@ -1,6 +1,6 @@
-import { planMessage } from '../chat/plan-messages.js';
-import type { MessageRef } from '../chat/message.js';
-import type { PlanRecord } from '../queue/plan-store.js';
+import { planMessage } from '../messages/plan-messages.js';
+import type { MessageRef } from '../messages/message.js';
+import type { PlanRecord } from '../stores/plan-store.js';
 import type { Services } from './services.js';
 
 /**

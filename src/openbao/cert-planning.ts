@@ -1,5 +1,5 @@
-import { untrusted } from '../chat/untrusted.js';
-import type { CommandContext, PlanDraft } from '../commands/types.js';
+import { untrusted } from '../messages/untrusted.js';
+import type { CommandContext, PlanDraft } from '../core/command.js';
 import type { Config } from '../config/load.js';
 import { AccessPolicy } from '../core/access.js';
 import { formatDuration } from '../duration.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Seal } from '../approval/signing.js';
-import type { ConversationRef } from '../chat/message.js';
+import type { ConversationRef } from '../messages/message.js';
 import { canonicalJson, sha256 } from './canonical.js';
 
 export type System = 'kubernetes' | 'openbao' | 'router';

@@ -1,6 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { AdapterError, isSystem, type System } from '../errors.js';
-import type { ConversationRef, OutMessage } from '../chat/message.js';
+import type { ConversationRef, OutMessage } from '../messages/message.js';
 import type { CommandRequest, Identity } from '../plan/model.js';
 
 export const QUEUES = { plan: 'plan', apply: 'apply' } as const;

@@ -4,8 +4,8 @@ import { AdapterError, decodeUserError, UserError, type System } from '../errors
 import type { ApplyQueue } from './apply-queue.js';
 import { decodeFault, JOB_OPTIONS, QUEUES, type ApplyJobData, type PlanJobData, type PlanJobResult, type ReportJobData, type ReportJobResult } from './jobs.js';
 import { LazyQueue } from './lazy-queue.js';
-import type { PlanResult } from './plan-store.js';
-import { asRedisError } from './redis.js';
+import type { PlanResult } from '../stores/plan-store.js';
+import { asRedisError } from '../stores/redis.js';
 
 export { RedisNotReachable } from './lazy-queue.js';
 

@@ -2,7 +2,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ScheduledJob } from '../core/scheduled-job.js';
 import type { Services } from '../core/services.js';
-import { LockBusyError, TargetLocks } from './locks.js';
+import { LockBusyError, TargetLocks } from '../stores/locks.js';
 
 export const SCHEDULED_QUEUE = 'scheduled';
 

@@ -1,4 +1,4 @@
-import { untrusted } from '../chat/untrusted.js';
+import { untrusted } from '../messages/untrusted.js';
 import type { z } from 'zod';
 import { AdapterError, TailscaleError } from '../errors.js';
 import type { KubernetesPort } from '../kubernetes/port.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { commandModules } from '../../commands/index.js';
-import { CommandRegistry } from '../../src/commands/registry.js';
-import { defineCommand } from '../../src/commands/types.js';
+import { commandModules } from '../../src/commands/index.js';
+import { CommandRegistry } from '../../src/core/command-registry.js';
+import { defineCommand } from '../../src/core/command.js';
 
 // The type checks here are what the suite's `tsc` run enforces; the assertions check the values.
 describe('commands are typed by kind', () => {

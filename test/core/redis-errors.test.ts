@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { AdapterError, KubernetesError, RedisError, UserError, UserErrorCode } from '../../src/errors.js';
-import { asRedisError, redisPort } from '../../src/queue/redis.js';
+import { asRedisError, redisPort } from '../../src/stores/redis.js';
 import { REDIS_URL } from '../support/lab.js';
 
 /** A store-shaped object over a real ioredis client. */

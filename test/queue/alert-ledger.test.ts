@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertLedger } from '../../src/queue/alert-ledger.js';
-import { redisKeys } from '../../src/queue/redis.js';
+import { AlertLedger } from '../../src/stores/alert-ledger.js';
+import { redisKeys } from '../../src/stores/redis.js';
 import { dropPrefix, REDIS_URL } from '../support/lab.js';
 
 describe('the alert ledger: each alert goes out once', () => {

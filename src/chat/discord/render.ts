@@ -1,4 +1,4 @@
-import { clip } from '../text.js';
+import { clip } from '../../messages/text.js';
 import {
   ButtonStyle,
   ComponentType,
@@ -9,7 +9,7 @@ import {
   type APIEmbed,
   type APIEmbedField,
 } from 'discord.js';
-import type { Button, MessageKind, OutMessage, Table } from '../message.js';
+import type { Button, MessageKind, OutMessage, Table } from '../../messages/message.js';
 
 /** A file the message carries as an attachment (a long diff, a wide table). */
 export interface DiscordFile {

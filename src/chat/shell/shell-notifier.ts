@@ -1,9 +1,9 @@
 import { mkdir, writeFile, chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Identity } from '../../plan/model.js';
-import { isBroadcast } from '../conversations.js';
-import type { ConversationRef, MessageRef, OutMessage } from '../message.js';
-import type { ChatNotifier, DmResult, OutgoingFile } from '../notifier.js';
+import { isBroadcast } from '../../messages/conversations.js';
+import type { ConversationRef, MessageRef, OutMessage } from '../../messages/message.js';
+import type { ChatNotifier, DmResult, OutgoingFile } from '../../messages/notifier.js';
 import { renderShellMessage } from './render.js';
 
 /** Where shell output goes: text for people, or one JSON object per line for programs. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConversationRef } from '../../../src/chat/message.js';
+import type { ConversationRef } from '../../../src/messages/message.js';
 import { planDiff } from '../../../src/plan/diff.js';
 import type { Identity } from '../../../src/plan/model.js';
 import { startDiscordFixture, waitFor, type DiscordFixture } from './discord-fixture.js';

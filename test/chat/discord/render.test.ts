@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { renderDiscordMessage, type DiscordPayload } from '../../../src/chat/discord/render.js';
 import { restBody } from '../../../src/chat/discord/rest-notifier.js';
-import type { OutMessage } from '../../../src/chat/message.js';
-import { planMessage, resultMessage } from '../../../src/chat/plan-messages.js';
+import type { OutMessage } from '../../../src/messages/message.js';
+import { planMessage, resultMessage } from '../../../src/messages/plan-messages.js';
 import type { Change, Identity, Plan } from '../../../src/plan/model.js';
-import type { PlanRecord } from '../../../src/queue/plan-store.js';
+import type { PlanRecord } from '../../../src/stores/plan-store.js';
 import { validateMessageBody } from '../../harness/discord/message-store.js';
 import { expectGolden } from './golden.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { OutMessage } from '../src/chat/message.js';
-import { countOption } from '../src/commands/options.js';
-import type { LocalContext } from '../src/commands/types.js';
+import type { OutMessage } from '../messages/message.js';
+import { countOption } from '../core/command-options.js';
+import type { LocalContext } from '../core/command.js';
 
 export const name = 'audit';
 export const description = 'Show the latest plans, decisions and results';

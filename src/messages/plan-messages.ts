@@ -1,6 +1,6 @@
 import { planDiff } from '../plan/diff.js';
 import type { Identity } from '../plan/model.js';
-import type { PlanRecord } from '../queue/plan-store.js';
+import type { PlanRecord } from '../stores/plan-store.js';
 import type { Button, OutMessage, PlanState } from './message.js';
 
 /** Buttons carry the plan id and a hash prefix, so a click is bound to exactly this plan. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { OutMessage } from '../src/chat/message.js';
-import type { CommandContext } from '../src/commands/types.js';
-import { isComplete } from '../src/traefik/exposures.js';
-import { readRouting } from '../src/traefik/planning.js';
+import type { OutMessage } from '../messages/message.js';
+import type { CommandContext } from '../core/command.js';
+import { isComplete } from '../traefik/exposures.js';
+import { readRouting } from '../traefik/planning.js';
 
 export const name = 'route list';
 export const description = 'List the hosts labgate serves and how';

@@ -1,6 +1,6 @@
 import { UserError, UserErrorCode } from '../errors.js';
-import { optionMeta } from './options.js';
-import type { CommandModule } from './types.js';
+import { optionMeta } from './command-options.js';
+import type { CommandModule } from './command.js';
 
 function shown(v: unknown): string {
   const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);

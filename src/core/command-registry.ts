@@ -1,4 +1,4 @@
-import type { CommandModule } from './types.js';
+import type { CommandModule } from './command.js';
 
 /**
  * Collects the commands (declared with defineCommand, whose types already require the handler

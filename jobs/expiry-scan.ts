@@ -1,15 +1,17 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import { alertsConversation } from '../chat/conversations.js';
-import type { Button, OutMessage } from '../chat/message.js';
-import type { Services } from '../core/services.js';
-import { formatDuration } from '../duration.js';
-import { MANAGED_SELECTOR } from '../kubernetes/objects.js';
-import { iso } from './cert-planning.js';
-import { clientCaDrift, deviceClientCa } from './client-ca.js';
-import { displayOwner, ownerKey } from './device-identity.js';
-import { mapBounded } from '../concurrency.js';
-import { DeviceInventory, type DeviceCertificate } from './device-inventory.js';
-import type { CertificateSummary } from './port.js';
+import { alertsConversation } from '../src/messages/conversations.js';
+import type { Button, OutMessage } from '../src/messages/message.js';
+import type { Services } from '../src/core/services.js';
+import { formatDuration } from '../src/duration.js';
+import { MANAGED_SELECTOR } from '../src/kubernetes/objects.js';
+import { iso } from '../src/openbao/cert-planning.js';
+import { clientCaDrift, deviceClientCa } from '../src/openbao/client-ca.js';
+import { displayOwner, ownerKey } from '../src/openbao/device-identity.js';
+import { mapBounded } from '../src/concurrency.js';
+import { byOwner, inDays, thresholdFor, withNewerOfSameName } from '../src/openbao/expiry-levels.js';
+import { DeviceInventory, type DeviceCertificate } from '../src/openbao/device-inventory.js';
+
+export { thresholdFor } from '../src/openbao/expiry-levels.js';
 
 export type ScanServices = Pick<Services, 'config' | 'ports' | 'alerts' | 'notifier' | 'suggestions' | 'logger' | 'now'>;
 
@@ -39,46 +41,6 @@ interface Due {
   key: string;
 }
 
-/** Groups in order of first appearance (Node 20 has no Map.groupBy). */
-function byOwner(due: Due[]): Due[][] {
-  const groups = new Map<string, Due[]>();
-  for (const d of due) {
-    const k = ownerKey(d.c.owner);
-    const g = groups.get(k);
-    if (g) g.push(d);
-    else groups.set(k, [d]);
-  }
-  return [...groups.values()];
-}
-
-/**
- * `due` plus every live certificate of the same name (the device) issued after one of them:
- * those may be its replacement, which only their owner URN can tell.
- */
-function withNewerOfSameName(due: CertificateSummary[], live: CertificateSummary[]): CertificateSummary[] {
-  const names = new Map<string, CertificateSummary[]>();
-  for (const c of due) {
-    const list = names.get(c.commonName);
-    if (list) list.push(c);
-    else names.set(c.commonName, [c]);
-  }
-  const out = new Set(due);
-  for (const c of live) {
-    const same = names.get(c.commonName);
-    if (same?.some((d) => c.notBefore > d.notBefore || (c.notBefore === d.notBefore && c.notAfter > d.notAfter))) out.add(c);
-  }
-  return [...out];
-}
-
-/** The smallest threshold the remaining time is within, or undefined when beyond all of them. */
-export function thresholdFor(remainingMs: number, thresholds: readonly number[]): number | undefined {
-  return [...thresholds].sort((a, b) => a - b).find((t) => remainingMs <= t);
-}
-
-function inDays(ms: number): string {
-  const days = Math.floor(ms / DAY);
-  return days === 0 ? 'within a day' : `in ${days} day${days === 1 ? '' : 's'}`;
-}
 
 /**
  * One expiry scan: labgate's device certificates (the newest valid one per owner and device;

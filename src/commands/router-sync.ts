@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { CommandContext, PlanDraft } from '../src/commands/types.js';
-import { UserError, UserErrorCode } from '../src/errors.js';
-import { planRouterSync } from '../src/router/router-sync-plan.js';
-import { readTraefikNodes } from '../src/tailscale/traefik-nodes.js';
+import type { CommandContext, PlanDraft } from '../core/command.js';
+import { UserError, UserErrorCode } from '../errors.js';
+import { planRouterSync } from '../router/router-sync-plan.js';
+import { readTraefikNodes } from '../tailscale/traefik-nodes.js';
 
 export const name = 'router sync';
 export const description = "Forward each Traefik node's Tailscale UDP port on the router (one dst-nat rule per node)";

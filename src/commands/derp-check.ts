@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { OutMessage } from '../src/chat/message.js';
-import { option } from '../src/commands/options.js';
-import type { CommandContext } from '../src/commands/types.js';
-import { UserError, UserErrorCode } from '../src/errors.js';
-import { runDerpCheck } from '../src/tailscale/derp-check.js';
-import { derpReport } from '../src/tailscale/derp-report.js';
+import type { OutMessage } from '../messages/message.js';
+import { option } from '../core/command-options.js';
+import type { CommandContext } from '../core/command.js';
+import { UserError, UserErrorCode } from '../errors.js';
+import { runDerpCheck } from '../tailscale/derp-check.js';
+import { derpReport } from '../tailscale/derp-report.js';
 
 export const name = 'derp-check';
 export const description = 'Are the Traefik nodes reachable over Tailscale directly, and if not, why?';

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { hostOption, modeOption } from '../src/commands/options.js';
-import type { CommandContext, PlanDraft } from '../src/commands/types.js';
-import { UserError, UserErrorCode } from '../src/errors.js';
-import { isManaged } from '../src/kubernetes/objects.js';
-import { clientCaSource } from '../src/openbao/client-ca.js';
-import { ACCESS_MODE_HELP } from '../src/traefik/access-modes.js';
-import { checkExposureAllowed, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from '../src/traefik/planning.js';
-import { describeRoute, routeServesHost } from '../src/traefik/routes.js';
+import { hostOption, modeOption } from '../core/command-options.js';
+import type { CommandContext, PlanDraft } from '../core/command.js';
+import { UserError, UserErrorCode } from '../errors.js';
+import { isManaged } from '../kubernetes/objects.js';
+import { clientCaSource } from '../openbao/client-ca.js';
+import { ACCESS_MODE_HELP } from '../traefik/access-modes.js';
+import { checkExposureAllowed, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from '../traefik/planning.js';
+import { describeRoute, routeServesHost } from '../traefik/routes.js';
 
 export const name = 'route mode';
 export const description = "Switch an exposed host's access mode";

@@ -1,6 +1,6 @@
-// Every chat command, one module per file, declared through defineCommand (src/commands/types.ts):
+// Every chat command, one module per file, declared through defineCommand (src/core/command.ts):
 // its kind decides, at compile time, which handler it must export.
-import { defineCommand, type CommandModule } from '../src/commands/types.js';
+import { defineCommand, type CommandModule } from '../core/command.js';
 import * as audit from './audit.js';
 import * as certCaSync from './cert-ca-sync.js';
 import * as certIssue from './cert-issue.js';

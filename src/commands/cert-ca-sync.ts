@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { CommandContext, PlanDraft } from '../src/commands/types.js';
-import { UserError, UserErrorCode } from '../src/errors.js';
-import { requireOpenBao } from '../src/openbao/cert-planning.js';
-import { clientCaDrift, deviceClientCa } from '../src/openbao/client-ca.js';
+import type { CommandContext, PlanDraft } from '../core/command.js';
+import { UserError, UserErrorCode } from '../errors.js';
+import { requireOpenBao } from '../openbao/cert-planning.js';
+import { clientCaDrift, deviceClientCa } from '../openbao/client-ca.js';
 
 export const name = 'cert ca-sync';
 export const description = "Bring the client-CA Secrets of mtls-strict services up to date with OpenBao's CA";

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { hostOption, modeOption, namespaceOption, portOption, serviceOption } from '../src/commands/options.js';
-import type { CommandContext, PlanDraft } from '../src/commands/types.js';
-import { clientCaSource } from '../src/openbao/client-ca.js';
-import { ACCESS_MODE_HELP } from '../src/traefik/access-modes.js';
-import { checkExposureAllowed, checkHostFree, checkServicePort, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from '../src/traefik/planning.js';
+import { hostOption, modeOption, namespaceOption, portOption, serviceOption } from '../core/command-options.js';
+import type { CommandContext, PlanDraft } from '../core/command.js';
+import { clientCaSource } from '../openbao/client-ca.js';
+import { ACCESS_MODE_HELP } from '../traefik/access-modes.js';
+import { checkExposureAllowed, checkHostFree, checkServicePort, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from '../traefik/planning.js';
 
 export const name = 'expose';
 export const description = 'Publish a Kubernetes Service through Traefik under a hostname';

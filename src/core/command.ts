@@ -1,16 +1,16 @@
 import type { z } from 'zod';
 import type { Config } from '../config/load.js';
 import type { KubernetesPort } from '../kubernetes/port.js';
-import type { OutMessage } from '../chat/message.js';
+import type { OutMessage } from '../messages/message.js';
 import type { Change, CommandRequest, Identity } from '../plan/model.js';
 
 export type { CommandRequest } from '../plan/model.js';
-import type { AuditLog } from '../queue/audit.js';
+import type { AuditLog } from '../stores/audit.js';
 import type { RouterPort } from '../router/port.js';
 import type { TailscalePort } from '../tailscale/port.js';
 import type { OpenBaoPort } from '../openbao/port.js';
 import type { CsrSource } from '../openbao/csr-source.js';
-import type { Button } from '../chat/message.js';
+import type { Button } from '../messages/message.js';
 import type { ExposurePolicy } from '../policy/exposure-policy.js';
 
 /** Every outside system, each behind its port. Later systems are optional until configured. */

@@ -1,8 +1,8 @@
-import type { OutMessage } from '../chat/message.js';
-import type { OutgoingFile } from '../chat/notifier.js';
+import type { OutMessage } from './message.js';
+import type { OutgoingFile } from './notifier.js';
 import { describeProfile, type Pkcs12Profile } from '../pki/pkcs12-profile.js';
-import { iso } from './cert-planning.js';
-import { displayOwner, type DeviceOwner } from './device-identity.js';
+import { iso } from '../openbao/cert-planning.js';
+import { displayOwner, type DeviceOwner } from '../openbao/device-identity.js';
 
 /**
  * The direct messages that carry a device's credentials. The bundle travels with the first

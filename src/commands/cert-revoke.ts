@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { CommandContext, PlanDraft } from '../src/commands/types.js';
-import { deviceOption, ownerOption, serialOption } from '../src/openbao/cert-options.js';
-import { planRevoke } from '../src/openbao/cert-planning.js';
+import type { CommandContext, PlanDraft } from '../core/command.js';
+import { deviceOption, ownerOption, serialOption } from '../openbao/cert-options.js';
+import { planRevoke } from '../openbao/cert-planning.js';
 
 export const name = 'cert revoke';
 export const description = "Revoke a device's certificate (by device or serial) and publish the CRL";

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { OutMessage } from '../src/chat/message.js';
-import type { CommandContext } from '../src/commands/types.js';
-import { UserError, UserErrorCode } from '../src/errors.js';
-import { flagOption, ownerOption } from '../src/openbao/cert-options.js';
-import { iso, isApprover, requireOpenBao, resolveOwner } from '../src/openbao/cert-planning.js';
-import { displayOwner, sameOwner } from '../src/openbao/device-identity.js';
-import { DeviceInventory } from '../src/openbao/device-inventory.js';
+import type { OutMessage } from '../messages/message.js';
+import type { CommandContext } from '../core/command.js';
+import { UserError, UserErrorCode } from '../errors.js';
+import { flagOption, ownerOption } from '../openbao/cert-options.js';
+import { iso, isApprover, requireOpenBao, resolveOwner } from '../openbao/cert-planning.js';
+import { displayOwner, sameOwner } from '../openbao/device-identity.js';
+import { DeviceInventory } from '../openbao/device-inventory.js';
 
 export const name = 'cert list';
 export const description = 'List device certificates: yours, or (approvers) anyone’s';

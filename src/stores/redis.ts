@@ -22,7 +22,7 @@ export function redisKeys(prefix: string) {
     suggestion: (id: string) => `${prefix}:suggestion:${id}`,
     /** What workers post for a shell conversation (or broadcast channel) of another process. */
     shellOutbox: (channel: string) => `${prefix}:shell:outbox:${channel}`,
-    /** The alert ledger (src/queue/alert-ledger.ts): `<kind>:<key>` per alert or watched state. */
+    /** The alert ledger (src/stores/alert-ledger.ts): `<kind>:<key>` per alert or watched state. */
     alert: (id: string) => `${prefix}:alert:${id}`,
     /** A device certificate issued but not yet delivered (serial only): a crashed apply's orphan to revoke. */
     certDelivery: (target: string) => `${prefix}:cert-delivery:${target}`,

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { hostOption } from '../src/commands/options.js';
-import type { CommandContext, PlanDraft } from '../src/commands/types.js';
-import { UserError, UserErrorCode } from '../src/errors.js';
-import { isManaged } from '../src/kubernetes/objects.js';
-import { describeExposure } from '../src/traefik/exposures.js';
-import { exposureChanges, qualifyHost, readRouting } from '../src/traefik/planning.js';
-import { describeRoute, routeServesHost } from '../src/traefik/routes.js';
+import { hostOption } from '../core/command-options.js';
+import type { CommandContext, PlanDraft } from '../core/command.js';
+import { UserError, UserErrorCode } from '../errors.js';
+import { isManaged } from '../kubernetes/objects.js';
+import { describeExposure } from '../traefik/exposures.js';
+import { exposureChanges, qualifyHost, readRouting } from '../traefik/planning.js';
+import { describeRoute, routeServesHost } from '../traefik/routes.js';
 
 export const name = 'unexpose';
 export const description = 'Stop serving a host: remove the Traefik objects labgate created for it';

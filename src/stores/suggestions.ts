@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Button } from '../chat/message.js';
-import type { RedisKeys } from '../queue/redis.js';
+import type { Button } from '../messages/message.js';
+import type { RedisKeys } from './redis.js';
 import type { CommandRequest } from '../plan/model.js';
 
 const KEEP_S = 7 * 24 * 3600;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Seal } from '../approval/signing.js';
-import type { ConversationRef, MessageRef } from '../chat/message.js';
+import type { ConversationRef, MessageRef } from '../messages/message.js';
 import type { Decision, Identity, Plan } from '../plan/model.js';
 import type { RedisKeys } from './redis.js';
 

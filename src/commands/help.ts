@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { OutMessage } from '../src/chat/message.js';
-import { optionMeta } from '../src/commands/options.js';
-import type { LocalContext } from '../src/commands/types.js';
-import { AccessPolicy, principalsOf } from '../src/core/access.js';
-import type { Identity } from '../src/plan/model.js';
+import type { OutMessage } from '../messages/message.js';
+import { optionMeta } from '../core/command-options.js';
+import type { LocalContext } from '../core/command.js';
+import { AccessPolicy, principalsOf } from '../core/access.js';
+import type { Identity } from '../plan/model.js';
 
 export const name = 'help';
 export const description = 'What you can ask labgate to do';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HOSTNAME_RE, DNS_LABEL_RE, DNS1035_LABEL_RE } from '../config/validators.js';
 import { ACCESS_MODES } from '../traefik/access-modes.js';
-import type { AutocompleteSource } from './types.js';
+import type { AutocompleteSource } from './command.js';
 
 /** What a chat needs to offer an option: its description, wire type, choices and autocomplete. */
 export interface OptionMeta {
