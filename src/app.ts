@@ -27,7 +27,7 @@ import { RouterApplier } from './router/applier.js';
 import { routerFromEnv } from './router/routeros-client-adapter.js';
 import { PodExecTailscale } from './tailscale/pod-exec-tailscale.js';
 import { OpenBaoApplier } from './openbao/applier.js';
-import { CsrAttachments } from './openbao/csr-source.js';
+import { CsrAttachments } from './chat/csr-attachments.js';
 import { openBaoFromConfig } from './openbao/node-vault-adapter.js';
 
 export interface AppOptions {

@@ -9,9 +9,14 @@ import type { AuditLog } from '../stores/audit.js';
 import type { RouterPort } from '../router/port.js';
 import type { TailscalePort } from '../tailscale/port.js';
 import type { OpenBaoPort } from '../openbao/port.js';
-import type { CsrSource } from '../openbao/csr-source.js';
 import type { Button } from '../messages/message.js';
 import type { ExposurePolicy } from '../policy/exposure-policy.js';
+
+/** Where a CSR attached to /cert sign comes from: a Discord attachment URL, or a file in the shell (src/chat/csr-attachments.ts). */
+export interface CsrSource {
+  /** The attachment's text. Throws an Error whose message is meant for a person. */
+  read(ref: string, from: Identity): Promise<string>;
+}
 
 /** Every outside system, each behind its port. Later systems are optional until configured. */
 export interface Ports {

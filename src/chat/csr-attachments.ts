@@ -1,12 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { CsrSource } from '../core/command.js';
 import type { Identity } from '../plan/model.js';
 
-/** Where a CSR attached to /cert sign comes from: a Discord attachment URL, or a file in the shell. */
-export interface CsrSource {
-  /** The attachment's text. Throws an Error whose message is meant for a person. */
-  read(ref: string, from: Identity): Promise<string>;
-}
+export type { CsrSource } from '../core/command.js';
 
 const MAX_BYTES = 16 * 1024;
 const DISCORD_HOSTS = ['cdn.discordapp.com', 'media.discordapp.net'];
