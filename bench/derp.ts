@@ -1,10 +1,10 @@
-import { dropPrefix as dropRedisPrefix } from '../src/queue/redis.js';
+import { dropPrefix as dropRedisPrefix } from '../src/stores/redis.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../src/app.js';
-import type { ConversationRef, MessageRef, OutMessage } from '../src/chat/message.js';
-import type { ChatNotifier } from '../src/chat/notifier.js';
+import type { ConversationRef, MessageRef, OutMessage } from '../src/messages/message.js';
+import type { ChatNotifier } from '../src/messages/notifier.js';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { defaultHomelab, homelabNodes } from '../src/sandbox/homelab.js';

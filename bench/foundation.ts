@@ -1,4 +1,4 @@
-import { dropPrefix as dropRedisPrefix } from '../src/queue/redis.js';
+import { dropPrefix as dropRedisPrefix } from '../src/stores/redis.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +9,8 @@ import { loadKubeConfig } from '../src/kubernetes/client-node-adapter.js';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createApp } from '../src/app.js';
-import type { ConversationRef, MessageRef, OutMessage } from '../src/chat/message.js';
-import type { ChatNotifier } from '../src/chat/notifier.js';
+import type { ConversationRef, MessageRef, OutMessage } from '../src/messages/message.js';
+import type { ChatNotifier } from '../src/messages/notifier.js';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { startOpsServer } from '../src/ops/http.js';
 import { metrics } from '../src/ops/metrics.js';
 import { readiness } from '../src/ops/readiness.js';
-import { createRedis, dropPrefix } from '../src/queue/redis.js';
+import { createRedis, dropPrefix } from '../src/stores/redis.js';
 import { startDiscordHarness } from '../test/harness/discord/discord-harness.js';
 import { BIN, freePort, LabgateProcess, until } from '../test/support/labgate-process.js';
 import { percentile, round, type Figure, type Scenario } from './figures.js';

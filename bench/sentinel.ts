@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedis } from '../src/queue/redis.js';
+import { createRedis } from '../src/stores/redis.js';
 import { SentinelLab } from '../test/support/sentinel.js';
 import { percentile, round, type Figure, type Scenario } from './figures.js';
 

@@ -1,11 +1,12 @@
 import { metrics } from '../src/ops/metrics.js';
-import { planMessage, resultMessage } from '../src/chat/plan-messages.js';
-import type { Button } from '../src/chat/message.js';
+import { resultMessage } from '../src/messages/plan-messages.js';
+import { showPlanState } from '../src/core/plan-card.js';
+import type { Button } from '../src/messages/message.js';
 import { actor, type Services } from '../src/core/services.js';
 import type { SystemApplier } from '../src/plan/applier.js';
 import { sameState } from '../src/plan/canonical.js';
 import type { Change, Plan } from '../src/plan/model.js';
-import type { PlanRecord, PlanResult } from '../src/queue/plan-store.js';
+import type { PlanRecord, PlanResult } from '../src/stores/plan-store.js';
 
 /**
  * How an apply ends, shared by the apply job and the reconciler that finishes what a crashed or
@@ -70,7 +71,7 @@ export async function finishPlan(s: Services, rec: PlanRecord, plan: Plan, statu
   try {
     const partial = result.changes?.some((c) => c.state === 'done') && result.changes.some((c) => c.state !== 'done');
     const buttons = partial ? await followUps(s, plan).catch(() => []) : [];
-    if (rec.message) await s.notifier.edit(rec.message, planMessage(done));
+    await showPlanState(s, done);
     await s.notifier.post(plan.conversation, { ...resultMessage(done), ...(buttons.length ? { buttons } : {}) });
   } catch (err) {
     // The outcome is recorded and audited; a chat outage must not turn a done apply into a retry.

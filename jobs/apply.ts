@@ -1,15 +1,15 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { TamperError, type ApplyPermit } from '../src/approval/binding.js';
 import { reportTamper } from '../src/approval/tamper-report.js';
-import { validateOptions } from '../src/commands/validate.js';
+import { validateOptions } from '../src/core/validate-options.js';
 import { commandContext, type Services } from '../src/core/services.js';
-import { AdapterError, encodeUserError, isUserError, UserError, UserErrorCode } from '../src/errors.js';
+import { AdapterError, encodeUserError, RedisError, isUserError, UserError, UserErrorCode } from '../src/errors.js';
 import { faultRef } from '../src/log.js';
 import { displayTarget } from '../src/plan/diff.js';
 import { planHash, type Plan } from '../src/plan/model.js';
 import { encodeFault, type ApplyJobData } from '../src/queue/jobs.js';
-import { LockBusyError, LockLostError, type HeldLocks } from '../src/queue/locks.js';
-import type { PlanRecord, PlanResult } from '../src/queue/plan-store.js';
+import { LockBusyError, LockLostError, type HeldLocks } from '../src/stores/locks.js';
+import type { PlanRecord, PlanResult } from '../src/stores/plan-store.js';
 import { applierFor, describeChanges, finishPlan, inPlace, liveStates } from './apply-outcome.js';
 
 export const STALE_MESSAGE = 'state changed since the plan; run it again';
@@ -48,9 +48,10 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
 
   /** Re-plans from the signed command; anything the plan depended on that moved makes it stale. */
   const replan = async (plan: Plan) => {
-    const cmd = s.commands.get(plan.command.name)!;
+    const cmd = s.commands.get(plan.command.name);
+    if (cmd?.kind !== 'change') throw new StaleError(`${STALE_MESSAGE} (/${plan.command.name} no longer plans changes)`);
     try {
-      const draft = await cmd.plan!(validateOptions(cmd, plan.command.options), commandContext(s, plan.requester));
+      const draft = await cmd.plan(validateOptions(cmd, plan.command.options), commandContext(s, plan.requester));
       if (planHash(plan.command, draft.changes) !== plan.hash) throw new StaleError(STALE_MESSAGE);
     } catch (err) {
       if (isUserError(err)) throw new StaleError(`${STALE_MESSAGE} (${err.message})`);
@@ -130,7 +131,7 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
     try {
       locks = await s.locks.acquire(plan.changes.map((c) => c.target));
     } catch (err) {
-      if (!(err instanceof LockBusyError)) throw new Error(`lock store unreachable: ${(err as Error).message}`); // fail closed; retried
+      if (!(err instanceof LockBusyError)) throw new RedisError('lock', plan.changes.map((c) => c.target).join(' '), undefined, `lock store unreachable: ${(err as Error).message}`, { cause: err }); // fail closed; retried
       const waits = (job.data.lockWaits ?? 0) + 1;
       if (waits <= MAX_LOCK_WAITS && token) {
         // Another apply holds a target: wait for it without spending an attempt.
@@ -169,7 +170,7 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
       const retryable = !(err instanceof AdapterError) || err.transient;
       const last = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       s.logger[last ? 'error' : 'warn']({ ref, err, planId, attempt: job.attemptsMade + 1, last }, last ? 'apply failed' : 'apply attempt failed; it is retried');
-      if (!last) throw new Error(encodeFault(ref, (err as Error).message));
+      if (!last) throw new Error(encodeFault(ref, err));
       await locks.assertHeld();
       const progress = await describeChanges(s, plan.changes);
       const done = progress.filter((c) => c.state === 'done').length;
@@ -181,7 +182,7 @@ export function applyProcessor(s: Services, control: ApplyControl = { handBack: 
         changes: progress,
         ref,
       });
-      throw new UnrecoverableError(encodeFault(ref, (err as Error).message));
+      throw new UnrecoverableError(encodeFault(ref, err));
     } finally {
       await locks.release().catch((err) => s.logger.warn({ err, planId }, 'could not release locks; they expire on their own'));
     }

@@ -1,5 +1,5 @@
-import type { ScheduledJob } from '../src/queue/scheduled.js';
-import { runExpiryScan } from '../src/openbao/expiry-scan.js';
+import type { ScheduledJob } from '../src/core/scheduled-job.js';
+import { runExpiryScan } from './expiry-scan.js';
 import { publishCertificateExpiry } from '../src/ops/fleet-gauges.js';
 
 /**

@@ -1,11 +1,14 @@
-import { alertsConversation } from '../src/chat/conversations.js';
-import type { Button } from '../src/chat/message.js';
+import { alertsConversation } from '../src/messages/conversations.js';
+import type { Button } from '../src/messages/message.js';
 import type { Services } from '../src/core/services.js';
-import type { ScheduledJob } from '../src/queue/scheduled.js';
+import type { PathState } from '../src/stores/alert-ledger.js';
+import type { ScheduledJob } from '../src/core/scheduled-job.js';
 import { runDerpCheck } from '../src/tailscale/derp-check.js';
 import { publishTailscalePaths } from '../src/ops/fleet-gauges.js';
-import { PathAlertState } from '../src/tailscale/path-alert-state.js';
 import { alertWorthy, pathAlertMessage, pathStates } from '../src/tailscale/path-alerts.js';
+
+/** A path's last state is kept this long after the last check. */
+const PATH_STATE_KEEP_MS = 30 * 86_400_000;
 
 /**
  * Runs the /derp-check checks and posts to the alerts channel when a node or an active peer
@@ -20,11 +23,10 @@ export async function runDerpMonitor(s: Services): Promise<{ nodes: number; aler
     { daemonSet: s.config.tailscale.daemonSet, portBase: s.config.tailscale.portBase, concurrency: s.config.tailscale.concurrency, where: s.config.router ?? {} },
   );
   publishTailscalePaths(check.nodes);
-  const state = new PathAlertState(s.redis, (node) => s.keys.alert(`derp:${node}`));
   let button: Button | undefined;
   let alerts = 0;
   for (const c of check.nodes) {
-    const transitions = alertWorthy(await state.swap(c.node.name, pathStates(c)));
+    const transitions = alertWorthy(await s.alerts.swap<PathState>('derp', c.node.name, pathStates(c), PATH_STATE_KEEP_MS));
     if (!transitions.length) continue;
     try {
       if (c.fixable) button ??= await s.suggestions.button('Fix: /router sync', { name: 'router sync', options: {}, text: '/router sync' });
@@ -33,7 +35,7 @@ export async function runDerpMonitor(s: Services): Promise<{ nodes: number; aler
       s.logger.info({ node: c.node.name, transitions, verdict: c.verdict }, 'Tailscale path alert posted');
     } catch (err) {
       // Not delivered: put the old state back so the next check reports this change again.
-      await state.revert(c.node.name, transitions).catch(() => {});
+      await s.alerts.revert('derp', c.node.name, transitions).catch(() => {});
       s.logger.error({ err, node: c.node.name, transitions }, 'could not post the Tailscale path alert');
     }
   }

@@ -1,14 +1,15 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { TamperError } from '../src/approval/binding.js';
 import { reportTamper } from '../src/approval/tamper-report.js';
-import { planMessage } from '../src/chat/plan-messages.js';
-import { validateOptions } from '../src/commands/validate.js';
+import { admit } from '../src/core/admission.js';
+import { postPlanCard, showPlanState } from '../src/core/plan-card.js';
+import { validateOptions } from '../src/core/validate-options.js';
 import { actor, commandContext, type Services } from '../src/core/services.js';
 import { encodeUserError, isUserError, UserError, UserErrorCode } from '../src/errors.js';
 import { faultRef } from '../src/log.js';
 import { buildPlan } from '../src/plan/model.js';
 import { encodeFault, type PlanJobData, type PlanJobResult, type ReportJobData, type ReportJobResult } from '../src/queue/jobs.js';
-import type { PlanRecord } from '../src/queue/plan-store.js';
+import type { PlanRecord } from '../src/stores/plan-store.js';
 
 /**
  * The "plan" queue: `plan` jobs read live state, seal a plan and post it for approval; `report`
@@ -23,7 +24,7 @@ export function planProcessor(s: Services) {
     const res = await s.store.decide(rec, decision, s.now());
     if (!res.ok) return res.reason === 'decided' && res.status !== 'rejected' && res.status !== 'expired';
     await s.audit.append({ at: decision.at, actor: actor(plan.requester), action: 'approve', planId: plan.id, command: plan.command.text, hash: plan.hash, outcome: `approved: ${decision.reason}` });
-    if (rec.message) await s.notifier.edit(rec.message, planMessage({ ...rec, status: 'approved', decision, decidedBy: decision.by, decidedAt: decision.at })).catch(() => {});
+    await showPlanState(s, { ...rec, status: 'approved', decision, decidedBy: decision.by, decidedAt: decision.at });
     await s.applyQueue.enqueue({ planId: plan.id, hash: plan.hash });
     return true;
   };
@@ -31,16 +32,15 @@ export function planProcessor(s: Services) {
   return async (job: Job<PlanJobData | ReportJobData>): Promise<PlanJobResult | ReportJobResult> => {
     const { command, requester, conversation } = job.data;
     try {
-      const cmd = s.commands.get(command.name);
-      if (!cmd) throw new UserError(UserErrorCode.UnknownCommand, `unknown command /${command.name}`);
-      // Jobs can be replayed: validate and authorize again before touching a backend.
+      // Jobs can be replayed or forged in Redis: the same preconditions as at the door, then validation.
+      const admission = await admit(s, command, requester, 'this worker does not know it');
+      if (!admission.ok) throw new UserError(admission.denied ? UserErrorCode.Denied : UserErrorCode.UnknownCommand, admission.message);
+      const { cmd } = admission.admitted;
       const opts = validateOptions(cmd, command.options);
-      const denial = s.access.mayRequest(cmd.name, requester);
-      if (denial) throw new UserError(UserErrorCode.Denied, denial.message);
       const ctx = commandContext(s, requester, (step) => job.updateProgress({ step }));
 
       if (job.name === 'report') {
-        if (!cmd.report) throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} is not a report`);
+        if (cmd.kind !== 'read') throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} is not a report`);
         const msg = await cmd.report(opts, ctx);
         if (msg.private) return { private: msg };
         await s.notifier.post(conversation, msg);
@@ -51,7 +51,7 @@ export function planProcessor(s: Services) {
       let rec = await s.store.get(planId);
       if (rec && !s.binding.planIntact(rec.plan)) throw new TamperError(planId, 'a plan job was retried, and the plan record it finds does not match its seal');
       if (!rec) {
-        if (!cmd.plan) throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} does not change anything`);
+        if (cmd.kind !== 'change') throw new UserError(UserErrorCode.UnknownCommand, `/${cmd.name} does not change anything`);
         const draft = await cmd.plan(opts, ctx);
         if (draft.changes.length === 0) throw new UserError(UserErrorCode.NothingToDo, `nothing to change for ${command.text}`);
         const plan = s.binding.sealPlan({ ...buildPlan({ command, requester, conversation, now: s.now(), ttlMs: s.config.plans.ttl, ...draft }), id: planId });
@@ -60,11 +60,7 @@ export function planProcessor(s: Services) {
         s.logger.info({ planId, command: command.text, requester: actor(requester), changes: plan.changes.length, hash: plan.hash }, 'plan posted');
         rec = (await s.store.get(planId))!;
       }
-      if (!rec.message) {
-        const message = await s.notifier.post(rec.plan.conversation, planMessage(rec));
-        await s.store.setMessage(planId, message);
-        rec = { ...rec, message };
-      }
+      rec = await postPlanCard(s, rec);
       const autoApproved = rec.plan.autoApprove && rec.status === 'pending' ? await selfApprove(rec) : false;
       return { planId, hash: rec.plan.hash, changes: rec.plan.changes.length, ...(autoApproved ? { autoApproved } : {}) };
     } catch (err) {
@@ -73,14 +69,14 @@ export function planProcessor(s: Services) {
         throw new UnrecoverableError(encodeUserError(new UserError(UserErrorCode.Tampered, err.message)));
       }
       if (isUserError(err)) {
-        await s.audit
-          .append({ at: s.now(), actor: actor(requester), action: err.code === UserErrorCode.Denied ? 'deny' : 'refuse', command: command.text, outcome: err.message })
-          .catch(() => {});
+        // A denial was audited by admit().
+        if (err.code !== UserErrorCode.Denied)
+          await s.audit.append({ at: s.now(), actor: actor(requester), action: 'refuse', command: command.text, outcome: err.message }).catch(() => {});
         throw new UnrecoverableError(encodeUserError(err));
       }
       const ref = faultRef();
       s.logger.error({ ref, err, job: job.name, attempt: job.attemptsMade + 1, command: command.text }, 'plan job failed');
-      throw new Error(encodeFault(ref, (err as Error).message));
+      throw new Error(encodeFault(ref, err));
     }
   };
 }

@@ -1,8 +1,8 @@
 import { TamperError } from '../src/approval/binding.js';
 import { reportTamper } from '../src/approval/tamper-report.js';
 import type { Services } from '../src/core/services.js';
-import { LockBusyError } from '../src/queue/locks.js';
-import type { PlanRecord } from '../src/queue/plan-store.js';
+import { LockBusyError } from '../src/stores/locks.js';
+import type { PlanRecord } from '../src/stores/plan-store.js';
 import { describeChanges, finishPlan, inPlace } from './apply-outcome.js';
 
 /** Job states in which an apply is still under way (or about to be). */

@@ -1,4 +1,4 @@
-import type { ScheduledJob } from '../src/queue/scheduled.js';
+import type { ScheduledJob } from '../src/core/scheduled-job.js';
 import { certExpiryScan } from './cert-expiry-scan.js';
 import { derpMonitor } from './derp-monitor.js';
 

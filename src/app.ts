@@ -1,33 +1,34 @@
 import type { Redis } from 'ioredis';
-import { commandModules } from '../commands/index.js';
+import { commandModules } from './commands/index.js';
 import { ApprovalBinding } from './approval/binding.js';
 import { Signer } from './approval/signing.js';
-import type { ChatNotifier } from './chat/notifier.js';
-import type { Ports } from './commands/types.js';
-import { CommandRegistry } from './commands/registry.js';
+import type { ChatNotifier } from './messages/notifier.js';
+import type { Ports } from './core/command.js';
+import { CommandRegistry } from './core/command-registry.js';
 import type { Config } from './config/load.js';
 import { signingKeyProblem } from './config/schema.js';
 import { AccessPolicy } from './core/access.js';
 import { Dispatcher } from './core/dispatcher.js';
 import type { Services } from './core/services.js';
-import { Suggestions } from './core/suggestions.js';
+import { Suggestions } from './stores/suggestions.js';
 import { KubernetesApplier } from './kubernetes/applier.js';
 import { ClientNodeKubernetes, loadKubeConfig } from './kubernetes/client-node-adapter.js';
 import type { Logger } from './log.js';
-import { AuditLog } from './queue/audit.js';
-import { TargetLocks } from './queue/locks.js';
+import { AlertLedger } from './stores/alert-ledger.js';
+import { AuditLog } from './stores/audit.js';
+import { TargetLocks } from './stores/locks.js';
 import { ExposurePolicy } from './policy/exposure-policy.js';
 import { ApplyQueue } from './queue/apply-queue.js';
-import { PlanStore } from './queue/plan-store.js';
+import { PlanStore } from './stores/plan-store.js';
 import { Producer } from './queue/producer.js';
-import { createRedis, redisKeys, safeRedisUrl, waitReady, whenReady } from './queue/redis.js';
+import { createRedis, redisKeys, redisPort, safeRedisUrl, waitReady, whenReady } from './stores/redis.js';
 import { startWorkers, type Workers } from './queue/workers.js';
 import { readiness } from './ops/readiness.js';
 import { RouterApplier } from './router/applier.js';
 import { routerFromEnv } from './router/routeros-client-adapter.js';
 import { PodExecTailscale } from './tailscale/pod-exec-tailscale.js';
 import { OpenBaoApplier } from './openbao/applier.js';
-import { CsrAttachments } from './openbao/csr-source.js';
+import { CsrAttachments } from './chat/csr-attachments.js';
 import { openBaoFromConfig } from './openbao/node-vault-adapter.js';
 
 export interface AppOptions {
@@ -100,15 +101,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const problem = signingKeyProblem(config.env);
   if (problem) throw new Error(problem);
   const signer = Signer.fromText(config.env.LABGATE_SIGNING_KEY!, config.env.LABGATE_SIGNING_KEY_PREVIOUS?.split(',') ?? []);
-  const applyQueue = new ApplyQueue(redis, keys.bullPrefix, config.apply);
+  // Stores and queues are Redis ports: their client's failures surface as RedisError.
+  const applyQueue = redisPort(new ApplyQueue(redis, keys.bullPrefix, config.apply), 'apply queue');
   const services: Services = {
     config,
     logger,
     redis,
     keys,
-    store: new PlanStore(redis, keys),
+    store: redisPort(new PlanStore(redis, keys), 'plan store'),
     locks: new TargetLocks(redis, keys),
-    audit: new AuditLog(redis, keys),
+    audit: redisPort(new AuditLog(redis, keys), 'audit'),
+    alerts: redisPort(new AlertLedger(redis, keys), 'alert ledger'),
     access,
     binding: new ApprovalBinding({ signer, access, applyWindowMs: config.apply.window }),
     policy,
@@ -122,7 +125,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
     notifier: opts.notifier,
     logPlace: opts.logPlace ?? 'standard output',
-    suggestions: new Suggestions(redis, keys),
+    suggestions: redisPort(new Suggestions(redis, keys), 'suggestions'),
     now: opts.now ?? Date.now,
   };
   let producer: Producer | undefined;

@@ -36,11 +36,14 @@ export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }
 
+/** The outside systems labgate talks to; every error from one of them says which. */
+export type System = 'kubernetes' | 'openbao' | 'router' | 'redis' | 'discord' | 'tailscale';
+
 /** An error from an outside system, carrying what a log reader needs to find the cause. */
 export class AdapterError extends Error {
-  override readonly name = 'AdapterError';
+  override readonly name: string = 'AdapterError';
   constructor(
-    readonly system: 'kubernetes' | 'openbao' | 'router' | 'redis' | 'discord' | 'tailscale',
+    readonly system: System,
     readonly method: string,
     readonly target: string,
     readonly status: number | undefined,
@@ -53,6 +56,78 @@ export class AdapterError extends Error {
   get transient(): boolean {
     return this.status === undefined || this.status >= 500 || this.status === 429 || this.status === 409;
   }
+}
+
+type SystemErrorArgs = [method: string, target: string, status: number | undefined, message: string, options?: { cause?: unknown }];
+
+/** One class per outside system: callers and renderers tell them apart by type, never by text. */
+export class RedisError extends AdapterError {
+  override readonly name = 'RedisError';
+  constructor(...a: SystemErrorArgs) {
+    super('redis', ...a);
+  }
+}
+export class KubernetesError extends AdapterError {
+  override readonly name = 'KubernetesError';
+  constructor(...a: SystemErrorArgs) {
+    super('kubernetes', ...a);
+  }
+}
+export class OpenBaoError extends AdapterError {
+  override readonly name = 'OpenBaoError';
+  constructor(...a: SystemErrorArgs) {
+    super('openbao', ...a);
+  }
+}
+export class RouterError extends AdapterError {
+  override readonly name = 'RouterError';
+  constructor(...a: SystemErrorArgs) {
+    super('router', ...a);
+  }
+}
+export class DiscordError extends AdapterError {
+  override readonly name = 'DiscordError';
+  constructor(...a: SystemErrorArgs) {
+    super('discord', ...a);
+  }
+}
+export class TailscaleError extends AdapterError {
+  override readonly name = 'TailscaleError';
+  constructor(...a: SystemErrorArgs) {
+    super('tailscale', ...a);
+  }
+}
+
+const SYSTEM_NAMES: Record<System, string> = {
+  kubernetes: 'the Kubernetes API',
+  openbao: 'OpenBao',
+  router: 'the router (RouterOS API)',
+  redis: 'Redis',
+  discord: 'Discord',
+  tailscale: 'tailscale (in its pod)',
+};
+
+const SYSTEM_ADVICE: Record<System, string> = {
+  kubernetes: 'check that the API server is up and that labgate\'s kubeconfig or service account reaches it',
+  openbao: 'check that OpenBao is up and unsealed and that labgate\'s token is valid',
+  router: 'check that the router\'s API service answers and that labgate\'s user may log in',
+  redis: 'try again when it is back',
+  discord: 'check Discord\'s status and the bot\'s permissions in this channel',
+  tailscale: 'check the tailscale pod and that labgate may exec into it',
+};
+
+/** "the Kubernetes API", "OpenBao", …: how a message names a system. */
+export function systemName(system: System): string {
+  return SYSTEM_NAMES[system];
+}
+
+/** What a person can do when `system` failed. */
+export function systemAdvice(system: System): string {
+  return SYSTEM_ADVICE[system];
+}
+
+export function isSystem(v: unknown): v is System {
+  return typeof v === 'string' && Object.hasOwn(SYSTEM_NAMES, v);
 }
 
 // Job failures cross Redis as strings; user errors are tagged so the waiting side can show them as they are.

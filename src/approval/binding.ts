@@ -1,7 +1,7 @@
-import type { ConversationRef } from '../chat/message.js';
+import type { ConversationRef } from '../messages/message.js';
 import type { AccessPolicy, Denial } from '../core/access.js';
 import { planHash, type Decision, type Identity, type Plan } from '../plan/model.js';
-import type { JournalEntry, PlanRecord } from '../queue/plan-store.js';
+import type { JournalEntry, PlanRecord } from '../stores/plan-store.js';
 import { UserError, UserErrorCode } from '../errors.js';
 import type { Seal, Signer } from './signing.js';
 

@@ -1,5 +1,5 @@
-import type { ConversationRef } from '../chat/message.js';
-import { untrusted } from '../chat/untrusted.js';
+import type { ConversationRef } from '../messages/message.js';
+import { untrusted } from '../messages/untrusted.js';
 import type { Services } from '../core/services.js';
 import type { TamperError } from './binding.js';
 

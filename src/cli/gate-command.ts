@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { PlatformNotifier } from '../chat/notifier.js';
+import { PlatformNotifier } from '../messages/notifier.js';
 import { ShellRelay, ShellRelayNotifier } from '../chat/shell/shell-relay.js';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { createRedis, redisKeys } from '../queue/redis.js';
+import { createRedis, redisKeys } from '../stores/redis.js';
 
 /** `labgate gate --listen HOST:PORT`: the forwardAuth service of mtls-strict routes (src/gate). */
 export async function gateCommand(args: string[], d: { makeLogger: (kind: 'service') => Logger; waitForSignal: () => Promise<void> }): Promise<number> {

@@ -3,11 +3,11 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { createApp } from '../app.js';
-import { PlatformNotifier } from '../chat/notifier.js';
+import { PlatformNotifier } from '../messages/notifier.js';
 import { useColour } from '../chat/shell/colour.js';
-import { keepShellConversation } from '../chat/conversations.js';
+import { keepShellConversation } from '../messages/conversations.js';
 import { ShellRelay, ShellRelayNotifier } from '../chat/shell/shell-relay.js';
-import { createRedis, redisKeys, redisUnreachableNotice } from '../queue/redis.js';
+import { createRedis, redisKeys, redisUnreachableNotice } from '../stores/redis.js';
 import { loadConfig, type Config, type ConfigResult } from '../config/load.js';
 import { signingKeyProblem } from '../config/schema.js';
 import { printableConfig } from '../config/print.js';
@@ -200,8 +200,8 @@ async function configCheck(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true });
   if (positionals.length > 1) throw Object.assign(new Error(`give one file (got ${positionals.length})`), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
   const file = positionals[0] ?? process.env.LABGATE_CONFIG;
-  const { CommandRegistry } = await import('../commands/registry.js');
-  const { commandModules } = await import('../../commands/index.js');
+  const { CommandRegistry } = await import('../core/command-registry.js');
+  const { commandModules } = await import('../commands/index.js');
   // access.commands is checked with the rest, so every problem is listed at once.
   // Checked with the environment it will run with: outside the sandbox, a signing key is required.
   const res = withSigningKey(loadConfig(process.env, file, { commands: new CommandRegistry(commandModules).names() }));

@@ -3,15 +3,15 @@ import { renderShellMessage } from '../chat/shell/render.js';
 import { parseShellLine } from '../chat/shell/parse-line.js';
 import { expandHome } from '../chat/shell/paths.js';
 import { shellIdentity } from '../chat/shell/shell.js';
-import { commandModules } from '../../commands/index.js';
-import { CommandRegistry } from '../commands/registry.js';
-import { validateOptions } from '../commands/validate.js';
+import { commandModules } from '../commands/index.js';
+import { CommandRegistry } from '../core/command-registry.js';
+import { validateOptions } from '../core/validate-options.js';
 import type { Config } from '../config/load.js';
 import { isUserError } from '../errors.js';
 import { planDiff } from '../plan/diff.js';
 import { buildPlan } from '../plan/model.js';
 import { ExposurePolicy } from '../policy/exposure-policy.js';
-import { SHELL_CONVERSATION } from '../chat/conversations.js';
+import { SHELL_CONVERSATION } from '../messages/conversations.js';
 
 /** `labgate plan "<command>"`: the plan against live state, printed; no queue, no change. */
 export async function planOnce(config: Config, line: string, write: (s: string) => void, colour: boolean): Promise<number> {
@@ -24,8 +24,8 @@ export async function planOnce(config: Config, line: string, write: (s: string) 
   const example = 'labgate plan "/route mode host:photos mode:mtls-strict"';
   if (parsed.kind !== 'command') return fail(parsed.kind === 'invalid' ? parsed.message : `give one slash command that changes something, e.g. ${example}`, 2);
   const cmd = commands.get(parsed.name);
-  const planned = commands.all().filter((c) => c.plan).map((c) => `/${c.name}`);
-  if (!cmd?.plan) return fail(cmd ? `/${parsed.name} changes nothing, so there is no plan to show; plans are made by ${planned.join(', ')}` : `unknown command /${parsed.name}`, 2);
+  const planned = commands.all().filter((c) => c.kind === 'change').map((c) => `/${c.name}`);
+  if (cmd?.kind !== 'change') return fail(cmd ? `/${parsed.name} changes nothing, so there is no plan to show; plans are made by ${planned.join(', ')}` : `unknown command /${parsed.name}`, 2);
   const requester = shellIdentity(config.shell.defaultUser ?? 'operator');
   try {
     const options = validateOptions(cmd, expandHome(parsed.options, cmd.options.shape as never));

@@ -1,18 +1,18 @@
 import { parseArgs } from 'node:util';
 import { createApp } from '../app.js';
-import { PlatformNotifier } from '../chat/notifier.js';
+import { PlatformNotifier } from '../messages/notifier.js';
 import { useColour, terminalWidth } from '../chat/shell/colour.js';
 import { complete } from '../chat/shell/completer.js';
 import { HISTORY_FILE } from '../chat/shell/history.js';
 import { ShellNotifier, ShellOutput } from '../chat/shell/shell-notifier.js';
-import { SHELL_CONVERSATION } from '../chat/conversations.js';
+import { SHELL_CONVERSATION } from '../messages/conversations.js';
 import { ShellRelay, ShellRelayReader } from '../chat/shell/shell-relay.js';
 import { runShell, shellIdentity } from '../chat/shell/shell.js';
 import { ShellTerminal } from '../chat/shell/terminal.js';
 import type { Config } from '../config/load.js';
 import { Autocompleter } from '../core/autocomplete.js';
 import type { Logger } from '../log.js';
-import { createRedis, redisKeys, redisUnreachableNotice } from '../queue/redis.js';
+import { createRedis, redisKeys, redisUnreachableNotice } from '../stores/redis.js';
 import { readiness } from '../ops/readiness.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 

@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: the whole labgate.yaml schema in one file, so every field's rule and message is read in one place.
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { decodeSigningKey, SIGNING_KEY_HOWTO } from '../approval/signing.js';
@@ -5,7 +6,7 @@ import { decodeSigningKey, SIGNING_KEY_HOWTO } from '../approval/signing.js';
 /** host:port of a Redis Sentinel (REDIS_SENTINELS, redis.sentinels). */
 const SENTINEL_ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/;
 
-/** How long an apply's target locks live without renewal (src/queue/locks.ts); outside calls must be shorter. */
+/** How long an apply's target locks live without renewal (src/stores/locks.ts); outside calls must be shorter. */
 export const APPLY_LOCK_MS = 10_000;
 
 /** The problem with running without a signing key, in the words config problems use; undefined when there is one. */

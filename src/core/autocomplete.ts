@@ -1,8 +1,8 @@
-import { clip as clipTo } from '../chat/text.js';
+import { clip as clipTo } from '../messages/text.js';
 import type { z } from 'zod';
-import { optionMeta } from '../commands/options.js';
-import type { CommandRegistry } from '../commands/registry.js';
-import type { AutocompleteSource, Ports } from '../commands/types.js';
+import { optionMeta } from './command-options.js';
+import type { CommandRegistry } from './command-registry.js';
+import type { AutocompleteSource, Ports } from './command.js';
 import { DNS1035_LABEL_RE, DNS_LABEL_RE } from '../config/validators.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../plan/model.js';

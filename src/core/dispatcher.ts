@@ -1,25 +1,19 @@
 import { metrics, type CommandOutcome } from '../ops/metrics.js';
-import type { ConversationRef, OutMessage } from '../chat/message.js';
-import { planMessage } from '../chat/plan-messages.js';
+import type { ConversationRef, OutMessage } from '../messages/message.js';
 import { reportTamper } from '../approval/tamper-report.js';
 import { sameConversation } from '../approval/binding.js';
-import { validateOptions } from '../commands/validate.js';
-import { isUserError } from '../errors.js';
+import { validateOptions } from './validate-options.js';
+import { AdapterError, isUserError, systemAdvice, systemName } from '../errors.js';
 import { faultRef } from '../log.js';
-import { newPlanId, type Identity } from '../plan/model.js';
-import type { PlanRecord } from '../queue/plan-store.js';
+import { newPlanId, type CommandRequest, type Identity } from '../plan/model.js';
+import type { PlanRecord } from '../stores/plan-store.js';
 import { JobFault, JobTimeout, type Producer } from '../queue/producer.js';
-import { safeRedisUrl } from '../queue/redis.js';
+import { safeRedisUrl } from '../stores/redis.js';
+import { admit, type Admission, type Admitted } from './admission.js';
+import { showPlanState } from './plan-card.js';
 import { actor, type Services } from './services.js';
 
-export interface CommandRequest {
-  /** "expose", "route mode". */
-  name: string;
-  /** Raw option values as the chat delivered them. */
-  options: Record<string, unknown>;
-  /** As typed, for the plan header and the audit. */
-  text: string;
-}
+export type { CommandRequest } from '../plan/model.js';
 
 /** What the chat shows the person who acted (privately on Discord); `fault` marks a fault, not a refusal. */
 export interface Outcome {
@@ -56,31 +50,38 @@ export class Dispatcher {
   private fault(err: unknown, what: string): Outcome {
     const ref = err instanceof JobFault && err.ref ? err.ref : faultRef();
     if (!(err instanceof JobFault)) this.s.logger.error({ ref, err }, `${what} failed`);
-    const redisDown = /Stream isn't writeable|Connection is closed|ECONNREFUSED|max retries|Command timed out|not reachable/i.test((err as Error).message ?? '');
-    const text = redisDown
-      ? `Redis at ${safeRedisUrl(this.s.config.env.REDIS_URL)} is unreachable; nothing was queued or changed. Try again when it is back (log: ${this.s.logPlace}).`
-      : `${what} failed: ${(err as Error).message}`;
-    return { replies: [{ kind: 'error', text, ref, private: true }], fault: true };
+    // By type: a RedisError raised here, or the system a job's fault names.
+    const system = err instanceof AdapterError ? err.system : err instanceof JobFault ? err.system : undefined;
+    const text =
+      system === 'redis'
+        ? `Redis at ${safeRedisUrl(this.s.config.env.REDIS_URL)} is unreachable; nothing was queued or changed. Try again when it is back (log: ${this.s.logPlace}).`
+        : system
+          ? `${what} failed: ${(err as Error).message}. What failed is ${systemName(system)}: ${systemAdvice(system)} (log: ${this.s.logPlace}).`
+          : `${what} failed: ${(err as Error).message}`;
+    return { replies: [{ kind: 'error', text, ref, private: true, ...(system ? { system } : {}) }], fault: true };
   }
 
+  /** A denied decision (a request's denial is audited by admit()). */
   private async deny(who: Identity, text: string, extra: { planId?: string; hash?: string; command?: string } = {}): Promise<void> {
     await this.s.audit.append({ at: this.s.now(), actor: actor(who), action: 'deny', outcome: text, ...extra }).catch(() => {});
   }
 
   /** `waitForApply`: when the plan goes ahead without an approver (self-service), wait for its result too (the shell does). */
-  async command(req: CommandRequest, who: Identity, conversation: ConversationRef, opts: { waitForApply?: boolean } = {}): Promise<Outcome> {
-    const cmd = this.s.commands.get(req.name);
-    if (!cmd) {
-      metrics.command('unknown', 'refused', 'unknown-command');
-      return { replies: [refusal(`unknown command /${req.name}; /help lists what exists`)] };
+  /** The preconditions (src/core/admission.ts); a chat that must answer before it defers calls this first. */
+  admit(req: CommandRequest, who: Identity, unknownHint?: string): Promise<Admission> {
+    return admit(this.s, req, who, unknownHint);
+  }
+
+  /** `admitted`: the request already passed admit() (Discord answers a denial before deferring). */
+  async command(req: CommandRequest, who: Identity, conversation: ConversationRef, opts: { waitForApply?: boolean; admitted?: Admitted } = {}): Promise<Outcome> {
+    let admitted = opts.admitted;
+    if (!admitted) {
+      const a = await this.admit(req, who);
+      if (!a.ok) return { replies: [refusal(a.message)] };
+      admitted = a.admitted;
     }
+    const { cmd } = admitted;
     const count = (outcome: CommandOutcome, reason = '') => metrics.command(cmd.name, outcome, reason);
-    const denial = this.s.access.mayRequest(cmd.name, who);
-    if (denial) {
-      count('denied', denial.id);
-      await this.deny(who, denial.message, { command: req.text });
-      return { replies: [refusal(denial.message)] };
-    }
     let options: Record<string, unknown>;
     try {
       options = validateOptions(cmd, req.options);
@@ -94,7 +95,7 @@ export class Dispatcher {
     const invocation = { name: cmd.name, options, text: req.text };
     try {
       if (cmd.kind === 'local') {
-        const msg = await cmd.answer!(options, {
+        const msg = await cmd.answer(options, {
           config: this.s.config,
           requester: who,
           audit: this.s.audit,
@@ -199,7 +200,7 @@ export class Dispatcher {
   /** Audits the expiry and disables the plan's buttons. */
   private async announceExpiry(rec: PlanRecord): Promise<void> {
     await this.s.audit.append({ at: this.s.now(), actor: 'labgate', action: 'expire', planId: rec.plan.id, command: rec.plan.command.text, hash: rec.plan.hash, outcome: 'expired' });
-    if (rec.message) await this.s.notifier.edit(rec.message, planMessage({ ...rec, status: 'expired' })).catch(() => {});
+    await showPlanState(this.s, { ...rec, status: 'expired' });
   }
 
   /**
@@ -241,7 +242,7 @@ export class Dispatcher {
       }
       const decided: PlanRecord = { ...rec, status: decision.action, decision, decidedBy: who, decidedAt: decision.at };
       await this.s.audit.append({ at: decision.at, actor: actor(who), action: req.action, planId: plan.id, command: plan.command.text, hash: plan.hash, outcome: decision.action });
-      if (rec.message) await this.s.notifier.edit(rec.message, planMessage(decided)).catch((err) => this.s.logger.warn({ err, planId: plan.id }, 'could not update the plan message'));
+      await showPlanState(this.s, decided);
       if (decision.action === 'rejected') return { replies: [{ kind: 'decision', planId: plan.id, text: `Rejected ${plan.id}; nothing will change`, private: true }] };
       // Approved and recorded first: if this enqueue fails, the workers' recovery queues it.
       const job = await this.producer.enqueueApply({ planId: plan.id, hash: plan.hash });

@@ -1,20 +1,21 @@
 import type { Redis } from 'ioredis';
 import type { ApprovalBinding } from '../approval/binding.js';
-import type { ChatNotifier } from '../chat/notifier.js';
+import type { ChatNotifier } from '../messages/notifier.js';
 import type { Config } from '../config/load.js';
-import type { CommandRegistry } from '../commands/registry.js';
-import type { CommandContext, Ports } from '../commands/types.js';
+import type { CommandRegistry } from './command-registry.js';
+import type { CommandContext, Ports } from './command.js';
 import type { Logger } from '../log.js';
 import type { Appliers } from '../plan/applier.js';
 import type { Identity } from '../plan/model.js';
 import type { ExposurePolicy } from '../policy/exposure-policy.js';
 import type { ApplyQueue } from '../queue/apply-queue.js';
-import type { AuditLog } from '../queue/audit.js';
-import type { TargetLocks } from '../queue/locks.js';
-import type { PlanStore } from '../queue/plan-store.js';
-import type { RedisKeys } from '../queue/redis.js';
+import type { AlertLedger } from '../stores/alert-ledger.js';
+import type { AuditLog } from '../stores/audit.js';
+import type { TargetLocks } from '../stores/locks.js';
+import type { PlanStore } from '../stores/plan-store.js';
+import type { RedisKeys } from '../stores/redis.js';
 import type { AccessPolicy } from './access.js';
-import type { Suggestions } from './suggestions.js';
+import type { Suggestions } from '../stores/suggestions.js';
 
 /** Everything the dispatcher and the jobs stand on, built once per process and passed in. */
 export interface Services {
@@ -25,6 +26,8 @@ export interface Services {
   store: PlanStore;
   locks: TargetLocks;
   audit: AuditLog;
+  /** Which alerts went out (expiry, relay fallback, …): each goes out once. */
+  alerts: AlertLedger;
   access: AccessPolicy;
   /** Seals and verifies plans and decisions: the one place "may this be applied" is decided. */
   binding: ApprovalBinding;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { ConversationRef } from '../chat/message.js';
-import type { ChatNotifier } from '../chat/notifier.js';
+import type { ConversationRef } from '../messages/message.js';
+import type { ChatNotifier } from '../messages/notifier.js';
 import type { Logger } from '../log.js';
 
 /**

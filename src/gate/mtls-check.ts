@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import type { OutMessage } from '../chat/message.js';
-import type { CommandContext } from '../commands/types.js';
+import type { OutMessage } from '../messages/message.js';
+import type { CommandContext } from '../core/command.js';
 import { UserError, UserErrorCode } from '../errors.js';
 import { requireOpenBao } from '../openbao/cert-planning.js';
 import { deviceUrn, profileUrn } from '../openbao/device-identity.js';

@@ -1,8 +1,8 @@
-import { alertsConversation } from '../chat/conversations.js';
-import type { ChatNotifier } from '../chat/notifier.js';
+import { alertsConversation } from '../messages/conversations.js';
+import type { ChatNotifier } from '../messages/notifier.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { createRedis, redisKeys } from '../queue/redis.js';
+import { createRedis, redisKeys } from '../stores/redis.js';
 import { openBaoCrlSource } from './crl-source.js';
 import { GateAlerts } from './gate-alerts.js';
 import { startGate, type Gate } from './gate-server.js';

@@ -1,8 +1,8 @@
-import { PlatformNotifier } from '../chat/notifier.js';
+import { PlatformNotifier } from '../messages/notifier.js';
 import { ShellRelay, ShellRelayNotifier } from '../chat/shell/shell-relay.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { createRedis, redisKeys } from '../queue/redis.js';
+import { createRedis, redisKeys } from '../stores/redis.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { startConfiguredGate } from './run-gate.js';
 

@@ -1,4 +1,4 @@
-import { AdapterError, UserError, UserErrorCode } from '../errors.js';
+import { AdapterError, UserError, UserErrorCode, KubernetesError } from '../errors.js';
 import type { ApplyContext, SystemApplier } from '../plan/applier.js';
 import type { Change } from '../plan/model.js';
 import type { ExposurePolicy } from '../policy/exposure-policy.js';
@@ -82,6 +82,6 @@ export class KubernetesApplier implements SystemApplier {
     const after = change.after as KubeObject;
     const stamped = ctx ? { ...after, metadata: { ...after.metadata, annotations: { ...after.metadata.annotations, [PLAN_ANNOTATION]: ctx.plan.id } } } : after;
     const written = await this.kube.apply(stamped);
-    if (!written?.metadata?.name) throw new AdapterError('kubernetes', 'apply', change.target, undefined, `Kubernetes apply ${change.target}: no object in the answer`);
+    if (!written?.metadata?.name) throw new KubernetesError('apply', change.target, undefined, `Kubernetes apply ${change.target}: no object in the answer`);
   }
 }

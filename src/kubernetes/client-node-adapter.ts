@@ -2,7 +2,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { Writable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
 import { Exec, KubeConfig, KubernetesObjectApi, PatchStrategy, type RequestContext, type V1Status } from '@kubernetes/client-node';
-import { AdapterError } from '../errors.js';
+import { AdapterError, KubernetesError } from '../errors.js';
 import type { ExecResult, KubeObject, KubeRef, KubernetesPort } from './port.js';
 import { displayName } from './objects.js';
 
@@ -77,7 +77,7 @@ function statusOf(err: unknown): { status?: number; message: string } {
 
 function wrap(method: string, target: string, err: unknown): AdapterError {
   const { status, message } = statusOf(err);
-  return new AdapterError('kubernetes', method, target, status, `Kubernetes ${method} ${target}: ${status ? `HTTP ${status}: ` : ''}${message}`, { cause: err });
+  return new KubernetesError(method, target, status, `Kubernetes ${method} ${target}: ${status ? `HTTP ${status}: ` : ''}${message}`, { cause: err });
 }
 
 /** Kubernetes over @kubernetes/client-node: generic object API with server-side apply. */
@@ -151,7 +151,7 @@ export class ClientNodeKubernetes implements KubernetesPort {
         fn();
       };
       const timer = setTimeout(
-        () => finish(() => reject(new AdapterError('kubernetes', 'exec', target, undefined, `Kubernetes exec ${target}: no answer in ${req.timeoutMs ?? 10_000} ms`))),
+        () => finish(() => reject(new KubernetesError('exec', target, undefined, `Kubernetes exec ${target}: no answer in ${req.timeoutMs ?? 10_000} ms`))),
         req.timeoutMs ?? 10_000,
       );
       const onStatus = (status: V1Status) => {
@@ -166,7 +166,7 @@ export class ClientNodeKubernetes implements KubernetesPort {
         .then((ws) => {
           ws.on('close', () =>
             setImmediate(() =>
-              finish(() => reject(new AdapterError('kubernetes', 'exec', target, undefined, `Kubernetes exec ${target}: connection closed without an exit status`))),
+              finish(() => reject(new KubernetesError('exec', target, undefined, `Kubernetes exec ${target}: connection closed without an exit status`))),
             ),
           );
         })

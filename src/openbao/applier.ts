@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { ConversationRef, OutMessage } from '../chat/message.js';
-import type { ChatNotifier, DmResult, OutgoingFile } from '../chat/notifier.js';
+import type { ConversationRef, OutMessage } from '../messages/message.js';
+import type { ChatNotifier, DmResult, OutgoingFile } from '../messages/notifier.js';
 import type { Config } from '../config/load.js';
-import { AdapterError, UserError, UserErrorCode } from '../errors.js';
+import { DiscordError, UserError, UserErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ApplyContext, SystemApplier } from '../plan/applier.js';
 import type { Change, Identity } from '../plan/model.js';
@@ -10,9 +10,9 @@ import { clientCertificateProblems } from '../pki/issued-certificate-check.js';
 import { generatePassphrase } from '../pki/passphrase.js';
 import { buildPkcs12 } from '../pki/pkcs12-bundle.js';
 import type { Pkcs12Profile } from '../pki/pkcs12-profile.js';
-import type { RedisKeys } from '../queue/redis.js';
+import type { RedisKeys } from '../stores/redis.js';
 import { certTarget, deviceTarget, iso, liveOf, type DeviceCertificateSpec, type LiveDeviceCertificate } from './cert-planning.js';
-import { bundleDm, certificateDm } from './device-delivery.js';
+import { bundleDm, certificateDm, dmRefusedAdvice } from '../messages/device-delivery.js';
 import { deviceUrn, displayOwner, profileUrn, sameOwner, type DeviceOwner } from './device-identity.js';
 import { DeviceInventory } from './device-inventory.js';
 import type { OpenBaoPort } from './port.js';
@@ -28,7 +28,7 @@ export interface OpenBaoApplierDeps {
 }
 
 /** Delivery failed after issuance: final (the certificate was revoked), not retried. */
-export class DeliveryError extends AdapterError {
+export class DeliveryError extends DiscordError {
   override get transient(): boolean {
     return false;
   }
@@ -238,8 +238,8 @@ export class OpenBaoApplier implements SystemApplier {
       result = { delivered: false, reason: 'failed', detail: (err as Error).message };
     }
     if (!result.delivered) {
-      await this.undo(change, serial, result.detail, via);
-      throw new DeliveryError('discord', 'DM', displayOwner(spec.owner), 403, `could not deliver ${spec.device}'s certificate to ${displayOwner(spec.owner)}: ${result.detail}; certificate ${serial} was revoked`);
+      await this.undo(change, serial, result.detail, via, dmRefusedAdvice(result.reason, spec.owner));
+      throw new DeliveryError('DM', displayOwner(spec.owner), 403, `could not deliver ${spec.device}'s certificate to ${displayOwner(spec.owner)}: ${result.detail}; certificate ${serial} was revoked`);
     }
     await this.d.redis.del(this.d.keys.certDelivery(change.target));
     this.d.logger.info({ target: change.target, serial, expires: iso(expiresAt) }, 'device certificate delivered');
@@ -255,7 +255,7 @@ export class OpenBaoApplier implements SystemApplier {
   }
 
   /** Revokes a certificate that will not reach its owner and tells the requester why. */
-  private async undo(change: Change, serial: string, why: string, via: ConversationRef | undefined): Promise<void> {
+  private async undo(change: Change, serial: string, why: string, via: ConversationRef | undefined, advice?: string): Promise<void> {
     const spec = change.after as DeviceCertificateSpec;
     await this.d.bao.revoke(serial);
     await this.d.bao.rotateCrl().catch((err) => this.d.logger.warn({ err: (err as Error).message }, 'CRL not rebuilt after revoking an undelivered certificate'));
@@ -264,7 +264,7 @@ export class OpenBaoApplier implements SystemApplier {
     const notice: OutMessage = {
       kind: 'error',
       text: `${displayOwner(spec.requestedBy)}: the certificate for ${displayOwner(spec.owner)}'s ${spec.device} could not be delivered (${why})`,
-      lines: [`labgate revoked it (serial ${serial}), so no valid certificate is left whose key nobody holds. Fix the cause and run the command again.`],
+      lines: [`labgate revoked it (serial ${serial}), so no valid certificate is left whose key nobody holds. ${advice ?? 'Fix the cause and run the command again.'}`],
       mentions: mentionIds(spec.requestedBy, spec.owner),
     };
     if (via) await this.d.notifier.post(via, notice).catch((err) => this.d.logger.warn({ err: (err as Error).message }, 'could not tell the requester'));

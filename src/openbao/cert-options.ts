@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { option } from '../commands/options.js';
+import { option } from '../core/command-options.js';
 import { parseDuration } from '../duration.js';
 import { DEVICE_NAME_ALLOWED, DEVICE_NAME_RE } from './device-identity.js';
 

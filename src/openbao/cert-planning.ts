@@ -1,5 +1,5 @@
-import { untrusted } from '../chat/untrusted.js';
-import type { CommandContext, PlanDraft } from '../commands/types.js';
+import { untrusted } from '../messages/untrusted.js';
+import type { CommandContext, PlanDraft } from '../core/command.js';
 import type { Config } from '../config/load.js';
 import { AccessPolicy } from '../core/access.js';
 import { formatDuration } from '../duration.js';
@@ -7,7 +7,7 @@ import { UserError, UserErrorCode } from '../errors.js';
 import type { Change, Identity } from '../plan/model.js';
 import { readCsr, type CsrSummary } from '../pki/csr.js';
 import type { Pkcs12Profile } from '../pki/pkcs12-profile.js';
-import { deviceUrn, displayOwner, profileUrn, sameOwner, type DeliveryProfile, type DeviceOwner, type Platform } from './device-identity.js';
+import { deviceUrn, displayOwner, ownerOf, profileUrn, sameOwner, type DeliveryProfile, type DeviceOwner, type Platform } from './device-identity.js';
 import { DeviceInventory, type DeviceCertificate } from './device-inventory.js';
 import type { OpenBaoPort } from './port.js';
 
@@ -101,10 +101,6 @@ export function validTtl(ctx: CommandContext, ttlMs: number | undefined): number
   return Math.floor(ttl / 1000);
 }
 
-function requesterOf(ctx: CommandContext): DeviceOwner {
-  return { platform: ctx.requester.platform, id: ctx.requester.id, name: ctx.requester.name };
-}
-
 /** A device's valid certificates, refusing a second one unless it replaces the earlier. */
 async function currentCertificates(inventory: DeviceInventory, owner: DeviceOwner, device: string, replace: boolean): Promise<DeviceCertificate[]> {
   const valid = (await inventory.forDevice(owner, device)).filter((c) => c.status === 'valid');
@@ -146,6 +142,49 @@ function selfService(ctx: CommandContext, self: boolean): PlanDraft['autoApprove
   return self && ctx.config.openbao!.selfService ? { reason: 'self-service: a certificate for your own device (openbao.selfService)' } : undefined;
 }
 
+/** What the issue and sign planners share: the certificate's spec, its changes and self-service. */
+function deviceDraft(
+  ctx: CommandContext,
+  d: {
+    action: 'issue' | 'sign';
+    owner: DeviceOwner;
+    self: boolean;
+    device: string;
+    ttlSeconds: number;
+    replaced: DeviceCertificate[];
+    profile: DeviceCertificateSpec['profile'];
+    key: string;
+    delivery: string;
+    csr?: DeviceCertificateSpec['csr'];
+    summary: string;
+    notes: string[];
+  },
+): PlanDraft {
+  const spec: DeviceCertificateSpec = {
+    device: d.device,
+    owner: d.owner,
+    subject: `CN=${d.device}`,
+    uriSans: [deviceUrn(d.owner, d.device), profileUrn(d.profile)],
+    role: ctx.config.openbao!.roles.device,
+    lifetime: formatDuration(d.ttlSeconds * 1000),
+    ttlSeconds: d.ttlSeconds,
+    key: d.key,
+    profile: d.profile,
+    delivery: d.delivery,
+    requestedBy: ownerOf(ctx.requester),
+    ...(d.csr ? { csr: d.csr } : {}),
+    ...(d.replaced.length ? { replaces: d.replaced[0]!.serial } : {}),
+  };
+  const changes = [deviceChange(d.action, spec, d.replaced), ...d.replaced.map((c) => revokeChange(c, ', once the new one is delivered'))];
+  const autoApprove = selfService(ctx, d.self);
+  return {
+    summary: [d.summary, ...changes.map((c) => c.summary)],
+    changes,
+    notes: [...d.notes, ...(autoApprove ? [`No approval needed: ${autoApprove.reason}.`] : [])],
+    ...(autoApprove ? { autoApprove } : {}),
+  };
+}
+
 export interface IssueOptions {
   device: string;
   profile?: Pkcs12Profile;
@@ -164,35 +203,23 @@ export async function planIssue(opts: IssueOptions, ctx: CommandContext, command
   // A replacement keeps the format the device took last time unless told otherwise.
   const previous = replaced[0]?.profile;
   const profile = opts.profile ?? (previous && previous !== 'csr' ? previous : cfg.defaultProfile);
-  const spec: DeviceCertificateSpec = {
-    device: opts.device,
+  const lifetime = formatDuration(ttlSeconds * 1000);
+  return deviceDraft(ctx, {
+    action: 'issue',
     owner,
-    subject: `CN=${opts.device}`,
-    uriSans: [deviceUrn(owner, opts.device), profileUrn(profile)],
-    role: cfg.roles.device,
-    lifetime: formatDuration(ttlSeconds * 1000),
+    self,
+    device: opts.device,
     ttlSeconds,
-    key: `${cfg.deviceKey.type}-${cfg.deviceKey.bits}`,
+    replaced,
     profile,
+    key: `${cfg.deviceKey.type}-${cfg.deviceKey.bits}`,
     delivery: `DM to ${displayOwner(owner)}: ${opts.device}.p12 and the CA chain, the passphrase in a separate message`,
-    requestedBy: requesterOf(ctx),
-    ...(replaced.length ? { replaces: replaced[0]!.serial } : {}),
-  };
-  const changes = [deviceChange('issue', spec, replaced), ...replaced.map((c) => revokeChange(c, ', once the new one is delivered'))];
-  const autoApprove = selfService(ctx, self);
-  return {
-    summary: [
-      `${replaced.length ? 'Replace' : 'Issue'} a client certificate for ${displayOwner(owner)}'s ${opts.device}: CN=${opts.device}, valid ${spec.lifetime}, ${profile} bundle`,
-      ...changes.map((c) => c.summary),
-    ],
-    changes,
+    summary: `${replaced.length ? 'Replace' : 'Issue'} a client certificate for ${displayOwner(owner)}'s ${opts.device}: CN=${opts.device}, valid ${lifetime}, ${profile} bundle`,
     notes: [
       `The owner is in the certificate as the URI ${deviceUrn(owner, opts.device)} (Traefik forwards it with the SANs).`,
       ...(opts.replace && !replaced.length ? [`${opts.device} had no valid certificate: nothing to replace.`] : []),
-      ...(autoApprove ? [`No approval needed: ${autoApprove.reason}.`] : []),
     ],
-    ...(autoApprove ? { autoApprove } : {}),
-  };
+  });
 }
 
 export interface SignOptions {
@@ -206,7 +233,6 @@ export interface SignOptions {
 /** `/cert sign`: signs a CSR made on the device; the key never leaves it. */
 export async function planSign(opts: SignOptions, ctx: CommandContext, command = 'cert sign'): Promise<PlanDraft> {
   const bao = requireOpenBao(ctx);
-  const cfg = ctx.config.openbao!;
   const { owner, self } = resolveOwner(ctx, command, opts.for);
   const ttlSeconds = validTtl(ctx, opts.ttl);
   if (!ctx.ports.csr) throw new UserError(UserErrorCode.Unavailable, 'this worker cannot read attachments');
@@ -217,32 +243,20 @@ export async function planSign(opts: SignOptions, ctx: CommandContext, command =
     throw new UserError(UserErrorCode.InvalidInput, `csr: ${(err as Error).message}`);
   }
   const replaced = await currentCertificates(new DeviceInventory(bao, ctx.now), owner, opts.device, opts.replace ?? false);
-  const spec: DeviceCertificateSpec = {
-    device: opts.device,
+  return deviceDraft(ctx, {
+    action: 'sign',
     owner,
-    subject: `CN=${opts.device}`,
-    uriSans: [deviceUrn(owner, opts.device), profileUrn('csr')],
-    role: cfg.roles.device,
-    lifetime: formatDuration(ttlSeconds * 1000),
+    self,
+    device: opts.device,
     ttlSeconds,
-    key: csr.key,
+    replaced,
     profile: 'csr',
+    key: csr.key,
     delivery: `DM to ${displayOwner(owner)}: ${opts.device}.crt and the CA chain`,
-    requestedBy: requesterOf(ctx),
     csr: { pem: csr.pem, subject: csr.subject, keySha256: csr.keySha256 },
-    ...(replaced.length ? { replaces: replaced[0]!.serial } : {}),
-  };
-  const changes = [deviceChange('sign', spec, replaced), ...replaced.map((c) => revokeChange(c, ', once the new one is delivered'))];
-  const autoApprove = selfService(ctx, self);
-  return {
-    summary: [`Sign ${displayOwner(owner)}'s CSR for ${opts.device} (${csr.key}, key sha256 ${csr.keySha256.slice(0, 16)}…): CN=${opts.device}, valid ${spec.lifetime}`, ...changes.map((c) => c.summary)],
-    changes,
-    notes: [
-      `The CSR's own subject (${untrusted(csr.subject, 200)}) and names are not used: labgate names the certificate CN=${opts.device} with the owner URI ${deviceUrn(owner, opts.device)}.`,
-      ...(autoApprove ? [`No approval needed: ${autoApprove.reason}.`] : []),
-    ],
-    ...(autoApprove ? { autoApprove } : {}),
-  };
+    summary: `Sign ${displayOwner(owner)}'s CSR for ${opts.device} (${csr.key}, key sha256 ${csr.keySha256.slice(0, 16)}…): CN=${opts.device}, valid ${formatDuration(ttlSeconds * 1000)}`,
+    notes: [`The CSR's own subject (${untrusted(csr.subject, 200)}) and names are not used: labgate names the certificate CN=${opts.device} with the owner URI ${deviceUrn(owner, opts.device)}.`],
+  });
 }
 
 export interface RevokeOptions {

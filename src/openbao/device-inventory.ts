@@ -1,4 +1,5 @@
 import { certificateFields } from '../pki/certificate-fields.js';
+import { mapBounded } from '../concurrency.js';
 import { parseDeviceUris, sameOwner, type DeliveryProfile, type Platform } from './device-identity.js';
 import type { CertificateSummary, OpenBaoPort } from './port.js';
 
@@ -30,20 +31,6 @@ export function parseDeviceCertificate(serial: string, pem: string): Parsed | nu
   const id = parseDeviceUris(f.uris);
   if (!id) return null;
   return { serial, device: id.device, owner: id.owner, ...(id.profile ? { profile: id.profile } : {}), notBefore: f.notBefore, notAfter: f.notAfter, keySha256: f.keySha256 };
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time, keeping order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** What OpenBao lists: every certificate's summary, and the revoked serials. */
@@ -89,7 +76,7 @@ export class DeviceInventory {
 
   /** The device certificates among `picked`, with their status; PEMs are read only for serials not read before. */
   async details(picked: readonly CertificateSummary[], revoked: ReadonlySet<string>): Promise<DeviceCertificate[]> {
-    const parsed = await mapLimit(picked, FETCH_CONCURRENCY, (s) => this.parse(s.serial));
+    const parsed = await mapBounded(picked, FETCH_CONCURRENCY, (s) => this.parse(s.serial));
     const now = this.now();
     const out: DeviceCertificate[] = [];
     for (const p of parsed) {

@@ -4,7 +4,7 @@ import https from 'node:https';
 import vault from 'node-vault';
 import type NodeVault from 'node-vault';
 import type { Config } from '../config/load.js';
-import { AdapterError } from '../errors.js';
+import { AdapterError, OpenBaoError } from '../errors.js';
 import { BaoSession, type BaoLogin } from './bao-session.js';
 import { baoTransport } from './bao-transport.js';
 import {
@@ -106,7 +106,7 @@ export class NodeVaultOpenBao implements OpenBaoPort {
     const first = e.response?.body?.errors?.[0];
     const detail = typeof first === 'string' && first ? first : status ? `status ${status}` : (e.code ?? e.message ?? 'no answer');
     // No `cause`: the library's error objects carry the request, whose body may hold a secret_id or a CSR.
-    return new AdapterError('openbao', method, `/v1/${path}`, status, `OpenBao ${method} /v1/${path} failed${status ? ` (${status})` : ''}: ${detail}`);
+    return new OpenBaoError(method, `/v1/${path}`, status, `OpenBao ${method} /v1/${path} failed${status ? ` (${status})` : ''}: ${detail}`);
   }
 
   private async call<T>(method: string, path: string, fn: () => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { ownerKey } from '../openbao/device-identity.js';
 import { DeviceInventory } from '../openbao/device-inventory.js';
-import type { ScanServices } from '../openbao/expiry-scan.js';
+import type { ScanServices } from '../../jobs/expiry-scan.js';
 import type { NodeCheck } from '../tailscale/derp-check.js';
 import { pathStates } from '../tailscale/path-alerts.js';
 import { metrics } from './metrics.js';

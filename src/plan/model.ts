@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Seal } from '../approval/signing.js';
-import type { ConversationRef } from '../chat/message.js';
+import type { ConversationRef } from '../messages/message.js';
 import { canonicalJson, sha256 } from './canonical.js';
 
 export type System = 'kubernetes' | 'openbao' | 'router';
@@ -12,7 +12,7 @@ export type System = 'kubernetes' | 'openbao' | 'router';
  */
 export interface Change {
   system: System;
-  action: 'create' | 'update' | 'delete' | 'issue' | 'sign' | 'revoke' | 'deliver';
+  action: 'create' | 'update' | 'delete' | 'issue' | 'sign' | 'revoke';
   /** Stable identity of the target, also the lock name: "kubernetes:traefik.io/v1alpha1/IngressRoute/media/photos-ts". */
   target: string;
   before: unknown;
@@ -30,9 +30,11 @@ export interface Identity {
   roles: string[];
 }
 
-export interface CommandInvocation {
+/** A command as asked for: by a chat, in a job, in a plan's seal, behind a suggestion button. The one name for it. */
+export interface CommandRequest {
   /** Full command key: "expose", "route mode". */
   name: string;
+  /** Raw option values as the chat delivered them (validated ones in a job or a plan). */
   options: Record<string, unknown>;
   /** As typed / shown, for the audit and the plan header. */
   text: string;
@@ -40,7 +42,7 @@ export interface CommandInvocation {
 
 export interface Plan {
   id: string;
-  command: CommandInvocation;
+  command: CommandRequest;
   requester: Identity;
   /** Where it was asked and where its messages go. */
   conversation: ConversationRef;
@@ -71,7 +73,7 @@ export interface Decision {
 }
 
 /** The hash binds an approval to exactly these changes computed from exactly this state. */
-export function planHash(command: CommandInvocation, changes: Change[]): string {
+export function planHash(command: CommandRequest, changes: Change[]): string {
   return sha256(canonicalJson({ command: { name: command.name, options: command.options }, changes }));
 }
 
@@ -86,7 +88,7 @@ export function newPlanId(): string {
 }
 
 export function buildPlan(args: {
-  command: CommandInvocation;
+  command: CommandRequest;
   requester: Identity;
   conversation: ConversationRef;
   now: number;

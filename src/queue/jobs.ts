@@ -1,19 +1,20 @@
 import type { JobsOptions } from 'bullmq';
-import type { ConversationRef, OutMessage } from '../chat/message.js';
-import type { CommandInvocation, Identity } from '../plan/model.js';
+import { AdapterError, isSystem, type System } from '../errors.js';
+import type { ConversationRef, OutMessage } from '../messages/message.js';
+import type { CommandRequest, Identity } from '../plan/model.js';
 
 export const QUEUES = { plan: 'plan', apply: 'apply' } as const;
 
 /** Job data holds only ids, validated options and who asked: never a secret. */
 export interface PlanJobData {
   planId: string;
-  command: CommandInvocation;
+  command: CommandRequest;
   requester: Identity;
   conversation: ConversationRef;
 }
 
 export interface ReportJobData {
-  command: CommandInvocation;
+  command: CommandRequest;
   requester: Identity;
   conversation: ConversationRef;
 }
@@ -52,14 +53,24 @@ export const JOB_OPTIONS: Record<'plan' | 'report' | 'apply', JobsOptions> = {
 // Faults cross Redis as a tagged failure reason: a short message plus the log reference.
 const FAULT_TAG = 'labgate-fault:';
 
-export function encodeFault(ref: string, message: string): string {
-  return FAULT_TAG + JSON.stringify({ ref, message });
+/** A fault as it crosses Redis: `system` names the outside system that failed, when one did. */
+export interface EncodedFault {
+  ref: string;
+  message: string;
+  system?: System;
 }
 
-export function decodeFault(reason: string | undefined): { ref: string; message: string } | undefined {
+/** `err`'s system travels with it when it is an AdapterError (KubernetesError, OpenBaoError, …). */
+export function encodeFault(ref: string, err: unknown): string {
+  const system = err instanceof AdapterError ? err.system : undefined;
+  return FAULT_TAG + JSON.stringify({ ref, message: (err as Error)?.message ?? String(err), ...(system ? { system } : {}) });
+}
+
+export function decodeFault(reason: string | undefined): EncodedFault | undefined {
   if (!reason?.startsWith(FAULT_TAG)) return undefined;
   try {
-    return JSON.parse(reason.slice(FAULT_TAG.length)) as { ref: string; message: string };
+    const f = JSON.parse(reason.slice(FAULT_TAG.length)) as { ref: string; message: string; system?: unknown };
+    return { ref: f.ref, message: f.message, ...(isSystem(f.system) ? { system: f.system } : {}) };
   } catch {
     return undefined;
   }

@@ -1,11 +1,11 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { RedisError } from '../errors.js';
 
 /** Redis was not connected when a job was to be queued; nothing was sent. */
-export class RedisNotReachable extends Error {
-  override readonly name = 'RedisNotReachable';
+export class RedisNotReachable extends RedisError {
   constructor(status: string) {
-    super(`Redis not reachable (connection ${status}); nothing was sent`);
+    super('queue', 'redis', undefined, `Redis not reachable (connection ${status}); nothing was sent`);
   }
 }
 

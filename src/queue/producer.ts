@@ -1,10 +1,11 @@
 import { QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { decodeUserError, UserError } from '../errors.js';
+import { AdapterError, decodeUserError, UserError, type System } from '../errors.js';
 import type { ApplyQueue } from './apply-queue.js';
 import { decodeFault, JOB_OPTIONS, QUEUES, type ApplyJobData, type PlanJobData, type PlanJobResult, type ReportJobData, type ReportJobResult } from './jobs.js';
 import { LazyQueue } from './lazy-queue.js';
-import type { PlanResult } from './plan-store.js';
+import type { PlanResult } from '../stores/plan-store.js';
+import { asRedisError } from '../stores/redis.js';
 
 export { RedisNotReachable } from './lazy-queue.js';
 
@@ -14,6 +15,8 @@ export class JobFault extends Error {
   constructor(
     message: string,
     readonly ref?: string,
+    /** The outside system whose failure ended the job, when one did. */
+    readonly system?: System,
   ) {
     super(message);
   }
@@ -66,11 +69,17 @@ export class Producer {
   }
 
   async requestPlan(data: PlanJobData): Promise<Job<PlanJobData>> {
-    return this.planQueue.get().add('plan', data, { ...JOB_OPTIONS.plan, jobId: `plan-${data.planId}` });
+    return this.planQueue
+      .get()
+      .add('plan', data, { ...JOB_OPTIONS.plan, jobId: `plan-${data.planId}` })
+      .catch((err: unknown) => Promise.reject(asRedisError(err, 'queue a plan job')));
   }
 
   async requestReport(data: ReportJobData): Promise<Job<ReportJobData>> {
-    return this.planQueue.get().add('report', data, JOB_OPTIONS.report);
+    return this.planQueue
+      .get()
+      .add('report', data, JOB_OPTIONS.report)
+      .catch((err: unknown) => Promise.reject(asRedisError(err, 'queue a report job')));
   }
 
   enqueueApply(data: ApplyJobData): Promise<Job<ApplyJobData>> {
@@ -99,14 +108,18 @@ export class Producer {
     const id = job.id!;
     this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
     try {
+      // Reaching Redis is this side's part; what fails after that, the job reported.
+      await events.waitUntilReady().catch((err: unknown) => Promise.reject(asRedisError(err, 'wait for a job')));
       return (await job.waitUntilFinished(events, timeoutMs)) as T;
     } catch (err) {
+      if (err instanceof AdapterError) throw err;
       const reason = (err as Error).message;
       const user = decodeUserError(reason);
       if (user) throw user;
+      // BullMQ's own timeout carries only text: its wording, matched here alone, is BullMQ's.
       if (/timed out before finishing/.test(reason)) throw new JobTimeout(reason);
       const fault = decodeFault(reason);
-      if (fault) throw new JobFault(fault.message, fault.ref);
+      if (fault) throw new JobFault(fault.message, fault.ref, fault.system);
       throw err instanceof UserError ? err : new JobFault(reason);
     } finally {
       const n = (this.waiting.get(id) ?? 1) - 1;

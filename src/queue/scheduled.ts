@@ -1,21 +1,12 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ScheduledJob } from '../core/scheduled-job.js';
 import type { Services } from '../core/services.js';
-import { LockBusyError, TargetLocks } from './locks.js';
+import { LockBusyError, TargetLocks } from '../stores/locks.js';
 
 export const SCHEDULED_QUEUE = 'scheduled';
 
-/**
- * A job that runs on a schedule (BullMQ job scheduler): one run per interval across every
- * worker, whatever their number. A run must be idempotent; alerts it posts are deduplicated
- * in Redis by the job itself.
- */
-export interface ScheduledJob {
-  name: string;
-  /** Interval in ms, or undefined when the job does not apply to this configuration. */
-  every(s: Services): number | undefined;
-  run(s: Services, job: Job): Promise<unknown>;
-}
+export type { ScheduledJob } from '../core/scheduled-job.js';
 
 export interface ScheduledWorkers {
   /** Puts back any job scheduler Redis no longer has (a restart without persistence wipes them). */

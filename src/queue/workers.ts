@@ -7,7 +7,7 @@ import { scheduledJobs } from '../../jobs/scheduled.js';
 import { startScheduled } from './scheduled.js';
 import type { Services } from '../core/services.js';
 import { QUEUES } from './jobs.js';
-import { LockBusyError, TargetLocks } from './locks.js';
+import { LockBusyError, TargetLocks } from '../stores/locks.js';
 
 export interface Workers {
   /**

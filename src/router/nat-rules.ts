@@ -1,4 +1,4 @@
-import { untrusted } from '../chat/untrusted.js';
+import { untrusted } from '../messages/untrusted.js';
 import type { NatRule } from './port.js';
 
 /** Every rule labgate creates carries a comment starting with this; it never touches another. */

@@ -1,5 +1,5 @@
 import { UserError, UserErrorCode } from '../errors.js';
-import type { PlanDraft } from '../commands/types.js';
+import type { PlanDraft } from '../core/command.js';
 import { sameState } from '../plan/canonical.js';
 import type { Change } from '../plan/model.js';
 import type { TraefikNode } from '../tailscale/traefik-nodes.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { RouterOSClient, type RosApiMenu, type RouterOSAPI } from 'routeros-client';
-import { AdapterError } from '../errors.js';
+import { AdapterError, RouterError } from '../errors.js';
 import { patchNodeRouterOs, RouterTrapError } from './node-routeros-patch.js';
 import type { NatRule, RouterPort } from './port.js';
 
@@ -122,8 +122,8 @@ export class RouterOsClientAdapter implements RouterPort {
       this.destroy(conn);
       const e = err as { errno?: string; message?: string };
       if (e?.errno === 'CANTLOGIN')
-        throw new AdapterError('router', 'login', this.where, 401, `RouterOS login as ${this.opts.user} at ${this.where} failed: wrong user name or password`, { cause: err });
-      throw new AdapterError('router', 'connect', this.where, undefined, `RouterOS at ${this.where} is unreachable: ${describe(socketError ?? err)}`, { cause: socketError ?? err });
+        throw new RouterError('login', this.where, 401, `RouterOS login as ${this.opts.user} at ${this.where} failed: wrong user name or password`, { cause: err });
+      throw new RouterError('connect', this.where, undefined, `RouterOS at ${this.where} is unreachable: ${describe(socketError ?? err)}`, { cause: socketError ?? err });
     } finally {
       clearTimeout(timer);
     }
@@ -197,9 +197,9 @@ export class RouterOsClientAdapter implements RouterPort {
     if (err instanceof RouterTrapError) {
       const category = err.category === undefined ? '' : `category ${err.category} (${TRAP_CATEGORIES[err.category] ?? 'unknown'}): `;
       // A trap is the router's answer: repeating the same command gets the same one.
-      return new AdapterError('router', method, target, 400, `RouterOS ${method} ${target} refused: ${category}${err.message}`, { cause: err });
+      return new RouterError(method, target, 400, `RouterOS ${method} ${target} refused: ${category}${err.message}`, { cause: err });
     }
-    return new AdapterError('router', method, target, undefined, `RouterOS ${method} ${target} at ${this.where}: ${describe(err)}`, { cause: err });
+    return new RouterError(method, target, undefined, `RouterOS ${method} ${target} at ${this.where}: ${describe(err)}`, { cause: err });
   }
 
   private async print(words: string[]): Promise<NatRule[]> {
@@ -223,7 +223,7 @@ export class RouterOsClientAdapter implements RouterPort {
   /** /ip/firewall/nat/add =chain=… (then routeros-client prints ?.id=<ret>) */
   async addNatRule(fields: Record<string, string>): Promise<string> {
     const added = (await this.run(`${NAT}/add`, fields.comment ?? NAT, (c) => c.menu.menu(NAT).add(strings(fields)))) as { id?: unknown } | null;
-    if (typeof added?.id !== 'string') throw new AdapterError('router', `${NAT}/add`, fields.comment ?? NAT, undefined, 'RouterOS add returned no id');
+    if (typeof added?.id !== 'string') throw new RouterError(`${NAT}/add`, fields.comment ?? NAT, undefined, 'RouterOS add returned no id');
     return added.id;
   }
 

@@ -4,7 +4,7 @@ import { describeRule, forwardsUdpTo, catchesUdpPort, isEnabled, tailscaleRuleCo
 import type { NatRule, RouterPort } from '../router/port.js';
 import { planRouterSync } from '../router/router-sync-plan.js';
 import { nodePorts, type PortProblem, type RuleInterface } from '../router/tailscale-forwarding.js';
-import { mapBounded } from './bounded.js';
+import { mapBounded } from '../concurrency.js';
 import type { NetcheckReport } from './netcheck-schema.js';
 import { listeningPort, peerPaths, type PeerPath } from './peer-paths.js';
 import type { TailscalePort } from './port.js';

@@ -1,4 +1,4 @@
-import type { Button, OutMessage } from '../chat/message.js';
+import type { Button, OutMessage } from '../messages/message.js';
 import type { DerpCheck, NodeCheck, RuleFinding } from './derp-check.js';
 
 export const DERP_COLUMNS = ['node', 'IP', 'formula port', 'actual port', 'router rule', 'netcheck', 'peers', 'verdict'];

@@ -1,7 +1,7 @@
-import type { Button, OutMessage } from '../chat/message.js';
+import type { Button, OutMessage } from '../messages/message.js';
 import type { NodeCheck } from './derp-check.js';
 import { DERP_COLUMNS, derpRow } from './derp-report.js';
-import type { PathState, PathTransition } from './path-alert-state.js';
+import type { PathState, PathTransition } from '../stores/alert-ledger.js';
 
 /**
  * What the monitor remembers of one node: `node` is on DERP when UDP is blocked or an active

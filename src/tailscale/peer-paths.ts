@@ -1,4 +1,4 @@
-import { untrusted } from '../chat/untrusted.js';
+import { untrusted } from '../messages/untrusted.js';
 import type { PeerStatus, TailscaleStatus } from './status-schema.js';
 
 export type PeerPathKind = 'direct' | 'peer-relay' | 'derp' | 'idle';

@@ -1,6 +1,6 @@
-import { untrusted } from '../chat/untrusted.js';
+import { untrusted } from '../messages/untrusted.js';
 import type { z } from 'zod';
-import { AdapterError } from '../errors.js';
+import { AdapterError, TailscaleError } from '../errors.js';
 import type { KubernetesPort } from '../kubernetes/port.js';
 import { NetcheckReport } from './netcheck-schema.js';
 import type { TailscaleContainer, TailscalePort } from './port.js';
@@ -24,19 +24,19 @@ export class PodExecTailscale implements TailscalePort {
     if (res.exitCode !== 0) {
       const why = untrusted(res.stderr.trim().split('\n')[0] || res.stdout.trim().split('\n')[0] || 'no output', 200);
       // The command ran and said no: another try now would say the same.
-      throw new AdapterError('tailscale', shown, target, 400, `\`${shown}\` in ${target} exited ${res.exitCode}: ${why}`);
+      throw new TailscaleError(shown, target, 400, `\`${shown}\` in ${target} exited ${res.exitCode}: ${why}`);
     }
     let json: unknown;
     try {
       // netcheck's "# Warning" goes to stderr, but skip comment lines should a version print them on stdout.
       json = JSON.parse(res.stdout.replace(/^#.*\n/gm, ''));
     } catch {
-      throw new AdapterError('tailscale', shown, target, 400, `\`${shown}\` in ${target} printed no JSON: ${res.stdout.slice(0, 80)}`);
+      throw new TailscaleError(shown, target, 400, `\`${shown}\` in ${target} printed no JSON: ${res.stdout.slice(0, 80)}`);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new AdapterError('tailscale', shown, target, 400, `\`${shown}\` in ${target}: unexpected JSON at ${issue?.path.join('.') || '(top)'}: ${issue?.message}`);
+      throw new TailscaleError(shown, target, 400, `\`${shown}\` in ${target}: unexpected JSON at ${issue?.path.join('.') || '(top)'}: ${issue?.message}`);
     }
     return parsed.data;
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { option } from '../commands/options.js';
+import { option } from '../core/command-options.js';
 import type { Config } from '../config/load.js';
 import { UserError, UserErrorCode } from '../errors.js';
 import type { Identity } from '../plan/model.js';

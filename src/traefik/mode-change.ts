@@ -1,4 +1,4 @@
-import type { CommandContext, PlanDraft } from '../commands/types.js';
+import type { CommandContext, PlanDraft } from '../core/command.js';
 import { UserError, UserErrorCode } from '../errors.js';
 import { isManaged } from '../kubernetes/objects.js';
 import type { KubeObject } from '../kubernetes/port.js';

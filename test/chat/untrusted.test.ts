@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderDiscordMessage } from '../../src/chat/discord/render.js';
-import { untrusted } from '../../src/chat/untrusted.js';
+import { untrusted } from '../../src/messages/untrusted.js';
 
 describe('untrusted text in messages', () => {
   it('keeps ordinary names as they are', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, redactConfig } from '../../src/config/load.js';
-import { safeRedisUrl } from '../../src/queue/redis.js';
+import { safeRedisUrl } from '../../src/stores/redis.js';
 
 describe('configuration', () => {
   it('fills defaults for a minimal file', () => {

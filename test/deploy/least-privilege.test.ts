@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHELL_CONVERSATION } from '../../src/chat/conversations.js';
+import { SHELL_CONVERSATION } from '../../src/messages/conversations.js';
 import { Autocompleter } from '../../src/core/autocomplete.js';
 import { shellIdentity } from '../../src/chat/shell/shell.js';
 import { Fleet, type Printed } from '../support/fleet.js';

@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile } from '../../jobs/reconcile.js';
-import { SHELL_CONVERSATION } from '../../src/chat/conversations.js';
+import { SHELL_CONVERSATION } from '../../src/messages/conversations.js';
 import { shellIdentity } from '../../src/chat/shell/shell.js';
 import { startLab, type Lab } from '../support/lab.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastPlan, queueState, startLab, type Lab } from '../support/lab.js';
+import { startLab, type Lab } from '../support/lab.js';
 
 const TRAEFIK = 'traefik.io/v1alpha1';
 
@@ -23,6 +23,8 @@ describe('approvals: who may decide, once, in time, on unchanged state', () => {
   });
 
   const routeWrites = (name: string) => lab.kubeWrites().filter((w) => w.path.endsWith(`/${name}`));
+  // Each test makes its own plans (own hosts) and names them: it stands alone in any order.
+  const planFor = async (host: string, as = 'alice') => (await lab.run(`/expose service:grafana namespace:monitoring port:3000 host:${host} auth:tailscale-only`, as)).planId!;
 
   it('GIVEN a plan WHEN a user who may request but not approve approves THEN it is refused and stays pending', async () => {
     const { planId } = await lab.run('/expose service:grafana namespace:monitoring port:3000 host:grafana auth:tailscale-only', 'alice');
@@ -34,13 +36,14 @@ describe('approvals: who may decide, once, in time, on unchanged state', () => {
   });
 
   it('GIVEN self-approval off (the default) WHEN the requester approves THEN it is refused', async () => {
-    const out = await lab.run('approve', 'alice');
+    const planId = await planFor('selfie');
+    const out = await lab.run(`approve ${planId}`, 'alice');
     expect(out.replies[0]?.text).toMatch(/you requested this plan; someone else must approve it/);
-    expect(routeWrites('grafana-ts')).toEqual([]);
+    expect(routeWrites('selfie-ts')).toEqual([]);
   });
 
   it('GIVEN two approvers clicking at the same moment THEN the plan is applied exactly once', async () => {
-    const planId = lastPlan(lab).planId!;
+    const planId = await planFor('dash');
     const [a, b] = await Promise.all([lab.run(`approve ${planId}`, 'bob'), lab.run(`approve ${planId}`, 'alice')]);
     const refusals = [...a.replies, ...b.replies].filter((r) => r.kind === 'refusal');
     expect(refusals).toHaveLength(1);
@@ -50,15 +53,18 @@ describe('approvals: who may decide, once, in time, on unchanged state', () => {
     const q = new Queue('apply', { connection: lab.app.services.redis.duplicate(), prefix: lab.app.services.keys.bullPrefix });
     const hash = (await lab.app.services.store.get(planId))!.plan.hash;
     const { applyJobId } = await import('../../src/queue/jobs.js');
-    await q.add('apply', { planId, hash }, { jobId: applyJobId(planId, hash) });
-    expect(await q.getJobCounts()).toMatchObject({ completed: 1, waiting: 0, active: 0 });
+    const added = await q.add('apply', { planId, hash }, { jobId: applyJobId(planId, hash) });
+    expect(await added.getState()).toBe('completed');
+    expect(await q.getJobCounts()).toMatchObject({ waiting: 0, active: 0 });
     await q.close();
-    expect(routeWrites('grafana-ts')).toEqual([{ method: 'PATCH', path: '/apis/traefik.io/v1alpha1/namespaces/monitoring/ingressroutes/grafana-ts' }]);
+    expect(routeWrites('dash-ts')).toEqual([{ method: 'PATCH', path: '/apis/traefik.io/v1alpha1/namespaces/monitoring/ingressroutes/dash-ts' }]);
     expect(lab.printed.filter((m) => m.kind === 'result' && m.planId === planId)).toHaveLength(1);
   });
 
   it('GIVEN an applied plan WHEN approved again THEN it is refused as already applied', async () => {
-    const planId = lastPlan(lab).planId!;
+    const planId = await planFor('again');
+    await lab.run(`approve ${planId}`, 'bob');
+    expect((await lab.app.services.store.get(planId))?.status).toBe('applied');
     const out = await lab.run(`approve ${planId}`, 'bob');
     expect(out.replies[0]?.text).toMatch(new RegExp(`plan ${planId} is already applied`));
   });
@@ -84,15 +90,18 @@ describe('approvals: who may decide, once, in time, on unchanged state', () => {
   });
 
   it('GIVEN a plan WHEN its target is edited by someone else before approval THEN apply refuses: state changed', async () => {
-    const { planId } = await lab.run('/route mode host:grafana mode:tailscale-bypass', 'carol');
-    const live = lab.sandbox.kubernetes.objects.get({ apiVersion: TRAEFIK, kind: 'IngressRoute', namespace: 'monitoring', name: 'grafana-ts' })!;
+    const exposed = await planFor('edited', 'carol');
+    await lab.run(`approve ${exposed}`, 'alice');
+    expect((await lab.app.services.store.get(exposed))?.status).toBe('applied');
+    const { planId } = await lab.run('/route mode host:edited mode:tailscale-bypass', 'carol');
+    const live = lab.sandbox.kubernetes.objects.get({ apiVersion: TRAEFIK, kind: 'IngressRoute', namespace: 'monitoring', name: 'edited-ts' })!;
     (live.spec as { entryPoints: string[] }).entryPoints = ['ts-secure', 'web'];
     lab.sandbox.kubernetes.objects.put(live);
     const writes = lab.kubeWrites().length;
     await lab.run(`approve ${planId}`, 'alice');
     const result = lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop();
     expect(result?.result?.status).toBe('refused');
-    expect(result?.text).toMatch(/state changed since the plan; run it again \(IngressRoute\/monitoring\/grafana-ts changed\)/);
+    expect(result?.text).toMatch(/state changed since the plan; run it again \(IngressRoute\/monitoring\/edited-ts changed\)/);
     expect(lab.kubeWrites().length).toBe(writes);
     expect((await lab.app.services.store.get(planId!))?.status).toBe('failed');
   });
@@ -142,6 +151,7 @@ describe('approvals: who may decide, once, in time, on unchanged state', () => {
     expect((await lab.app.services.store.get(planId!))?.status).toBe('pending');
     // The requester may withdraw their own plan.
     expect((await lab.run(`reject ${planId}`, 'carol')).replies[0]?.text).toMatch(/Rejected/);
-    expect((await queueState(lab)).pending).toBe(0);
+    expect((await lab.app.services.store.get(planId!))?.status).toBe('rejected');
+    expect(await lab.app.services.store.pending(200)).not.toContain(planId);
   });
 });

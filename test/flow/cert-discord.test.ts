@@ -156,6 +156,8 @@ describe('/cert on Discord: DM delivery, closed DMs and OpenBao outages, through
       const told = f.harness.messages('ops').find((m) => m.content.includes('could not be delivered'))!;
       expect(told.content).toContain(`<@${f.harness.users.bob.id}>`);
       expect(told.content).toContain(`labgate revoked it (serial ${issued[0]!.serialNumber})`);
+      // The advice the README promises, on the path that runs.
+      expect(told.content).toContain('Allow direct messages for this server (server name → Privacy Settings → Direct Messages), then run the command again.');
       expect(f.harness.dms('bob').filter((m) => m.content.includes('tablet') || m.attachments.length > 2)).toEqual([]);
     } finally {
       f.harness.openDms('bob');

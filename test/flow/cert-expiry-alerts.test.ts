@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certExpiryScan } from '../../jobs/cert-expiry-scan.js';
 import { createApp, type App } from '../../src/app.js';
-import { PlatformNotifier } from '../../src/chat/notifier.js';
+import { PlatformNotifier } from '../../src/messages/notifier.js';
 import { ShellNotifier, ShellOutput } from '../../src/chat/shell/shell-notifier.js';
 import { SHELL_CONVERSATION, shellIdentity } from '../../src/chat/shell/shell.js';
 import type { Config } from '../../src/config/load.js';

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHELL_CONVERSATION, shellIdentity } from '../../src/chat/shell/shell.js';
-import { runExpiryScan } from '../../src/openbao/expiry-scan.js';
+import { runExpiryScan } from '../../jobs/expiry-scan.js';
 import { SCHEDULED_QUEUE } from '../../src/queue/scheduled.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { startLab, type Lab } from '../support/lab.js';

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OutMessage } from '../../src/chat/message.js';
+import type { OutMessage } from '../../src/messages/message.js';
 import { openssl } from '../pki/openssl.js';
 import type { Lab } from '../support/lab.js';
 

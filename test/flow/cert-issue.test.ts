@@ -23,6 +23,16 @@ describe('/cert issue → approve → DM with a .p12 and a separate passphrase, 
     await lab?.close();
   });
 
+  // Each test issues what it needs under its own device name and decides plans by id: any order works.
+  const decide = async (planId: string | undefined, action = 'approve') => lab.run(`${action} ${planId}`, 'alice');
+  const issued = async (line: string, as = 'bob') => {
+    const { planId } = await lab.run(line, as);
+    await decide(planId);
+    const result = lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop();
+    expect(result?.result?.status).toBe('applied');
+    return planId!;
+  };
+
   /** After every issuing test: no key, bundle or passphrase in Redis (labgate's keys and BullMQ's) or the logs. */
   async function expectNoSecretsStored() {
     const needles = needlesFor(secrets);
@@ -34,20 +44,23 @@ describe('/cert issue → approve → DM with a .p12 and a separate passphrase, 
   }
 
   it('GIVEN bob WHEN he asks for a modern certificate for his pixel-8 THEN the plan describes subject, owner URI, role, lifetime and profile, and holds no key', async () => {
-    const planned = await lab.run('/cert issue device:pixel-8 profile:modern ttl:90d', 'bob');
+    const issues = () => lab.sandbox.openbao.requests.filter((r) => r.path.includes('/issue/')).length;
+    const issuesBefore = issues();
+    const planned = await lab.run('/cert issue device:pixel-7 profile:modern ttl:90d', 'bob');
     expect(planned.replies).toEqual([]);
     const plan = lastPlan(lab);
-    expect(plan.text).toBe(`Plan ${planned.planId}: /cert issue device:pixel-8 profile:modern ttl:90d`);
-    expect(plan.diff).toContain('+++ b/device/shell/bob/pixel-8');
-    for (const line of ['+device: pixel-8', '+subject: CN=pixel-8', '+  - urn:labgate:device:shell:bob:pixel-8', '+  - urn:labgate:device:profile:modern', '+role: device', '+lifetime: 90d', '+profile: modern', '+key: rsa-2048'])
+    expect(plan.text).toBe(`Plan ${planned.planId}: /cert issue device:pixel-7 profile:modern ttl:90d`);
+    expect(plan.diff).toContain('+++ b/device/shell/bob/pixel-7');
+    for (const line of ['+device: pixel-7', '+subject: CN=pixel-7', '+  - urn:labgate:device:shell:bob:pixel-7', '+  - urn:labgate:device:profile:modern', '+role: device', '+lifetime: 90d', '+profile: modern', '+key: rsa-2048'])
       expect(plan.diff).toContain(line);
     expect(plan.diff).not.toMatch(/PRIVATE|passphrase:/i);
     // Nothing is issued before an approval.
-    expect(lab.sandbox.openbao.requests.some((r) => r.path.includes('/issue/'))).toBe(false);
+    expect(issues()).toBe(issuesBefore);
+    await decide(planned.planId, 'reject');
   });
 
-  it('WHEN alice approves THEN bob gets the bundle and the CA chain in one DM and the passphrase alone in the next; openssl opens it (AES-256/SHA-256) and verifies the certificate against the chain', async () => {
-    await lab.run('approve', 'alice');
+  it('GIVEN bob asks for a modern pixel-8 certificate WHEN alice approves THEN bob gets the bundle and the CA chain in one DM and the passphrase alone in the next; openssl opens it (AES-256/SHA-256) and verifies the certificate against the chain', async () => {
+    const planId = await issued('/cert issue device:pixel-8 profile:modern ttl:90d');
     const d = delivered(dmsTo(lab, 'bob'));
     await remember(d);
     expect(d.first.files?.map((f) => f.name)).toEqual(['pixel-8.p12', 'labgate-ca.pem']);
@@ -72,15 +85,14 @@ describe('/cert issue → approve → DM with a .p12 and a separate passphrase, 
 
     // The channel sees the serial, owner, device and expiry, nothing more.
     const serial = serialOf(certPem);
-    const notice = lab.printed.find((m) => m.kind === 'info' && m.text.startsWith('Issued serial'));
+    const notice = lab.printed.find((m) => m.kind === 'info' && m.text.startsWith(`Issued serial ${serial} `));
     expect(notice?.text).toBe(`Issued serial ${serial} for @bob's pixel-8, expires ${new Date(cert.validTo).toISOString().replace(/\.\d{3}Z$/, 'Z')}`);
-    expect(lab.printed.find((m) => m.kind === 'result')?.result?.status).toBe('applied');
+    expect(lab.printed.find((m) => m.kind === 'result' && m.planId === planId)?.result?.status).toBe('applied');
     await expectNoSecretsStored();
   });
 
   it('GIVEN the default profile WHEN bob gets a certificate for his old tablet THEN the bundle is android-legacy: openssl reports 3DES and a SHA-1 MAC', async () => {
-    await lab.run('/cert issue device:old-tablet', 'bob');
-    await lab.run('approve', 'alice');
+    await issued('/cert issue device:old-tablet');
     const d = delivered(dmsTo(lab, 'bob'));
     await remember(d);
     expect(d.first.files?.map((f) => f.name)).toEqual(['old-tablet.p12', 'labgate-ca.pem']);
@@ -93,9 +105,11 @@ describe('/cert issue → approve → DM with a .p12 and a separate passphrase, 
   });
 
   it('GIVEN bob already has a valid pixel-8 certificate WHEN he asks again THEN it is refused, naming the serial and how to revoke or replace', async () => {
-    const out = await lab.run('/cert issue device:pixel-8', 'bob');
+    await issued('/cert issue device:pixel-6 profile:modern');
+    await remember(delivered(dmsTo(lab, 'bob')));
+    const out = await lab.run('/cert issue device:pixel-6', 'bob');
     expect(out.replies[0]?.kind).toBe('refusal');
-    expect(out.replies[0]?.text).toMatch(/^@bob's pixel-8 already has a valid certificate \(serial [0-9a-f:]+, expires .+\); revoke it first \(\/cert revoke device:pixel-8\) or replace it \(replace:true\)$/);
+    expect(out.replies[0]?.text).toMatch(/^@bob's pixel-6 already has a valid certificate \(serial [0-9a-f:]+, expires .+\); revoke it first \(\/cert revoke device:pixel-6\) or replace it \(replace:true\)$/);
   });
 
   it('GIVEN someone who is not an approver WHEN they use for: THEN it is refused; mallory may not issue at all', async () => {
@@ -108,12 +122,14 @@ describe('/cert issue → approve → DM with a .p12 and a separate passphrase, 
   });
 
   it('GIVEN an approver WHEN she issues for:bob with replace:true THEN the plan issues a new one and revokes the old serial after delivery; bob holds only the new one', async () => {
+    await issued('/cert issue device:pixel-5 profile:modern');
+    await remember(delivered(dmsTo(lab, 'bob')));
     const before = await lab.run('/cert list', 'bob');
     // The list is bob's alone: it comes back to him privately, not into the conversation.
     expect(before.replies[0]?.private).toBe(true);
-    const oldRow = before.replies[0]!.table!.rows.find((r) => r[0] === 'pixel-8');
+    const oldRow = before.replies[0]!.table!.rows.find((r) => r[0] === 'pixel-5');
     const oldSerial = oldRow![1]!;
-    await lab.run('/cert issue device:pixel-8 for:bob replace:true', 'alice');
+    const { planId } = await lab.run('/cert issue device:pixel-5 for:bob replace:true', 'alice');
     const plan = lastPlan(lab);
     expect(plan.diff).toContain(`-serial: ${oldSerial}`);
     expect(plan.diff).toContain('+replaces: ' + oldSerial);
@@ -122,7 +138,7 @@ describe('/cert issue → approve → DM with a .p12 and a separate passphrase, 
     const order = plan.lines!.join('\n');
     expect(order.indexOf('issue a rsa-2048 certificate')).toBeLessThan(order.indexOf(`revoke certificate ${oldSerial}`));
 
-    await lab.run('approve', 'alice');
+    await decide(planId);
     const d = delivered(dmsTo(lab, 'bob'));
     await remember(d);
     const { certPem } = await openBundle(d);
@@ -131,9 +147,9 @@ describe('/cert issue → approve → DM with a .p12 and a separate passphrase, 
     const old = await lab.sandbox.openbao.state.pki.certs[oldSerial.replace(/:/g, '-')];
     expect(old?.revokedAt).toBeGreaterThan(0);
 
-    await lab.run('/cert list all:true', 'bob');
-    const rows = lab.printed.filter((m) => m.kind === 'report').pop()!.table!.rows;
-    expect(rows.filter((r) => r[0] === 'pixel-8').map((r) => [r[1], r[4]])).toEqual(
+    const all = await lab.run('/cert list all:true', 'bob');
+    const rows = all.replies[0]!.table!.rows;
+    expect(rows.filter((r) => r[0] === 'pixel-5').map((r) => [r[1], r[4]])).toEqual(
       expect.arrayContaining([
         [newSerial, 'valid'],
         [oldSerial, 'revoked'],
@@ -165,40 +181,44 @@ describe('/cert issue → approve → DM with a .p12 and a separate passphrase, 
     expect(serialOf((await openBundle(d)).certPem)).not.toBe(orphan);
     expect(await lab.app.services.redis.exists(keys.certDelivery('openbao:device/shell/bob/desk'))).toBe(0);
     expect(lab.logs.text).toContain('revoked a certificate an interrupted apply issued but did not deliver');
-    await lab.run('/cert revoke device:desk', 'bob');
-    await lab.run('approve', 'alice');
+    await issued('/cert revoke device:desk');
     await expectNoSecretsStored();
   });
 
   it('GIVEN /cert list THEN bob sees his own devices only, may not list alice’s, and an approver may list everyone’s', async () => {
-    await lab.run('/cert list', 'bob');
-    const mine = lab.printed.filter((m) => m.kind === 'report').pop()!;
-    expect(mine.text).toBe("2 valid device certificates for @bob's devices");
+    await issued('/cert issue device:listed-a');
+    await remember(delivered(dmsTo(lab, 'bob')));
+    await issued('/cert issue device:listed-b profile:modern');
+    await remember(delivered(dmsTo(lab, 'bob')));
+    const mine = (await lab.run('/cert list', 'bob')).replies[0]!;
+    expect(mine.text).toMatch(/^\d+ valid device certificates for @bob's devices$/);
     expect(mine.table?.columns).toEqual(['device', 'serial', 'profile', 'expires']);
-    expect(mine.table?.rows.map((r) => [r[0], r[2]]).sort()).toEqual([
-      ['old-tablet', 'android-legacy'],
-      // The replacement kept the profile of the certificate it replaced.
-      ['pixel-8', 'modern'],
-    ]);
+    expect(mine.table?.rows.map((r) => [r[0], r[2]])).toEqual(
+      expect.arrayContaining([
+        ['listed-a', 'android-legacy'],
+        ['listed-b', 'modern'],
+      ]),
+    );
+    expect(mine.table?.rows.length).toBe(Number(mine.text.split(' ')[0]));
     const denied = await lab.run('/cert list for:alice', 'bob');
     expect(denied.replies[0]?.text).toBe('/cert list for: someone else is for approvers of /cert issue only; leave for: out to see your own');
-    await lab.run('/cert list everyone:true', 'alice');
-    const all = lab.printed.filter((m) => m.kind === 'report').pop()!;
+    const all = (await lab.run('/cert list everyone:true', 'alice')).replies[0]!;
     expect(all.table?.columns[0]).toBe('owner');
     expect(all.table?.rows.every((r) => r[0] === '@bob')).toBe(true);
   });
 
   it('GIVEN bob’s old tablet WHEN he revokes it and alice approves THEN OpenBao reports the serial revoked and the published CRL lists it', async () => {
-    await lab.run('/cert list', 'bob');
-    const serial = lab.printed.filter((m) => m.kind === 'report').pop()!.table!.rows.find((r) => r[0] === 'old-tablet')![1]!;
-    await lab.run('/cert revoke device:old-tablet', 'bob');
+    await issued('/cert issue device:tablet-r');
+    await remember(delivered(dmsTo(lab, 'bob')));
+    const serial = (await lab.run('/cert list', 'bob')).replies[0]!.table!.rows.find((r) => r[0] === 'tablet-r')![1]!;
+    const { planId } = await lab.run('/cert revoke device:tablet-r', 'bob');
     const plan = lastPlan(lab);
     expect(plan.diff).toContain(`--- a/cert/${serial}`);
     expect(plan.diff).toContain('-status: valid');
     expect(plan.diff).toContain('+status: revoked');
     expect(plan.lines?.join('\n')).toContain('Traefik does not check CRLs');
-    await lab.run('approve', 'alice');
-    expect(lab.printed.filter((m) => m.kind === 'result').pop()?.result?.status).toBe('applied');
+    await decide(planId);
+    expect(lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop()?.result?.status).toBe('applied');
 
     const res = await fetch(`${lab.sandbox.openbao.url}/v1/pki/cert/${serial}`);
     const body = (await res.json()) as { data: { revocation_time: number } };

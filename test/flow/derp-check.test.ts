@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OutMessage } from '../../src/chat/message.js';
+import type { OutMessage } from '../../src/messages/message.js';
 import { lastPlan, startLab, type Lab } from '../support/lab.js';
 
 const COLUMNS = ['node', 'IP', 'formula port', 'actual port', 'router rule', 'netcheck', 'peers', 'verdict'];

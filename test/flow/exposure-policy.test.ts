@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_FIELD_MAX } from '../../src/queue/audit.js';
+import { AUDIT_FIELD_MAX } from '../../src/stores/audit.js';
 import { lastPlan, queueState, startLab, type Lab } from '../support/lab.js';
 
 /** What may be exposed at all, refused at plan time with the rule that refused it; and decisions on plans the approver saw. */

@@ -128,5 +128,9 @@ describe('refusals: a clear message, and nothing changes anywhere', () => {
   it('refuses a user without permission before anything is queued', async () => {
     await expectRefused('/expose service:immich namespace:media port:2283 host:pics auth:tailscale-only', /you may not run \/expose \(allowed: operators\)/, 'mallory');
     await expectRefused('/route list', /you may not run \/route list/, 'mallory');
+    // One precondition step: each denial is audited once.
+    const denials = (await lab.app.services.audit.latest(50)).filter((e) => e.action === 'deny' && e.actor === 'shell:mallory');
+    expect(denials.map((e) => e.command)).toEqual(expect.arrayContaining(['/route list']));
+    expect(denials.filter((e) => e.command === '/route list')).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { OutMessage } from '../../src/chat/message.js';
+import type { OutMessage } from '../../src/messages/message.js';
 import type { NatRule } from '../../src/sandbox/routeros/router-state.js';
 import { lastPlan, startLab, type Lab } from '../support/lab.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHELL_CONVERSATION } from '../../src/chat/conversations.js';
+import { SHELL_CONVERSATION } from '../../src/messages/conversations.js';
 import { MANAGED_BY_LABEL } from '../../src/kubernetes/objects.js';
 import { planHash, type Change, type Decision, type Plan } from '../../src/plan/model.js';
 import { startLab, type Lab } from '../support/lab.js';

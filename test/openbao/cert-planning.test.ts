@@ -1,11 +1,11 @@
 import { ExposurePolicy } from '../../src/policy/exposure-policy.js';
 import { describe, expect, it } from 'vitest';
-import type { CommandContext } from '../../src/commands/types.js';
+import type { CommandContext } from '../../src/core/command.js';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import { isUserError, type UserError } from '../../src/errors.js';
 import { planIssue, planRevoke } from '../../src/openbao/cert-planning.js';
 import { deviceUrn, parseDeviceUris, profileUrn } from '../../src/openbao/device-identity.js';
-import { thresholdFor } from '../../src/openbao/expiry-scan.js';
+import { thresholdFor } from '../../jobs/expiry-scan.js';
 import type { OpenBaoPort } from '../../src/openbao/port.js';
 import type { Identity } from '../../src/plan/model.js';
 

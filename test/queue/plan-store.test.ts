@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlan, type Decision, type Identity, type Plan } from '../../src/plan/model.js';
-import { LockBusyError, TargetLocks } from '../../src/queue/locks.js';
-import { PlanStore } from '../../src/queue/plan-store.js';
-import { redisKeys } from '../../src/queue/redis.js';
+import { LockBusyError, TargetLocks } from '../../src/stores/locks.js';
+import { PlanStore } from '../../src/stores/plan-store.js';
+import { redisKeys } from '../../src/stores/redis.js';
 import { dropPrefix, REDIS_URL } from '../support/lab.js';
 
 const prefix = `lgtest-store-${process.pid}`;

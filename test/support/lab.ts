@@ -2,15 +2,15 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { createApp, type App } from '../../src/app.js';
-import type { OutMessage } from '../../src/chat/message.js';
-import { PlatformNotifier } from '../../src/chat/notifier.js';
+import type { OutMessage } from '../../src/messages/message.js';
+import { PlatformNotifier } from '../../src/messages/notifier.js';
 import { ShellNotifier, ShellOutput } from '../../src/chat/shell/shell-notifier.js';
 import { SHELL_CONVERSATION, shellIdentity } from '../../src/chat/shell/shell.js';
 import { parseShellLine } from '../../src/chat/shell/parse-line.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import type { Outcome } from '../../src/core/dispatcher.js';
 import { createLogger } from '../../src/log.js';
-import { dropPrefix as dropRedisPrefix } from '../../src/queue/redis.js';
+import { dropPrefix as dropRedisPrefix } from '../../src/stores/redis.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

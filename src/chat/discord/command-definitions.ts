@@ -1,4 +1,4 @@
-import { clip as clipTo } from '../text.js';
+import { clip as clipTo } from '../../messages/text.js';
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
@@ -7,9 +7,9 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { z } from 'zod';
-import { optionMeta, type OptionMeta } from '../../commands/options.js';
-import type { CommandRegistry } from '../../commands/registry.js';
-import type { CommandModule } from '../../commands/types.js';
+import { optionMeta, type OptionMeta } from '../../core/command-options.js';
+import type { CommandRegistry } from '../../core/command-registry.js';
+import type { CommandModule } from '../../core/command.js';
 
 // Discord takes at most 100 characters for command descriptions.
 const clip = (s: string) => clipTo(s, 100);
@@ -30,7 +30,7 @@ function optionsOf(cmd: CommandModule): APIApplicationCommandBasicOption[] {
   const shape = cmd.options.shape as Record<string, z.ZodType>;
   const out = Object.entries(shape).map(([name, schema]) => {
     const info = optionMeta(schema);
-    if (!info) throw new Error(`command /${cmd.name}: option "${name}" has no option metadata (wrap it with option() from src/commands/options.ts)`);
+    if (!info) throw new Error(`command /${cmd.name}: option "${name}" has no option metadata (wrap it with option() from src/core/command-options.ts)`);
     const { meta, required } = info;
     const choices = meta.choices?.length ? meta.choices.slice(0, 25).map((c) => ({ name: c, value: c })) : undefined;
     return {

@@ -10,11 +10,11 @@ import {
 import type { DiscordConfig } from '../../config/schema.js';
 import type { Autocompleter } from '../../core/autocomplete.js';
 import type { Dispatcher, Outcome } from '../../core/dispatcher.js';
-import { actor, type Services } from '../../core/services.js';
-import { Suggestions } from '../../core/suggestions.js';
+import type { Services } from '../../core/services.js';
+import { Suggestions } from '../../stores/suggestions.js';
 import { faultRef } from '../../log.js';
-import type { ConversationRef, OutMessage } from '../message.js';
-import { parseDecisionButtonId } from '../plan-messages.js';
+import type { ConversationRef, OutMessage } from '../../messages/message.js';
+import { parseDecisionButtonId } from '../../messages/plan-messages.js';
 import { describeDiscordError } from './api-errors.js';
 import { commandKeyOf, commandTextOf, identityOf, optionValuesOf } from './interaction-input.js';
 import { renderDiscordMessage, type DiscordPayload } from './render.js';
@@ -22,7 +22,7 @@ import { renderDiscordMessage, type DiscordPayload } from './render.js';
 export interface InteractionDeps {
   discord: DiscordConfig;
   dispatcher: Dispatcher;
-  services: Pick<Services, 'access' | 'audit' | 'commands' | 'logger' | 'now'>;
+  services: Pick<Services, 'logger'>;
   autocomplete: Autocompleter;
   /** Autocomplete must answer within Discord's 3 s; past this, it answers with nothing. */
   autocompleteBudgetMs?: number;
@@ -99,22 +99,17 @@ export class DiscordInteractionHandler {
   }
 
   private async command(i: ChatInputCommandInteraction): Promise<void> {
-    const { access, commands, audit, now, logger } = this.d.services;
     const place = this.wrongPlace(i);
     if (place) return this.replyPrivately(i, refusal(place));
     const name = commandKeyOf(i);
     const options = optionValuesOf(i);
     const text = commandTextOf(name, options);
     const who = identityOf(i);
-    if (!commands.get(name)) return this.replyPrivately(i, refusal(`unknown command /${name}; the registered commands are out of date (labgate discord register)`));
-    const denial = access.mayRequest(name, who);
-    if (denial) {
-      await this.replyPrivately(i, refusal(denial.message));
-      await audit.append({ at: now(), actor: actor(who), action: 'deny', command: text, outcome: denial.message }).catch((err) => logger.warn({ err: (err as Error).message }, 'could not audit a denial'));
-      return;
-    }
+    // The preconditions before deferring, so a refusal is the first (private) answer.
+    const admission = await this.d.dispatcher.admit({ name, options, text }, who, 'the registered commands are out of date (labgate discord register)');
+    if (!admission.ok) return this.replyPrivately(i, refusal(admission.message));
     if (!(await this.defer(i))) return;
-    const outcome = await this.d.dispatcher.command({ name, options, text }, who, this.conversation);
+    const outcome = await this.d.dispatcher.command({ name, options, text }, who, this.conversation, { admitted: admission.admitted });
     await this.answer(i, outcome, this.posted(outcome));
   }
 

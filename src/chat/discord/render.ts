@@ -1,4 +1,4 @@
-import { clip } from '../text.js';
+import { clip } from '../../messages/text.js';
 import {
   ButtonStyle,
   ComponentType,
@@ -9,7 +9,7 @@ import {
   type APIEmbed,
   type APIEmbedField,
 } from 'discord.js';
-import type { Button, MessageKind, OutMessage, Table } from '../message.js';
+import type { Button, MessageKind, OutMessage, Table } from '../../messages/message.js';
 
 /** A file the message carries as an attachment (a long diff, a wide table). */
 export interface DiscordFile {
@@ -83,13 +83,20 @@ const textFile = (name: string, text: string, contentType = 'text/plain; charset
 function colourOf(msg: OutMessage): number {
   switch (msg.kind) {
     case 'plan': {
-      if (msg.buttons?.some((b) => !b.disabled)) return COLOUR.blurple;
-      // The plan's status line is the only trace of how it ended; the colour is a hint, the text says it.
-      const status = msg.fields?.find((f) => f.name === 'Status')?.value ?? '';
-      if (/applied\.$/.test(status)) return COLOUR.green;
-      if (/failed/.test(status)) return COLOUR.red;
-      if (/applying/.test(status)) return COLOUR.yellow;
-      return COLOUR.grey;
+      // From the plan's state; the colour is a hint, the status line says it.
+      if (!msg.planStatus) return msg.buttons?.some((b) => !b.disabled) ? COLOUR.blurple : COLOUR.grey;
+      switch (msg.planStatus.state) {
+        case 'pending':
+          return COLOUR.blurple;
+        case 'applied':
+          return COLOUR.green;
+        case 'failed':
+          return COLOUR.red;
+        case 'applying':
+          return COLOUR.yellow;
+        default:
+          return COLOUR.grey;
+      }
     }
     case 'result':
       return msg.result?.status === 'applied' ? COLOUR.green : msg.result?.status === 'refused' ? COLOUR.orange : COLOUR.red;

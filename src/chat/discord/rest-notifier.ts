@@ -1,9 +1,9 @@
 import { REST, Routes, type RawFile } from 'discord.js';
-import { AdapterError } from '../../errors.js';
+import { AdapterError, DiscordError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Identity } from '../../plan/model.js';
-import type { ConversationRef, MessageRef, OutMessage } from '../message.js';
-import type { ChatNotifier, DmResult, OutgoingFile } from '../notifier.js';
+import type { ConversationRef, MessageRef, OutMessage } from '../../messages/message.js';
+import type { ChatNotifier, DmResult, OutgoingFile } from '../../messages/notifier.js';
 import { DiscordCode, describeDiscordError, discordCode, discordStatus } from './api-errors.js';
 import { renderDiscordMessage, type DiscordFile, type DiscordPayload } from './render.js';
 import { discordRestTransport } from './rest-transport.js';
@@ -57,7 +57,7 @@ export class DiscordRestNotifier implements ChatNotifier {
 
   private fail(method: string, target: string, err: unknown): AdapterError {
     const d = describeDiscordError(err);
-    return new AdapterError('discord', method, target, discordStatus(err), `Discord ${method} ${target} failed: ${d.message}`, { cause: err });
+    return new DiscordError(method, target, discordStatus(err), `Discord ${method} ${target} failed: ${d.message}`, { cause: err });
   }
 
   /** `POST /channels/{channel.id}/messages` (multipart when the message carries files). */

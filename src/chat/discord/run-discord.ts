@@ -1,12 +1,12 @@
-import { redisUnreachableNotice } from '../../queue/redis.js';
-import { commandModules } from '../../../commands/index.js';
+import { redisUnreachableNotice } from '../../stores/redis.js';
+import { commandModules } from '../../commands/index.js';
 import { createApp, type App } from '../../app.js';
-import { CommandRegistry } from '../../commands/registry.js';
+import { CommandRegistry } from '../../core/command-registry.js';
 import type { Config } from '../../config/load.js';
 import type { DiscordConfig } from '../../config/schema.js';
 import { Autocompleter } from '../../core/autocomplete.js';
 import type { Logger } from '../../log.js';
-import { PlatformNotifier } from '../notifier.js';
+import { PlatformNotifier } from '../../messages/notifier.js';
 import { describeDiscordError } from './api-errors.js';
 import { discordCommandDefinitions } from './command-definitions.js';
 import { startDiscordBot } from './gateway-bot.js';

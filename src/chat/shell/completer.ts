@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { optionMeta } from '../../commands/options.js';
-import type { CommandRegistry } from '../../commands/registry.js';
+import { optionMeta } from '../../core/command-options.js';
+import type { CommandRegistry } from '../../core/command-registry.js';
 import type { AccessPolicy } from '../../core/access.js';
 import type { Autocompleter } from '../../core/autocomplete.js';
 import type { Identity } from '../../plan/model.js';

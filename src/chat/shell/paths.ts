@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import type { z } from 'zod';
-import { optionMeta } from '../../commands/options.js';
+import { optionMeta } from '../../core/command-options.js';
 
 /**
  * File options typed in the shell (`csr:~/x.csr`) read as a shell would: `~` and `~/…` are the

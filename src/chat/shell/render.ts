@@ -1,5 +1,5 @@
 import { colourDiff } from '../../plan/diff.js';
-import type { OutMessage, Table } from '../message.js';
+import type { OutMessage, Table } from '../../messages/message.js';
 import { fitTable } from './table.js';
 
 const C = { bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', reset: '\x1b[0m' };
@@ -29,7 +29,7 @@ export interface RenderOptions {
 export function renderShellMessage(msg: OutMessage, opts: RenderOptions): string {
   const { colour } = opts;
   if (opts.edit && msg.kind === 'plan') {
-    const status = msg.fields?.find((f) => f.name === 'Status')?.value ?? 'updated';
+    const status = msg.planStatus?.line ?? 'updated';
     return paint(colour, C.dim, `[${msg.planId}] ${status}`);
   }
   const out: string[] = [];

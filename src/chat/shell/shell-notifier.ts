@@ -1,11 +1,10 @@
 import { mkdir, writeFile, chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Identity } from '../../plan/model.js';
-import { isBroadcast } from '../conversations.js';
-import type { ConversationRef, MessageRef, OutMessage } from '../message.js';
-import type { ChatNotifier, DmResult, OutgoingFile } from '../notifier.js';
+import { isBroadcast } from '../../messages/conversations.js';
+import type { ConversationRef, MessageRef, OutMessage } from '../../messages/message.js';
+import type { ChatNotifier, DmResult, OutgoingFile } from '../../messages/notifier.js';
 import { renderShellMessage } from './render.js';
-import type { ShellRelay } from './shell-relay.js';
 
 /** Where shell output goes: text for people, or one JSON object per line for programs. */
 export class ShellOutput {
@@ -48,13 +47,19 @@ export async function writeDmFiles(dmFolder: string, to: Identity, files: Outgoi
  * are printed here and relayed to every other shell. Without a relay (tests, a lone shell),
  * everything is printed here.
  */
+/** Where messages for another shell's conversation go (ShellRelay, src/chat/shell/shell-relay.ts). */
+export interface RelaySink {
+  send(to: ConversationRef, r: { msg: OutMessage; messageId: string; edit?: boolean }): Promise<void>;
+  dm(via: ConversationRef, to: Identity, msgs: OutMessage[], files: OutgoingFile[]): Promise<DmResult>;
+}
+
 export class ShellNotifier implements ChatNotifier {
   private next = 1;
 
   constructor(
     private readonly out: ShellOutput,
     private readonly dmFolder: string,
-    private readonly opts: { channel?: string; relay?: ShellRelay } = {},
+    private readonly opts: { channel?: string; relay?: RelaySink } = {},
   ) {}
 
   private mine(to: ConversationRef): boolean {

@@ -2,9 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Identity } from '../../plan/model.js';
-import { SHELL_BROADCAST } from '../conversations.js';
-import type { ConversationRef, MessageRef, OutMessage } from '../message.js';
-import type { ChatNotifier, DmResult, OutgoingFile } from '../notifier.js';
+import { SHELL_BROADCAST } from '../../messages/conversations.js';
+import type { ConversationRef, MessageRef, OutMessage } from '../../messages/message.js';
+import type { ChatNotifier, DmResult, OutgoingFile } from '../../messages/notifier.js';
 import { writeDmFiles, type ShellOutput } from './shell-notifier.js';
 
 interface Relayed {

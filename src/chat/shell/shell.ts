@@ -1,15 +1,15 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Dispatcher } from '../../core/dispatcher.js';
-import type { CommandRegistry } from '../../commands/registry.js';
+import type { CommandRegistry } from '../../core/command-registry.js';
 import type { Identity } from '../../plan/model.js';
 import { parseShellLine } from './parse-line.js';
 import { expandHome } from './paths.js';
 import type { ShellOutput } from './shell-notifier.js';
 import type { ShellTerminal } from './terminal.js';
 
-export { SHELL_CONVERSATION } from '../conversations.js';
-import { SHELL_CONVERSATION } from '../conversations.js';
+export { SHELL_CONVERSATION } from '../../messages/conversations.js';
+import { SHELL_CONVERSATION } from '../../messages/conversations.js';
 
 export function shellIdentity(name: string): Identity {
   return { platform: 'shell', id: name, name, roles: [] };

@@ -1,4 +1,4 @@
-import type { Table } from '../message.js';
+import type { Table } from '../../messages/message.js';
 
 const GAP = 2;
 /** A column is never wrapped narrower than this (or its header's longest word, or its content if shorter). */

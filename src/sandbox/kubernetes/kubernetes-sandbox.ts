@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: the API server's request pipeline (auth, RBAC, faults, watch, exec) read top to bottom in one file.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';

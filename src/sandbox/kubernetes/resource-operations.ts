@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: one verb per function (get, list, create, update, patch, apply, delete), sharing their checks.
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import {

@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: the seeded homelab is data; splitting it would scatter one picture of the cluster.
 import { createHash } from 'node:crypto';
 import { DERP_PORT_BASE, type Homelab, type HomelabNode } from '../homelab.js';
 import { recordUpdate } from './field-ownership.js';

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverDm } from '../../../src/chat/discord/dm-delivery.js';
-import type { ConversationRef } from '../../../src/chat/message.js';
+import type { ConversationRef } from '../../../src/messages/message.js';
 import { planDiff } from '../../../src/plan/diff.js';
 import type { Identity } from '../../../src/plan/model.js';
 import { startDiscordFixture, waitFor, type DiscordFixture } from './discord-fixture.js';
@@ -65,25 +64,13 @@ describe('Discord: long diffs, direct messages and Discord trouble', () => {
     expect(f.harness.attachmentBytes(dm!.attachments[0]!).equals(bundle)).toBe(true);
   });
 
-  it('GIVEN bob does not accept DMs WHEN labgate DMs him a file THEN the caller learns it failed (50007), bob is told in the channel by mention, and the file goes nowhere', async () => {
+  it('GIVEN bob does not accept DMs WHEN labgate DMs him a file THEN the caller learns it failed (50007) and the file goes nowhere (what bob is told: test/flow/cert-discord.test.ts)', async () => {
     f.harness.closeDms('bob');
     try {
       const before = f.harness.requests.length;
-      const res = await deliverDm(f.notifier, {
-        to: person('bob'),
-        conversation: ops,
-        msgs: [{ kind: 'dm', text: 'Your device certificate for bob-laptop' }],
-        files: [{ name: 'bob-laptop.p12', data: Buffer.from('secret-bundle-bytes'), contentType: 'application/x-pkcs12' }],
-        what: 'the certificate bundle for bob-laptop',
-      });
+      const res = await f.notifier.dm(person('bob'), [{ kind: 'dm', text: 'Your device certificate for bob-laptop' }], [{ name: 'bob-laptop.p12', data: Buffer.from('secret-bundle-bytes'), contentType: 'application/x-pkcs12' }]);
       expect(res).toMatchObject({ delivered: false, reason: 'dms-closed' });
       expect(f.harness.dms('bob')).toEqual([]);
-
-      const notice = f.harness.messages('ops').at(-1)!;
-      expect(notice.content).toMatch(new RegExp(`^<@${f.harness.users.bob.id}> ✗ I could not send you the certificate bundle for bob-laptop: your privacy settings`));
-      expect(notice.attachments).toEqual([]);
-      const post = f.harness.requests.slice(before).find((r) => r.method === 'POST' && r.path === `/channels/${f.harness.channels.ops}/messages`)!;
-      expect(post.json).toMatchObject({ allowed_mentions: { parse: [], users: [f.harness.users.bob.id] } });
       const uploads = f.harness.requests.slice(before).filter((r) => r.files?.length);
       expect(uploads.map((r) => r.status)).toEqual([403]);
     } finally {

@@ -8,11 +8,11 @@ import { discordCommandDefinitions } from '../../../src/chat/discord/command-def
 import { startDiscordBot, type DiscordBot } from '../../../src/chat/discord/gateway-bot.js';
 import { registerGuildCommands } from '../../../src/chat/discord/register-commands.js';
 import { createDiscordRest, DiscordRestNotifier } from '../../../src/chat/discord/rest-notifier.js';
-import { PlatformNotifier } from '../../../src/chat/notifier.js';
+import { PlatformNotifier } from '../../../src/messages/notifier.js';
 import { loadConfig, type Config } from '../../../src/config/load.js';
 import { Autocompleter } from '../../../src/core/autocomplete.js';
 import { createLogger } from '../../../src/log.js';
-import { dropPrefix } from '../../../src/queue/redis.js';
+import { dropPrefix } from '../../../src/stores/redis.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/sandbox.js';
 import { startDiscordHarness, type DiscordHarness, type DiscordHarnessOptions } from '../../harness/discord/discord-harness.js';
 

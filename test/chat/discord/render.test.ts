@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { renderDiscordMessage, type DiscordPayload } from '../../../src/chat/discord/render.js';
 import { restBody } from '../../../src/chat/discord/rest-notifier.js';
-import type { OutMessage } from '../../../src/chat/message.js';
-import { planMessage, resultMessage } from '../../../src/chat/plan-messages.js';
+import type { OutMessage } from '../../../src/messages/message.js';
+import { planMessage, resultMessage } from '../../../src/messages/plan-messages.js';
 import type { Change, Identity, Plan } from '../../../src/plan/model.js';
-import type { PlanRecord } from '../../../src/queue/plan-store.js';
+import type { PlanRecord } from '../../../src/stores/plan-store.js';
 import { validateMessageBody } from '../../harness/discord/message-store.js';
 import { expectGolden } from './golden.js';
 
@@ -200,5 +200,21 @@ describe('Discord rendering rules', () => {
   it('GIVEN a diff containing a code fence THEN the diff block is not closed early', () => {
     const p = renderDiscordMessage({ kind: 'plan', text: 'Plan p-x', diff: '+note: ```\n+rest' });
     expect(p.embeds[0]!.description!.match(/```/g)).toHaveLength(2);
+  });
+});
+
+describe('plan colours come from the plan state, not from its wording', () => {
+  const colour = (m: OutMessage) => renderDiscordMessage(m).embeds?.[0]?.color;
+  it('GIVEN the status line reads "applied." but the state is failed THEN the card is red, as for any failed plan', () => {
+    const failed = planMessage({ ...small, status: 'failed', decidedBy: alice, decidedAt: NOW + 60_000 });
+    const applied = planMessage({ ...small, status: 'applied', decidedBy: alice, decidedAt: NOW + 60_000 });
+    expect(failed.planStatus?.state).toBe('failed');
+    const reworded: OutMessage = { ...failed, fields: failed.fields?.map((f) => (f.name === 'Status' ? { ...f, value: 'Approved by alice; applied.' } : f)) };
+    expect(colour(reworded)).toBe(colour(failed));
+    expect(colour(failed)).not.toBe(colour(applied));
+  });
+  it('GIVEN a refused apply THEN its state is refused, not failed', () => {
+    const refused = planMessage({ ...small, status: 'failed', decidedBy: alice, decidedAt: NOW + 60_000, result: { status: 'refused', text: 'Not applied', at: NOW + 61_000 } });
+    expect(refused.planStatus).toEqual({ state: 'refused', line: 'Approved by <@1250000000000000004>; not applied: the state changed since the plan.' });
   });
 });

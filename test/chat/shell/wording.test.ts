@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planMessage, resultMessage } from '../../../src/chat/plan-messages.js';
-import type { PlanRecord } from '../../../src/queue/plan-store.js';
+import { planMessage, resultMessage } from '../../../src/messages/plan-messages.js';
+import type { PlanRecord } from '../../../src/stores/plan-store.js';
 import { startLab, type Lab } from '../../support/lab.js';
 
 const last = (lab: Lab, kind: string) => [...lab.printed].reverse().find((m) => m.kind === kind);
