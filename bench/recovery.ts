@@ -1,6 +1,4 @@
-import { Job, Queue } from 'bullmq';
 import { JOB_LOCK_MS, STALLED_INTERVAL_MS } from '../src/queue/workers.js';
-import { applyJobId } from '../src/queue/jobs.js';
 // The same harness the fault tests use: the sandbox here, `labgate worker` child processes there.
 import { Fleet } from '../test/support/fleet.js';
 import { until } from '../test/support/labgate-process.js';
@@ -8,21 +6,6 @@ import { percentile, round, type Figure, type Scenario } from './figures.js';
 
 const routePath = (ns: string, name: string) => `/apis/traefik.io/v1alpha1/namespaces/${ns}/ingressroutes/${name}`;
 
-async function processedBy(fleet: Fleet, planId: string): Promise<number> {
-  const rec = (await fleet.chat.services.store.get(planId))!;
-  const queue = new Queue('apply', { connection: fleet.chat.services.redis.duplicate(), prefix: fleet.chat.services.keys.bullPrefix });
-  try {
-    let pid = 0;
-    await until(async () => {
-      const job = await Job.fromId(queue, applyJobId(planId, rec.plan.hash));
-      pid = job && (await job.getState()) === 'active' ? Number(/labgate-(\d+)/.exec(job.processedBy ?? '')?.[1] ?? 0) : 0;
-      return pid > 0;
-    }, 'a worker to take the apply', 30_000);
-    return pid;
-  } finally {
-    await queue.close();
-  }
-}
 
 /**
  * Worker SIGKILL mid-apply → the result posted by the other worker: p50 and max over `runs`, beside
@@ -51,7 +34,7 @@ export const recoveryScenario: Scenario = {
         }
         fleet.sandbox.faults.kubernetes.add({ match: `PATCH ${routePath('media', `${host}-ts`)}`, hang: true, times: 1 });
         await fleet.approve(planId);
-        const pid = await processedBy(fleet, planId);
+        const pid = (await fleet.applyingWorker(planId)).proc.pid!;
         await until(() => fleet.sandbox.faults.kubernetes.pending === 0, 'the hanging write');
         const victim = fleet.workers.find((w) => w.proc.pid === pid)!;
         const t = performance.now();

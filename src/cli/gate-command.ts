@@ -23,7 +23,7 @@ export async function gateCommand(args: string[], d: { makeLogger: (kind: 'servi
   }
   const config = res.config;
   const logger = d.makeLogger('service');
-  const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
+  const relayRedis = createRedis(config.env, 'blocking');
   relayRedis.on('error', () => {});
   const discord = config.env.DISCORD_TOKEN ? (await import('../chat/discord/run-discord.js')).discordNotifier(config, logger) : undefined;
   const notifier = new PlatformNotifier({ shell: new ShellRelayNotifier(new ShellRelay(relayRedis, redisKeys(config.redis.prefix).shellOutbox, config.shell.dmFolder)), ...(discord ? { discord } : {}) });

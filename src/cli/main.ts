@@ -81,7 +81,7 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false, opts: {
 
 /** Runs the sandbox's gate in this process; it closes with the sandbox. */
 async function withSandboxGate(config: Config, sandbox: Sandbox, logger: Logger): Promise<string | undefined> {
-  const { startSandboxGate } = await import('../gate/sandbox-gate.js');
+  const { startSandboxGate } = await import('./sandbox-gate.js');
   // Without its gate the sandbox still works; only mtls-strict routes then answer 502 at the edge.
   const gate = await startSandboxGate(config, sandbox, logger).catch((err: Error) => {
     logger.warn({ err: err.message }, 'the sandbox gate did not start');

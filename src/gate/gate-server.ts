@@ -1,7 +1,8 @@
 import type { X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis, type RedisEnv } from '../stores/redis.js';
 import type { Logger } from '../log.js';
 import { DEVICE_HEADER, OWNER_HEADER, CLIENT_CERT_HEADER } from './client-certificate.js';
 import type { CrlSource } from './crl-source.js';
@@ -15,7 +16,8 @@ export interface GateOptions {
   /** Unset: the CRL's nextUpdate. */
   maxStalenessMs?: number;
   /** Pushed revocations: `<prefix>:gate:revoked` on this Redis. */
-  redisUrl?: string;
+  /** Where Redis is (REDIS_URL, or the Sentinel settings): the revocation pushes arrive there. */
+  redisUrl?: string | RedisEnv;
   channel?: string;
   alerts?: GateAlerts;
   logger: Logger;
@@ -104,7 +106,7 @@ export async function startGate(listen: { host: string; port: number }, opts: Ga
   let sub: Redis | undefined;
   let subscribed: Promise<void> = Promise.resolve();
   if (opts.redisUrl && opts.channel) {
-    sub = new Redis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
+    sub = connectRedis(opts.redisUrl, { lazyConnect: false, maxRetriesPerRequest: null });
     sub.on('error', (err) => opts.logger.warn({ err: err.message }, 'gate: Redis subscription trouble'));
     sub.on('message', (_channel: string, text: string) => {
       try {

@@ -3,6 +3,7 @@ import type { ChatNotifier } from '../messages/notifier.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { createRedis, redisKeys } from '../stores/redis.js';
+import { AlertLedger } from '../stores/alert-ledger.js';
 import { openBaoCrlSource } from './crl-source.js';
 import { GateAlerts } from './gate-alerts.js';
 import { startGate, type Gate } from './gate-server.js';
@@ -23,7 +24,7 @@ export function parseListen(text: string): { host: string; port: number } | stri
 export async function startConfiguredGate(config: Config, d: { listen: { host: string; port: number }; notifier: ChatNotifier; logger: Logger }): Promise<Gate & { closeAll(): Promise<void> }> {
   if (!config.env.BAO_ADDR) throw new Error('labgate gate needs BAO_ADDR: it reads the device issuer and its CRL from OpenBao');
   const keys = redisKeys(config.redis.prefix);
-  const redis = createRedis(config.env.REDIS_URL, 'client');
+  const redis = createRedis(config.env, 'client');
   redis.on('error', () => {});
   const gate = await startGate(d.listen, {
     source: openBaoCrlSource({
@@ -35,9 +36,9 @@ export async function startConfiguredGate(config: Config, d: { listen: { host: s
     }),
     refreshEveryMs: config.gate.refreshEvery,
     maxStalenessMs: config.gate.maxStaleness,
-    redisUrl: config.env.REDIS_URL,
+    redisUrl: config.env,
     channel: keys.gateRevoked,
-    alerts: new GateAlerts({ notifier: d.notifier, to: alertsConversation(config), redis, key: keys.alert('gate-stale'), logger: d.logger }),
+    alerts: new GateAlerts({ notifier: d.notifier, to: alertsConversation(config), ledger: new AlertLedger(redis, keys), logger: d.logger }),
     logger: d.logger,
   });
   return {

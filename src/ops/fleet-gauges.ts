@@ -1,6 +1,6 @@
 import { ownerKey } from '../openbao/device-identity.js';
 import { DeviceInventory } from '../openbao/device-inventory.js';
-import type { ScanServices } from '../../jobs/expiry-scan.js';
+import type { Services } from '../core/services.js';
 import type { NodeCheck } from '../tailscale/derp-check.js';
 import { pathStates } from '../tailscale/path-alerts.js';
 import { metrics } from './metrics.js';
@@ -10,7 +10,7 @@ import { metrics } from './metrics.js';
  * labgate_device_certificate_expiry_seconds. Reads each certificate's PEM once (its owner URN;
  * cached per serial, so later scans read only new ones).
  */
-export async function publishCertificateExpiry(s: Pick<ScanServices, 'ports' | 'now'>): Promise<number> {
+export async function publishCertificateExpiry(s: Pick<Services, 'ports' | 'now'>): Promise<number> {
   const bao = s.ports.openbao;
   if (!bao) return 0;
   const inventory = new DeviceInventory(bao, s.now);

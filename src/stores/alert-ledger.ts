@@ -77,9 +77,9 @@ export class AlertLedger {
     return values.map((v) => v !== null);
   }
 
-  /** Clears them: the condition ended, or the alert could not be posted and must go out again. */
-  async clear(kind: string, ...keys: string[]): Promise<void> {
-    if (keys.length) await this.redis.del(...keys.map((k) => this.key(kind, k)));
+  /** Clears them: the condition ended, or the alert could not be posted and must go out again. How many were raised. */
+  async clear(kind: string, ...keys: string[]): Promise<number> {
+    return keys.length ? await this.redis.del(...keys.map((k) => this.key(kind, k))) : 0;
   }
 
   /**

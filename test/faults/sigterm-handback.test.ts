@@ -3,25 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fleet } from '../support/fleet.js';
 import { until, type LabgateProcess } from '../support/labgate-process.js';
-import { Job, Queue } from 'bullmq';
-import { applyJobId } from '../../src/queue/jobs.js';
 
-/** The worker process BullMQ says is applying the plan (the job records its worker's name). */
-async function applyingWorker(fleet: Fleet, planId: string): Promise<LabgateProcess> {
-  const rec = (await fleet.chat.services.store.get(planId))!;
-  const queue = new Queue('apply', { connection: fleet.chat.services.redis.duplicate(), prefix: fleet.chat.services.keys.bullPrefix });
-  try {
-    let pid = 0;
-    await until(async () => {
-      const job = await Job.fromId(queue, applyJobId(planId, rec.plan.hash));
-      pid = job && (await job.getState()) === 'active' ? Number(/labgate-(\d+)/.exec(job.processedBy ?? '')?.[1] ?? 0) : 0;
-      return pid > 0;
-    }, `a worker to take the apply of ${planId}`, 30_000);
-    return fleet.workers.find((w) => w.proc.pid === pid)!;
-  } finally {
-    await queue.close();
-  }
-}
 
 describe('SIGTERM past the grace: the apply goes back to the queue and another worker finishes it', { timeout: 120_000 }, () => {
   let fleet: Fleet | undefined;
@@ -41,7 +23,7 @@ describe('SIGTERM past the grace: the apply goes back to the queue and another w
     fleet.sandbox.faults.kubernetes.add({ match: /^PATCH \/api/, delayMs: 5_000, times: 1 });
     const before = fleet.sandbox.kubernetes.requests.length;
     await fleet.approve(planId);
-    const first = await applyingWorker(fleet, planId);
+    const first = await fleet.applyingWorker(planId);
     const second = workers.find((w) => w !== first)!;
     await until(() => fleet!.sandbox.faults.kubernetes.list().length === 0, 'the first write to start', 30_000);
     first.proc.kill('SIGTERM');

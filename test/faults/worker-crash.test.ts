@@ -1,31 +1,10 @@
-import { Job, Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyJobId } from '../../src/queue/jobs.js';
 import { Fleet } from '../support/fleet.js';
 import { until, type LabgateProcess } from '../support/labgate-process.js';
 
 const TRAEFIK = 'traefik.io/v1alpha1';
 const routePath = (ns: string, name: string) => `/apis/traefik.io/v1alpha1/namespaces/${ns}/ingressroutes/${name}`;
 
-/** Which worker process is applying the plan right now (BullMQ records the worker's name on the job). */
-async function applyingWorker(fleet: Fleet, planId: string, except?: LabgateProcess): Promise<LabgateProcess> {
-  const rec = (await fleet.chat.services.store.get(planId))!;
-  const queue = new Queue('apply', { connection: fleet.chat.services.redis.duplicate(), prefix: fleet.chat.services.keys.bullPrefix });
-  try {
-    let name: string | undefined;
-    await until(async () => {
-      const job = await Job.fromId(queue, applyJobId(planId, rec.plan.hash));
-      name = job && (await job.getState()) === 'active' ? job.processedBy : undefined;
-      return Boolean(name) && name !== `labgate-${except?.proc.pid}`;
-    }, `a worker to take the apply of ${planId}`, 30_000);
-    const pid = Number(/labgate-(\d+)/.exec(name!)![1]);
-    const w = fleet.workers.find((x) => x.proc.pid === pid);
-    if (!w) throw new Error(`no fleet worker has pid ${pid}`);
-    return w;
-  } finally {
-    await queue.close();
-  }
-}
 
 /** Every apply ends in exactly one posted result, and the chat and the audit agree with live state. */
 async function oneTrueResult(fleet: Fleet, planId: string, routes: { ns: string; name: string }[]) {
@@ -55,7 +34,7 @@ describe('a worker dies mid-apply: another finishes it, with one true result', {
     fleet.sandbox.faults.kubernetes.add({ match: `PATCH ${routePath('media', 'photos-public')}`, hang: true, times: 1 });
     const planId = await fleet.plan('/expose service:immich namespace:media port:2283 host:photos auth:mtls-strict');
     await fleet.approve(planId);
-    const victim = await applyingWorker(fleet, planId);
+    const victim = await fleet.applyingWorker(planId);
     await until(() => fleet!.sandbox.faults.kubernetes.pending === 0, 'the hanging write', 20_000);
     const killedAt = Date.now();
     await victim.kill('SIGKILL');
@@ -74,11 +53,11 @@ describe('a worker dies mid-apply: another finishes it, with one true result', {
     fleet.sandbox.faults.kubernetes.add({ match: `PATCH ${routePath('media', 'films-public')}`, hang: true, times: 2 });
     const planId = await fleet.plan('/expose service:jellyfin namespace:media port:8096 host:films auth:mtls-strict');
     await fleet.approve(planId);
-    const first = await applyingWorker(fleet, planId);
+    const first = await fleet.applyingWorker(planId);
     await until(() => fleet!.sandbox.faults.kubernetes.pending === 1 || fleet!.sandbox.faults.kubernetes.pending === 0, 'the first hanging write', 20_000);
     await first.kill('SIGKILL');
     // Just after the stalled-job check hands it on, the next worker is in the same place: kill it too.
-    const second = await applyingWorker(fleet, planId, first);
+    const second = await fleet.applyingWorker(planId, first);
     await until(() => fleet!.sandbox.faults.kubernetes.pending === 0, 'the second hanging write', 30_000, () => fleet!.workerLogs());
     await second.kill('SIGKILL');
     await oneTrueResult(fleet, planId, [{ ns: 'media', name: 'films-public' }]);
@@ -91,7 +70,7 @@ describe('a worker dies mid-apply: another finishes it, with one true result', {
     fleet.sandbox.faults.kubernetes.add({ match: `PATCH ${routePath('monitoring', 'grafana-public')}`, delayMs: 500, times: 1 });
     const planId = await fleet.plan('/expose service:grafana namespace:monitoring port:3000 host:grafana auth:mtls-strict');
     await fleet.approve(planId);
-    const frozen = await applyingWorker(fleet, planId);
+    const frozen = await fleet.applyingWorker(planId);
     frozen.proc.kill('SIGSTOP');
     try {
       await oneTrueResult(fleet, planId, [{ ns: 'monitoring', name: 'grafana-public' }]);

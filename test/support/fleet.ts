@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Job, Queue } from 'bullmq';
 import { createApp, type App } from '../../src/app.js';
 import { SHELL_CONVERSATION } from '../../src/messages/conversations.js';
 import type { OutMessage } from '../../src/messages/message.js';
@@ -11,6 +12,7 @@ import { shellIdentity } from '../../src/chat/shell/shell.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { createRedis, dropPrefix, redisKeys } from '../../src/stores/redis.js';
+import { applyJobId } from '../../src/queue/jobs.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { LabgateProcess, until } from './labgate-process.js';
 import { REDIS_URL } from './lab.js';
@@ -110,6 +112,26 @@ export class Fleet {
   async result(planId: string, timeoutMs = 60_000): Promise<Printed> {
     await until(() => this.results(planId).length > 0, `the result of ${planId}`, timeoutMs, () => this.workers.map((w, i) => `worker ${i + 1}: ${w.stderr}`).join('\n'));
     return this.results(planId)[0]!;
+  }
+
+  /** Which worker process is applying the plan right now (BullMQ records the worker's name on the job); not `except`. */
+  async applyingWorker(planId: string, except?: LabgateProcess): Promise<LabgateProcess> {
+    const rec = (await this.chat.services.store.get(planId))!;
+    const queue = new Queue('apply', { connection: this.chat.services.redis.duplicate(), prefix: this.chat.services.keys.bullPrefix });
+    try {
+      let name: string | undefined;
+      await until(async () => {
+        const job = await Job.fromId(queue, applyJobId(planId, rec.plan.hash));
+        name = job && (await job.getState()) === 'active' ? job.processedBy : undefined;
+        return Boolean(name) && name !== `labgate-${except?.proc.pid}`;
+      }, `a worker to take the apply of ${planId}`, 30_000);
+      const pid = Number(/labgate-(\d+)/.exec(name!)![1]);
+      const w = this.workers.find((x) => x.proc.pid === pid);
+      if (!w) throw new Error(`no fleet worker has pid ${pid}`);
+      return w;
+    } finally {
+      await queue.close();
+    }
   }
 
   /** The audit entries of one plan, oldest first. */

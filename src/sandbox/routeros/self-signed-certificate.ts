@@ -11,7 +11,11 @@ export interface SelfSignedCertificate {
  * committed. node-forge signs it (with a key from node:crypto, which is much faster);
  * @peculiar/x509 would need a Reflect metadata polyfill that is not installed.
  */
-export function createSelfSignedCertificate(commonName: string, ipAddresses: string[] = ['127.0.0.1']): SelfSignedCertificate {
+export function createSelfSignedCertificate(
+  commonName: string,
+  ipAddresses: string[] = ['127.0.0.1'],
+  opts: { dnsNames?: string[]; ca?: boolean } = {},
+): SelfSignedCertificate {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -30,10 +34,11 @@ export function createSelfSignedCertificate(commonName: string, ipAddresses: str
   cert.setSubject(name);
   cert.setIssuer(name);
   cert.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+    // A CA bit lets a self-signed serving certificate be its clients' trust anchor as well.
+    { name: 'basicConstraints', cA: opts.ca === true, critical: opts.ca === true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, ...(opts.ca ? { keyCertSign: true, critical: true } : {}) },
     { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, ...ipAddresses.map((ip) => ({ type: 7, ip }))] },
+    { name: 'subjectAltName', altNames: [...(opts.dnsNames ?? ['localhost']).map((value) => ({ type: 2, value })), ...ipAddresses.map((ip) => ({ type: 7, ip }))] },
   ]);
   cert.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: privateKey };

@@ -4,7 +4,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { createRedis, redisKeys } from '../stores/redis.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
-import { startConfiguredGate } from './run-gate.js';
+import { startConfiguredGate } from '../gate/run-gate.js';
 
 /**
  * The gate of the sandbox homelab, in the sandbox's process: on a free loopback port, with the
@@ -12,7 +12,7 @@ import { startConfiguredGate } from './run-gate.js';
  * shell through the Redis relay, as a worker's do.
  */
 export async function startSandboxGate(config: Config, sandbox: Sandbox, logger: Logger): Promise<{ url: string; close(): Promise<void> }> {
-  const relayRedis = createRedis(config.env.REDIS_URL, 'blocking');
+  const relayRedis = createRedis(config.env, 'blocking');
   relayRedis.on('error', () => {});
   const notifier = new PlatformNotifier({ shell: new ShellRelayNotifier(new ShellRelay(relayRedis, redisKeys(config.redis.prefix).shellOutbox, config.shell.dmFolder)) });
   const gate = await startConfiguredGate(config, { listen: { host: '127.0.0.1', port: 0 }, notifier, logger });
