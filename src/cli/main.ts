@@ -71,29 +71,12 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false, opts: {
   if (!redis) res.config.redis.prefix = `${res.config.redis.prefix}-${process.pid}-${Date.now().toString(36)}`;
   else keepShellConversation('shell-sandbox');
   // start/shell run the whole homelab, the mTLS gate behind the sandbox edge included.
-  if (opts.ownRedis) await withSandboxGate(res.config, sandbox, makeLogger('chat'));
+  if (opts.ownRedis) await (await import('./sandbox-gate.js')).withSandboxGate(res.config, sandbox, makeLogger('chat'));
   if (!quiet)
     stderr(
       `labgate: no LABGATE_CONFIG set, so this runs against the built-in sandbox homelab (simulated Kubernetes at ${sandbox.kubernetes.url}, state in ${sandbox.files.stateFile}).\n`,
     );
   return { config: res.config, sandbox, ...(redis ? { redis } : {}) };
-}
-
-/** Runs the sandbox's gate in this process; it closes with the sandbox. */
-async function withSandboxGate(config: Config, sandbox: Sandbox, logger: Logger): Promise<string | undefined> {
-  const { startSandboxGate } = await import('./sandbox-gate.js');
-  // Without its gate the sandbox still works; only mtls-strict routes then answer 502 at the edge.
-  const gate = await startSandboxGate(config, sandbox, logger).catch((err: Error) => {
-    logger.warn({ err: err.message }, 'the sandbox gate did not start');
-    return undefined;
-  });
-  if (!gate) return undefined;
-  const close = sandbox.close.bind(sandbox);
-  sandbox.close = async () => {
-    await gate.close();
-    await close();
-  };
-  return gate.url;
 }
 
 const logFileOf = (kind: 'chat' | 'service') => process.env.LABGATE_LOG_FILE ?? (kind === 'chat' ? '.labgate/labgate.log' : undefined);
@@ -161,39 +144,6 @@ function waitForSignal(): Promise<void> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-}
-
-async function sandboxCmd(args: string[]): Promise<number> {
-  // Node 20 takes --env-file as its own flag even after the script name (nodejs/node#54232) and
-  // dies before labgate runs when the file does not exist yet: hence --write-env.
-  if (args.some((a) => a === '--env-file' || a.startsWith('--env-file=')))
-    throw Object.assign(new Error("'--env-file' is now '--write-env' (Node reads --env-file itself)"), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
-  const { values } = parseArgs({ args, options: { state: { type: 'string' }, 'write-env': { type: 'string' }, 'router-tls': { type: 'boolean' }, faults: { type: 'string' }, rbac: { type: 'boolean' } } });
-  const stateFile = values.state ?? '.labgate/sandbox/state.json';
-  const envFile = values['write-env'] ?? resolve(dirname(stateFile), 'sandbox.env');
-  const routerTls = values['router-tls'] ?? false;
-  const faultPort = values.faults === undefined ? undefined : Number(values.faults);
-  if (faultPort !== undefined && !(Number.isInteger(faultPort) && faultPort >= 0 && faultPort <= 65535))
-    throw Object.assign(new Error(`--faults: a port number from 0 to 65535 (got ${JSON.stringify(values.faults)})`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
-  const { startSandbox } = await import('../sandbox/sandbox.js');
-  const sb = await startSandbox({ stateFile, envFile, routerTls, rbac: values.rbac ?? false });
-  const rbac = sb.accounts ? `  RBAC            deploy/kubernetes/rbac.yaml enforced; bot: ${sb.accounts.bot.envFile}, worker: ${sb.accounts.worker.envFile}\n` : '';
-  const control = faultPort === undefined ? undefined : await (await import('../sandbox/fault-control.js')).startFaultControl(sb.faults, faultPort);
-  const sbConfig = loadConfig({ ...process.env, ...sb.env });
-  const gateUrl = sbConfig.ok ? await withSandboxGate(sbConfig.config, sb, makeLogger('chat')) : undefined;
-  const router = routerTls ? `  RouterOS api-ssl ${sb.router.host}:${sb.router.tlsPort} (CA ${sb.env.ROUTEROS_CA})\n` : '';
-  const faults = control ? `  fault control   ${control.url}/faults  (curl it for how)\n` : '';
-  process.stdout.write(
-    `labgate sandbox running (Ctrl-C to stop)\n  Kubernetes API  ${sb.kubernetes.url}\n  edge websecure  ${sb.edge.urls.websecure} (ts-secure ${sb.edge.urls['ts-secure']}; CA ${sb.env.LABGATE_SANDBOX_EDGE_CA})\n${gateUrl ? `  mTLS gate       ${gateUrl}\n` : ''}${router}${faults}${rbac}  state           ${sb.files.stateFile}\n  env file        ${sb.files.envFile}\n\n${
-      sb.accounts
-        ? `In two more terminals, each with only its own token and secrets:\n  set -a; . ${sb.accounts.worker.envFile}; set +a; npx labgate worker\n  set -a; . ${sb.accounts.bot.envFile}; set +a; npx labgate bot\n`
-        : `In another terminal:\n  set -a; . ${sb.files.envFile}; set +a; npx labgate shell\n`
-    }`,
-  );
-  await waitForSignal();
-  await control?.close();
-  await sb.close();
-  return 0;
 }
 
 async function configCheck(args: string[]): Promise<number> {
@@ -295,7 +245,7 @@ async function run(cmd: string | undefined, rest: string[]): Promise<number> {
       }
     }
     case 'sandbox':
-      return await sandboxCmd(rest);
+      return await (await import('./sandbox-command.js')).sandboxCommand(rest, { makeLogger, waitForSignal });
     case 'deploy':
       return await (await import('./deploy-command.js')).deployCommand(rest, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), usage: usageOf('deploy') });
     case 'gate':

@@ -25,3 +25,19 @@ export async function startSandboxGate(config: Config, sandbox: Sandbox, logger:
     },
   };
 }
+
+/** Runs the sandbox's gate in this process; it closes with the sandbox. */
+export async function withSandboxGate(config: Config, sandbox: Sandbox, logger: Logger): Promise<string | undefined> {
+  // Without its gate the sandbox still works; only mtls-strict routes then answer 502 at the edge.
+  const gate = await startSandboxGate(config, sandbox, logger).catch((err: Error) => {
+    logger.warn({ err: err.message }, 'the sandbox gate did not start');
+    return undefined;
+  });
+  if (!gate) return undefined;
+  const close = sandbox.close.bind(sandbox);
+  sandbox.close = async () => {
+    await gate.close();
+    await close();
+  };
+  return gate.url;
+}
