@@ -1,11 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lastPlan, startLab, type Lab } from '../support/lab.js';
 
 const routePath = (ns: string, kind: string, name: string) => `/apis/traefik.io/v1alpha1/namespaces/${ns}/${kind}/${name}`;
 
+/** Plans `line` as bob and approves that plan by its id, with no fault set; it must apply. */
+async function applied(lab: Lab, line: string): Promise<void> {
+  const { planId } = await lab.run(line, 'bob');
+  expect(planId).toBeTruthy();
+  await lab.run(`approve ${planId}`);
+  expect(lab.printed.filter((m) => m.kind === 'result' && m.planId === planId).pop()?.result?.status).toBe('applied');
+}
+
+/** photos exposed tailscale-only, in this test's own lab. */
+const photosTailscaleOnly = (lab: Lab) => applied(lab, '/expose service:immich namespace:media port:2283 host:photos auth:tailscale-only');
+
+/** photos exposed tailscale-only and then switched to mtls-strict, in this test's own lab. */
+async function photosMtlsStrict(lab: Lab): Promise<void> {
+  await photosTailscaleOnly(lab);
+  await applied(lab, '/route mode host:photos mode:mtls-strict');
+}
+
 describe('faults during apply: retried, never lost, never half-applied silently', () => {
+  // Each test gets its own sandbox (and its faults) and Redis prefix, and builds what it starts from.
   let lab: Lab;
-  beforeAll(async () => {
+  beforeEach(async () => {
     lab = await startLab({
       configure: (c) => {
         c.apply = { ...c.apply, attempts: 3, backoff: 50 };
@@ -13,7 +31,7 @@ describe('faults during apply: retried, never lost, never half-applied silently'
       },
     });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await lab.close();
   });
 
@@ -34,6 +52,7 @@ describe('faults during apply: retried, never lost, never half-applied silently'
   it('GIVEN a change fails once half-way WHEN retried THEN it resumes: done changes are not applied twice', async () => {
     const tlsPath = routePath('media', 'tlsoptions', 'photos-mtls');
     const mwPath = routePath('media', 'middlewares', 'photos-client-cert');
+    await photosTailscaleOnly(lab);
     lab.sandbox.faults.kubernetes.add({ match: `PATCH ${mwPath}`, status: 503, times: 1 });
     const { planId } = await lab.run('/route mode host:photos mode:mtls-strict', 'bob');
     await lab.run(`approve ${planId}`);
@@ -45,6 +64,7 @@ describe('faults during apply: retried, never lost, never half-applied silently'
 
   it('GIVEN Kubernetes keeps failing WHEN attempts run out THEN the person sees which changes are in place, with a log reference', async () => {
     const routeTs = routePath('media', 'ingressroutes', 'photos-ts');
+    await photosMtlsStrict(lab);
     lab.sandbox.faults.kubernetes.add({ match: `PATCH ${routeTs}`, status: 500, times: 10 });
     const { planId } = await lab.run('/route mode host:photos mode:tailscale-bypass', 'bob');
     const steps = lastPlan(lab).lines!.filter((l) => /^• (create|update|delete)/.test(l));
@@ -123,6 +143,13 @@ describe('faults during apply: retried, never lost, never half-applied silently'
   });
 
   it('GIVEN the fault is gone WHEN the command runs again THEN the plan covers what is left and applies', async () => {
+    // This test's own failed attempt: photos mtls-strict, the switch down fails on every try.
+    await photosMtlsStrict(lab);
+    lab.sandbox.faults.kubernetes.add({ match: `PATCH ${routePath('media', 'ingressroutes', 'photos-ts')}`, status: 500, times: 10 });
+    const failed = await lab.run('/route mode host:photos mode:tailscale-bypass', 'bob');
+    await lab.run(`approve ${failed.planId}`);
+    expect((await lab.app.services.store.get(failed.planId!))?.status).toBe('failed');
+
     lab.sandbox.faults.kubernetes.clear();
     const { planId } = await lab.run('/route mode host:photos mode:tailscale-bypass', 'bob');
     await lab.run(`approve ${planId}`);

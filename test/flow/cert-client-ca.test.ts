@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Job } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { certExpiryScan } from '../../jobs/cert-expiry-scan.js';
 import { SHELL_CONVERSATION, shellIdentity } from '../../src/chat/shell/shell.js';
 import { lastPlan, startLab, type Lab } from '../support/lab.js';
@@ -49,7 +49,15 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
     return [`${sign}  ca.crt:`, `${sign}    - subject: ${c.subject}`, `${sign}      issuer: ${c.issuer}`, `${sign}      serial: ${c.serial}`, `${sign}      expires: ${c.expires}`].join('\n');
   };
 
-  beforeAll(async () => {
+  /** What the first test does, for the tests after it: photos exposed mtls-strict and approved, its client-CA Secret in place. */
+  async function exposePhotosStrict(): Promise<void> {
+    await lab.run('/expose service:immich namespace:media port:2283 host:photos auth:mtls-strict', 'bob');
+    await lab.run('approve', 'alice');
+    expect(caCrt(await readSecret('media', 'labgate-client-ca'))).toBe(await caPem());
+  }
+
+  // Each test gets its own lab (and sandbox): no test reads the Secret, plans or CA another one left.
+  beforeEach(async () => {
     lab = await startLab({
       configure: (c) => {
         const ts = c.tailscale as unknown as { monitor?: { enabled: boolean } };
@@ -57,7 +65,7 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
       },
     });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await lab?.close();
   });
 
@@ -81,6 +89,7 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
   });
 
   it('GIVEN the Secret WHEN a device certificate is issued THEN openssl verifies it against the Secret’s ca.crt, as Traefik would; a server certificate from the same OpenBao mount does not', async () => {
+    await exposePhotosStrict();
     await lab.run('/cert issue device:pixel-8', 'bob');
     await lab.run('approve', 'alice');
     const d = delivered(dmsTo(lab, 'bob'));
@@ -102,6 +111,7 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
   });
 
   it('GIVEN the Secret is in sync THEN /cert ca-sync has nothing to do and a second mtls-strict host in the namespace adds no Secret change', async () => {
+    await exposePhotosStrict();
     expect((await lab.run('/cert ca-sync', 'bob')).replies[0]?.text).toBe("the client-CA Secrets already hold OpenBao's device CA; nothing to change");
     await lab.run('/expose service:immich namespace:media port:2283 host:photos2 auth:mtls-strict', 'bob');
     expect(lastPlan(lab).diff).not.toContain('Secret/');
@@ -109,6 +119,7 @@ describe('mtls-strict: the client-CA Secret comes from OpenBao and follows its C
   });
 
   it('GIVEN the device CA is rotated in OpenBao WHEN the scan runs THEN one alert offers a sync whose plan shows the Secret’s CA change as a diff; applied, the Secret holds the new CA', async () => {
+    await exposePhotosStrict();
     const oldPem = await caPem();
     await rotateDeviceIssuer();
     const newPem = await caPem();

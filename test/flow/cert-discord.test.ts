@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../harness/discord/discord-harness.js';
 import { startDiscordFixture, waitFor, type DiscordFixture } from '../chat/discord/discord-fixture.js';
 import { buttonsOf, EPHEMERAL, privateAnswer, titleOf } from '../chat/discord/plan-helpers.js';
@@ -21,15 +21,17 @@ function certsOf(f: DiscordFixture, ownerId: string, device: string) {
 describe('/cert on Discord: DM delivery, closed DMs and OpenBao outages, through discord.js, node-vault and the sandbox', () => {
   let f: DiscordFixture;
   const dir = mkdtempSync(join(tmpdir(), 'labgate-cert-discord-'));
-  const secrets: Required<KnownSecrets> = { privateKeysPem: [], bundles: [], passphrases: [] };
+  let secrets: Required<KnownSecrets>;
 
-  beforeAll(async () => {
+  // Each test gets its own fixture (bot, harness, sandbox): no test reads the DMs, certificates or faults another one left.
+  beforeEach(async () => {
+    secrets = { privateKeysPem: [], bundles: [], passphrases: [] };
     f = await startDiscordFixture();
     // Fast retries, so the outage tests take a second, not a minute.
     f.config.apply.attempts = 3;
     f.config.apply.backoff = 100;
   }, 30_000);
-  afterAll(async () => {
+  afterEach(async () => {
     await f?.close();
   });
 
@@ -53,6 +55,13 @@ describe('/cert on Discord: DM delivery, closed DMs and OpenBao outages, through
       return st === 'applied' || st === 'failed';
     }, `the apply of ${plan.planId}`, 20_000);
     return (await f.app.services.store.get(plan.planId))!;
+  }
+
+  /** bob's `device` certificate, issued and delivered, for the tests that start from one. */
+  async function issuedFor(device: string, options: Record<string, unknown> = {}) {
+    const rec = await approveAndSettle(await requestCert('bob', 'issue', { device, ...options }));
+    expect(rec.status).toBe('applied');
+    expect(certsOf(f, f.harness.users.bob.id, device)).toHaveLength(1);
   }
 
   async function expectNoSecretsStored() {
@@ -121,6 +130,9 @@ describe('/cert on Discord: DM delivery, closed DMs and OpenBao outages, through
   });
 
   it('GIVEN the user option WHEN alice (an approver) lists for:@bob or everyone:true THEN the report reaches her alone (ephemeral), never #ops; bob may not list alice’s', async () => {
+    // Two valid certificates of bob's, as the tests before it in the file left.
+    await issuedFor('pixel-8', { profile: 'modern' });
+    await issuedFor('phone');
     const opsBefore = f.harness.messages('ops').length;
     const handle = await f.harness.chatInput('alice', 'cert', { for: { user: 'bob' } }, { subcommand: 'list' });
     await handle.firstResponse;
@@ -194,6 +206,7 @@ describe('/cert on Discord: DM delivery, closed DMs and OpenBao outages, through
   });
 
   it('GIVEN a replace whose revoke of the old serial meets a 503 WHEN retried THEN the new bundle is delivered once and the old serial ends revoked', async () => {
+    await issuedFor('laptop');
     const dmsBefore = f.harness.dms('bob').length;
     const old = certsOf(f, f.harness.users.bob.id, 'laptop')[0]!;
     f.sandbox.faults.openbao.add({ match: 'POST /v1/pki/revoke', status: 503, times: 1 });

@@ -1,6 +1,6 @@
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { certExpiryScan } from '../../jobs/cert-expiry-scan.js';
 import { createApp, type App } from '../../src/app.js';
 import { PlatformNotifier } from '../../src/messages/notifier.js';
@@ -46,6 +46,7 @@ describe('expiry alerts: one per certificate per threshold, across two workers a
   let second: Worker;
   let restarted: Worker | undefined;
   const serials: Record<string, string> = {};
+  let world = 0;
 
   const all = () => [...lab.printed, ...second.printed, ...(restarted?.printed ?? [])];
   const certAlerts = () => all().filter((m) => m.kind === 'alert' && /certificate|CA /.test(m.text));
@@ -75,8 +76,20 @@ describe('expiry alerts: one per certificate per threshold, across two workers a
     }
   }
 
-  beforeAll(async () => {
-    sandbox = await startSandbox({ dir: `/tmp/labgate-test-expiry-${process.pid}`, now });
+  /** What the tests before it in the file did: the alerts at t0, then (to `day`) the clock moved on and a third worker scanning too. */
+  async function scannedUpTo(day: 0 | 23) {
+    await scanEverywhere();
+    if (day === 0) return;
+    clock = t0 + day * DAY;
+    restarted = await startWorker(lab.config, now);
+    await scanEverywhere();
+  }
+
+  // Each test gets its own sandbox, Redis prefix, clock and workers: no test reads the alerts or ledger another one left.
+  beforeEach(async () => {
+    clock = t0;
+    restarted = undefined;
+    sandbox = await startSandbox({ dir: `/tmp/labgate-test-expiry-${process.pid}-${world++}`, now });
     const day = (d: number, h = 0) => new Date(t0 + d * DAY + h * HOUR);
     const [a, b, c, far, revoked, replacedOld, replacedNew] = await sandbox.openbao.addCertificates([
       { commonName: 'phone-a', notAfter: day(29, 1), uris: urns('bob', 'phone-a') },
@@ -109,11 +122,12 @@ describe('expiry alerts: one per certificate per threshold, across two workers a
     second = await startWorker(lab.config, now);
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await second?.app.close();
     await restarted?.app.close();
     await lab?.close();
     await sandbox?.close();
+    await dropPrefix(lab.config.redis.prefix);
   });
 
   it('GIVEN device certificates at 29, 6 and 0 days, a revoked one, a replaced one and a TLS Secret at 5 days WHEN the scheduler and two workers scan THEN exactly one alert each is posted', async () => {
@@ -137,6 +151,7 @@ describe('expiry alerts: one per certificate per threshold, across two workers a
   });
 
   it('GIVEN a worker restarts WHEN everyone scans again THEN nothing is posted twice', async () => {
+    await scannedUpTo(0);
     const before = certAlerts().length;
     await second.app.close();
     second = await startWorker(lab.config, now);
@@ -145,6 +160,7 @@ describe('expiry alerts: one per certificate per threshold, across two workers a
   });
 
   it('GIVEN the clock moves on 23 days WHEN three workers scan THEN phone-a alerts once more at its 7-day threshold, phone-far at its 30-day one; expired ones stay quiet', async () => {
+    await scannedUpTo(0);
     const before = certAlerts().length;
     clock = t0 + 23 * DAY;
     restarted = await startWorker(lab.config, now);
@@ -159,6 +175,7 @@ describe('expiry alerts: one per certificate per threshold, across two workers a
   });
 
   it('WHEN bob clicks Renew THEN a plan for a replacement is posted: a new certificate for phone-a and the revoke of the old serial', async () => {
+    await scannedUpTo(23);
     const alert = certAlerts().filter((m) => m.text.includes('phone-a')).pop()!;
     const out = await lab.app.dispatcher!.runSuggestion(alert.buttons![0]!.id, shellIdentity('bob'), SHELL_CONVERSATION);
     expect(out.replies).toEqual([]);
@@ -168,14 +185,11 @@ describe('expiry alerts: one per certificate per threshold, across two workers a
   });
 
   it('GIVEN the certificate is revoked WHEN its next threshold comes THEN it no longer alerts', async () => {
+    await scannedUpTo(23);
     await fetch(`${sandbox.openbao.url}/v1/pki/revoke`, { method: 'POST', headers: { 'X-Vault-Token': sandbox.openbao.rootToken }, body: JSON.stringify({ serial_number: serials.a }) });
     const before = certAlerts().length;
     clock = t0 + 28 * DAY + 12 * HOUR;
     await scanEverywhere();
     expect(certAlerts().slice(before)).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await dropPrefix(lab.config.redis.prefix);
   });
 });

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SHELL_CONVERSATION, shellIdentity } from '../../src/chat/shell/shell.js';
 import { runExpiryScan } from '../../jobs/expiry-scan.js';
 import { SCHEDULED_QUEUE } from '../../src/queue/scheduled.js';
@@ -17,26 +17,34 @@ describe('expiry alerts: many certificates at once are grouped into one alert pe
   let sandbox: Sandbox;
   let lab: Lab;
   let worker: Lab | undefined;
-  const bobSerials: string[] = [];
+  let bobSerials: string[] = [];
   let aliceSerial = '';
+  let world = 0;
 
   const alerts = () => lab.printed.filter((m) => m.kind === 'alert' && m.text.includes('certificate'));
 
-  beforeAll(async () => {
-    sandbox = await startSandbox({ dir: `/tmp/labgate-test-digest-${process.pid}`, now });
+  /** What the first two tests leave: the scan has posted bob's digest and alice's alert. */
+  async function alertedOnce() {
+    expect(await runExpiryScan(lab.app.services)).toMatchObject({ expiring: 19, alerts: 19, messages: 2 });
+  }
+
+  // Each test gets its own sandbox and Redis prefix: no test reads the alert keys or messages another one left.
+  beforeEach(async () => {
+    worker = undefined;
+    sandbox = await startSandbox({ dir: `/tmp/labgate-test-digest-${process.pid}-${world++}`, now });
     // bob: 18 devices expiring in 2..19 days (one made from a CSR), issued together a year ago.
     const bob = Array.from({ length: 18 }, (_, i) => ({
       commonName: `sensor-${String(i + 1).padStart(2, '0')}`,
       notAfter: new Date(t0 + (i + 2) * DAY + HOUR),
       uris: urns('bob', `sensor-${String(i + 1).padStart(2, '0')}`, i === 1 ? 'csr' : 'modern'),
     }));
-    bobSerials.push(...(await sandbox.openbao.addCertificates(bob)));
+    bobSerials = await sandbox.openbao.addCertificates(bob);
     [aliceSerial] = (await sandbox.openbao.addCertificates([{ commonName: 'laptop', notAfter: new Date(t0 + 20 * DAY + HOUR), uris: urns('alice', 'laptop') }])) as [string];
     // Runs are driven by the test (no scheduler): the digest limit is the default, 10.
     lab = await startLab({ sandbox, now, workers: false });
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await worker?.app.close();
     await lab?.close();
     await sandbox?.close();
@@ -79,12 +87,14 @@ describe('expiry alerts: many certificates at once are grouped into one alert pe
   });
 
   it('WHEN the scan runs again THEN nothing more is posted: each certificate still alerts once per threshold', async () => {
+    await alertedOnce();
     const result = await runExpiryScan(lab.app.services);
     expect(result).toMatchObject({ expiring: 19, alerts: 0, messages: 0 });
     expect(alerts()).toHaveLength(2);
   });
 
   it('GIVEN a worker starts (its scheduler scans at once) WHEN bob clicks a Renew button of the digest there THEN the replacement of that device is planned, and no alert repeats', async () => {
+    await alertedOnce();
     worker = await startLab({ sandbox, now, configure: (c) => (c.redis.prefix = lab.config.redis.prefix) });
     const connection = lab.app.services.redis.duplicate();
     const scheduled = new Queue(SCHEDULED_QUEUE, { connection, prefix: lab.app.services.keys.bullPrefix });

@@ -2,7 +2,7 @@ import { createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openssl } from '../pki/openssl.js';
 import { lastPlan, startLab, type Lab } from '../support/lab.js';
 import { dmsTo, uriSans, verifyClientCert } from './cert-helpers.js';
@@ -20,10 +20,11 @@ describe('/cert sign: a CSR made on the device is signed; its key never leaves i
     return { csr, key };
   }
 
-  beforeAll(async () => {
+  // Each test gets its own lab: no test reads the plans, certificates or DMs another one left.
+  beforeEach(async () => {
     lab = await startLab();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await lab?.close();
   });
 
@@ -64,7 +65,8 @@ describe('/cert sign: a CSR made on the device is signed; its key never leaves i
     const weak = await makeCsr('weak', ['-newkey', 'rsa:1024']);
     expect((await lab.run(`/cert sign device:phone csr:${weak.csr}`, 'bob')).replies[0]?.text).toBe('csr: the CSR has an RSA key of 1024 bits; use at least 2048');
     expect((await lab.run(`/cert sign device:phone csr:${join(dir, 'missing.csr')}`, 'bob')).replies[0]?.text).toMatch(/^csr: .*missing\.csr: no such file/);
-    expect(lab.sandbox.openbao.requests.filter((r) => r.path.startsWith('/v1/pki/sign/'))).toHaveLength(1);
+    // Nothing was sent to OpenBao to sign: all three were refused before a plan.
+    expect(lab.sandbox.openbao.requests.filter((r) => r.path.startsWith('/v1/pki/sign/'))).toHaveLength(0);
   });
 
   it('GIVEN a device role that copies the CSR\'s names (use_csr_sans) WHEN OpenBao returns a certificate with an extra SAN THEN labgate revokes it, delivers nothing and refuses', async () => {
@@ -90,6 +92,10 @@ describe('/cert sign: a CSR made on the device is signed; its key never leaves i
   });
 
   it('GIVEN a valid certificate for the device WHEN a second CSR is signed without replace THEN it is refused; with replace:true the old one is revoked after delivery', async () => {
+    const first = await makeCsr('first');
+    await lab.run(`/cert sign device:work-laptop csr:${first.csr} ttl:30d`, 'bob');
+    await lab.run('approve', 'alice');
+    expect(lab.printed.filter((m) => m.kind === 'result').pop()?.result?.status).toBe('applied');
     const { csr } = await makeCsr('second');
     const refused = await lab.run(`/cert sign device:work-laptop csr:${csr}`, 'bob');
     expect(refused.replies[0]?.text).toMatch(/already has a valid certificate/);

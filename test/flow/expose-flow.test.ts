@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lastPlan, startLab, type Lab } from '../support/lab.js';
 
 const TRAEFIK = 'traefik.io/v1alpha1';
@@ -12,12 +12,34 @@ async function readBack(lab: Lab, kind: string, namespace: string, name: string)
   }
 }
 
+/** Plans `line` as bob and approves that plan, by its id, as alice; the result must be applied. */
+async function planAndApprove(lab: Lab, line: string): Promise<void> {
+  const planned = await lab.run(line, 'bob');
+  expect(planned.planId).toBeTruthy();
+  await lab.run(`approve ${planned.planId}`, 'alice');
+  const result = lab.printed.find((m) => m.kind === 'result' && m.planId === planned.planId);
+  expect(result?.result?.status).toBe('applied');
+}
+
+const STEPS = [
+  '/expose service:immich namespace:media port:2283 host:photos auth:tailscale-only',
+  '/route mode host:photos mode:tailscale-bypass',
+  '/route mode host:photos mode:mtls-strict',
+  '/unexpose host:photos',
+] as const;
+
+/** Brings this test's own lab to the state after the first `n` steps of the flow. */
+async function stepsDone(lab: Lab, n: number): Promise<void> {
+  for (const line of STEPS.slice(0, n)) await planAndApprove(lab, line);
+}
+
 describe('expose → plan → approve → apply, through the sandbox Kubernetes API', () => {
+  // Each test gets its own sandbox and Redis prefix, and builds the exposure it starts from.
   let lab: Lab;
-  beforeAll(async () => {
+  beforeEach(async () => {
     lab = await startLab();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await lab.close();
   });
 
@@ -46,9 +68,10 @@ describe('expose → plan → approve → apply, through the sandbox Kubernetes 
   });
 
   it('GIVEN an exposed host WHEN switched to tailscale-bypass THEN the internet route sits behind the forward-auth middleware', async () => {
+    await stepsDone(lab, 1);
     const planned = await lab.run('/route mode host:photos mode:tailscale-bypass', 'bob');
     expect(lastPlan(lab).diff).toContain('+++ b/IngressRoute/media/photos-public');
-    await lab.run('approve', 'alice');
+    await lab.run(`approve ${planned.planId}`, 'alice');
     const pub = await readBack(lab, 'IngressRoute', 'media', 'photos-public');
     expect(pub?.spec.entryPoints).toEqual(['websecure']);
     expect(JSON.stringify(pub?.spec.routes)).toContain('"middlewares":[{"name":"oidc-auth","namespace":"traefik"}]');
@@ -57,12 +80,14 @@ describe('expose → plan → approve → apply, through the sandbox Kubernetes 
   });
 
   it('GIVEN tailscale-bypass WHEN switched to mtls-strict THEN the tailnet route goes and a TLSOption requires client certificates', async () => {
-    await lab.run('/route mode host:photos mode:mtls-strict', 'bob');
+    await stepsDone(lab, 2);
+    const planned = await lab.run('/route mode host:photos mode:mtls-strict', 'bob');
     const plan = lastPlan(lab);
+    expect(plan.planId).toBe(planned.planId);
     expect(plan.diff).toContain('--- a/IngressRoute/media/photos-ts');
     expect(plan.diff).toContain('+++ b/TLSOption/media/photos-mtls');
     expect(plan.lines?.join('\n')).toMatch(/Secret media\/labgate-client-ca .* does not exist yet/);
-    await lab.run('approve', 'alice');
+    await lab.run(`approve ${planned.planId}`, 'alice');
     expect(await readBack(lab, 'IngressRoute', 'media', 'photos-ts')).toBeUndefined();
     const opt = await readBack(lab, 'TLSOption', 'media', 'photos-mtls');
     expect(opt?.spec).toMatchObject({ clientAuth: { clientAuthType: 'RequireAndVerifyClientCert', secretNames: ['labgate-client-ca'] } });
@@ -72,6 +97,7 @@ describe('expose → plan → approve → apply, through the sandbox Kubernetes 
   });
 
   it('GIVEN a labgate exposure and a foreign object in the same namespace WHEN unexposed THEN only labgate\'s objects are removed', async () => {
+    await stepsDone(lab, 3);
     lab.sandbox.kubernetes.objects.put({
       apiVersion: TRAEFIK,
       kind: 'Middleware',
@@ -79,10 +105,11 @@ describe('expose → plan → approve → apply, through the sandbox Kubernetes 
       spec: { headers: { customRequestHeaders: { 'X-Test': '1' } } },
     });
     const before = lab.kubeWrites().length;
-    await lab.run('/unexpose host:photos', 'bob');
+    const planned = await lab.run('/unexpose host:photos', 'bob');
     const plan = lastPlan(lab);
+    expect(plan.planId).toBe(planned.planId);
     expect(plan.diff).not.toContain('photos-extra');
-    await lab.run('approve', 'alice');
+    await lab.run(`approve ${planned.planId}`, 'alice');
     for (const [kind, name] of [['IngressRoute', 'photos-public'], ['TLSOption', 'photos-mtls'], ['Middleware', 'photos-client-cert']] as const)
       expect(await readBack(lab, kind, 'media', name)).toBeUndefined();
     expect(await readBack(lab, 'Middleware', 'media', 'photos-extra')).toBeDefined();
@@ -94,6 +121,7 @@ describe('expose → plan → approve → apply, through the sandbox Kubernetes 
   });
 
   it('records every plan, approval and result in the audit stream, newest first', async () => {
+    await stepsDone(lab, STEPS.length);
     const out = await lab.run('/audit count:30');
     const rows = out.replies[0]!.table!.rows;
     const actions = rows.map((r) => r[2]);

@@ -104,6 +104,13 @@ describe('exposure policy and decisions on plans the approver saw', () => {
   });
 
   it('GIVEN a user with no rights typing a thousand commands THEN denials fill only their own capped stream: plans, decisions and results stay in the audit, and a long line is clipped', async () => {
+    // This test's own plan, approval, result and rejection: what the denials must not push out.
+    const kept0 = await lab.run('/expose service:jellyfin namespace:media port:8096 host:kept auth:tailscale-only', 'carol');
+    await lab.run(`approve ${kept0.planId}`, 'alice');
+    expect((await lab.app.services.store.get(kept0.planId!))?.status).toBe('applied');
+    const dropped = await lab.run('/expose service:immich namespace:media port:2283 host:dropped auth:tailscale-only', 'carol');
+    await lab.run(`reject ${dropped.planId}`, 'carol');
+    expect((await lab.app.services.store.get(dropped.planId!))?.status).toBe('rejected');
     const before = await lab.app.services.redis.xlen(lab.app.services.keys.audit);
     const long = `/expose service:immich namespace:media port:2283 host:${'x'.repeat(2000)} auth:tailscale-only`;
     await lab.run(long, 'mallory');
