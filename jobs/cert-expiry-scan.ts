@@ -1,6 +1,7 @@
 import type { ScheduledJob } from '../src/core/scheduled-job.js';
 import { runExpiryScan } from './expiry-scan.js';
 import { publishCertificateExpiry } from '../src/ops/fleet-gauges.js';
+import { DeviceInventory } from '../src/openbao/device-inventory.js';
 
 /**
  * Expiry alerts for device certificates, labgate's TLS Secrets and OpenBao's CA, and the
@@ -11,9 +12,11 @@ export const certExpiryScan: ScheduledJob = {
   name: 'cert-expiry-scan',
   every: (s) => (s.ports.openbao && s.config.openbao ? s.config.openbao.expiry.scanEvery : undefined),
   run: async (s) => {
-    const result = await runExpiryScan(s);
+    // OpenBao's listing is read once and serves the alerts and the metrics alike.
+    const listing = s.ports.openbao && s.config.openbao ? await new DeviceInventory(s.ports.openbao, s.now).listing() : undefined;
+    const result = await runExpiryScan(s, listing);
     // The metrics' view of every device certificate (src/ops): a failure here costs no alert.
-    await publishCertificateExpiry(s).catch((err: Error) => s.logger.warn({ err: err.message }, 'could not read the certificates for the expiry metrics'));
+    await publishCertificateExpiry(s, listing).catch((err: Error) => s.logger.warn({ err: err.message }, 'could not read the certificates for the expiry metrics'));
     return result;
   },
 };

@@ -9,7 +9,7 @@ import { clientCaDrift, deviceClientCa } from '../src/openbao/client-ca.js';
 import { displayOwner, ownerKey } from '../src/openbao/device-identity.js';
 import { mapBounded } from '../src/concurrency.js';
 import { byOwner, inDays, thresholdFor, withNewerOfSameName } from '../src/openbao/expiry-levels.js';
-import { DeviceInventory, type DeviceCertificate } from '../src/openbao/device-inventory.js';
+import { DeviceInventory, type DeviceCertificate, type Listing } from '../src/openbao/device-inventory.js';
 import { listWhereWritable } from '../src/kubernetes/writable-list.js';
 import { ExposurePolicy } from '../src/policy/exposure-policy.js';
 
@@ -56,7 +56,8 @@ interface Due {
  * per CA chain, when a client-CA Secret no longer matches OpenBao, with a button that plans
  * the sync.
  */
-export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
+/** `listing`: OpenBao's listing when the caller already read it for this scan (the metrics use it too). */
+export async function runExpiryScan(s: ScanServices, listing?: Listing): Promise<ScanResult> {
   const bao = s.ports.openbao;
   const cfg = s.config.openbao;
   if (!bao || !cfg) return { listed: 0, expiring: 0, alerts: 0, messages: 0, caDrift: 0 };
@@ -152,7 +153,7 @@ export async function runExpiryScan(s: ScanServices): Promise<ScanResult> {
 
   // One listing; PEMs (for the owner URN, which the listing lacks) only where an alert may be due.
   const inventory = new DeviceInventory(bao, s.now);
-  const { all, revoked } = await inventory.listing();
+  const { all, revoked } = listing ?? (await inventory.listing());
   const listed = all.length;
   const live = all.filter((c) => c.notAfter > now && !revoked.has(c.serial));
   const levelOf = (notAfter: number) => thresholdFor(notAfter - now, thresholds)!;

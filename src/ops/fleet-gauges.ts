@@ -1,5 +1,5 @@
 import { ownerKey } from '../openbao/device-identity.js';
-import { DeviceInventory } from '../openbao/device-inventory.js';
+import { DeviceInventory, type Listing } from '../openbao/device-inventory.js';
 import type { Services } from '../core/services.js';
 import type { NodeCheck } from '../tailscale/derp-check.js';
 import { pathStates } from '../tailscale/path-alerts.js';
@@ -10,11 +10,11 @@ import { metrics } from './metrics.js';
  * labgate_device_certificate_expiry_seconds. Reads each certificate's PEM once (its owner URN;
  * cached per serial, so later scans read only new ones).
  */
-export async function publishCertificateExpiry(s: Pick<Services, 'ports' | 'now'>): Promise<number> {
+export async function publishCertificateExpiry(s: Pick<Services, 'ports' | 'now'>, listing?: Listing): Promise<number> {
   const bao = s.ports.openbao;
   if (!bao) return 0;
   const inventory = new DeviceInventory(bao, s.now);
-  const { all, revoked } = await inventory.listing();
+  const { all, revoked } = listing ?? (await inventory.listing());
   const now = s.now();
   const certs = await inventory.details(all.filter((c) => c.notAfter > now && !revoked.has(c.serial)), revoked);
   const valid = certs.filter((c) => c.status === 'valid');
