@@ -13,7 +13,7 @@ import { mapBounded } from '../src/concurrency.js';
 import { NodeVaultOpenBao, openBaoFromConfig } from '../src/openbao/node-vault-adapter.js';
 import { runExpiryScan } from '../jobs/expiry-scan.js';
 import type { Identity } from '../src/plan/model.js';
-import { seedSandboxState, startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { seedSandboxState, startSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { percentile, round, type Figure, type Scenario } from './figures.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -7,8 +7,8 @@ import type { ConversationRef, MessageRef, OutMessage } from '../src/messages/me
 import type { ChatNotifier } from '../src/messages/notifier.js';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
-import { defaultHomelab, homelabNodes } from '../src/sandbox/homelab.js';
-import { startSandbox } from '../src/sandbox/sandbox.js';
+import { defaultHomelab, homelabNodes } from '../sandbox/homelab.js';
+import { startSandbox } from '../sandbox/sandbox.js';
 import { percentile, round, type Figure, type Scenario } from './figures.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -13,7 +13,7 @@ import type { ConversationRef, MessageRef, OutMessage } from '../src/messages/me
 import type { ChatNotifier } from '../src/messages/notifier.js';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
 import { renderExposure } from '../src/traefik/render.js';
 import { percentile, round, type Figure, type Scenario } from './figures.js';
 

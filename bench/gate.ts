@@ -17,9 +17,9 @@ import { certTarget } from '../src/openbao/cert-planning.js';
 import { x509 } from '../src/pki/x509.js';
 import type { Change } from '../src/plan/model.js';
 import { createRedis, dropPrefix, redisKeys } from '../src/stores/redis.js';
-import { ObjectStore } from '../src/sandbox/kubernetes/object-store.js';
-import { clientCertHeader } from '../src/sandbox/edge/traefik-headers.js';
-import { startSandbox } from '../src/sandbox/sandbox.js';
+import { ObjectStore } from '../sandbox/kubernetes/object-store.js';
+import { clientCertHeader } from '../sandbox/edge/traefik-headers.js';
+import { startSandbox } from '../sandbox/sandbox.js';
 import { renderClientCaSecret, renderExposure } from '../src/traefik/render.js';
 import { percentile, round, type Figure, type Scenario } from './figures.js';
 

@@ -12,7 +12,7 @@ import { loadConfig, type Config, type ConfigResult } from '../config/load.js';
 import { signingKeyProblem } from '../config/schema.js';
 import { printableConfig } from '../config/print.js';
 import { createLogger, type Logger } from '../log.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
+import type { Sandbox } from '../../sandbox/sandbox.js';
 import { planOnce } from './plan-once.js';
 import { openOps, takeHttpFlag } from '../ops/http-flag.js';
 import { defaultRedisAddress, exitOnStartProblem, sandboxRedis, type PrivateRedis } from './private-redis.js';
@@ -47,7 +47,7 @@ async function resolveConfig(stderr: (s: string) => void, quiet = false, opts: {
     return { config: res.config };
   }
   // Loaded only when needed: a configured labgate never pays for the simulated homelab.
-  const loading = import('../sandbox/sandbox.js');
+  const loading = import('../../sandbox/sandbox.js');
   // Checked before the sandbox reads its state: a folder whose sandbox another labgate runs is refused.
   const own = opts.ownRedis ? await sandboxRedis(process.env, quiet ? () => {} : stderr).catch((err: unknown) => exitOnStartProblem(err, stderr)) : {};
   const { startSandbox } = await loading;

@@ -21,10 +21,10 @@ export async function sandboxCommand(args: string[], d: { makeLogger: (kind: 'ch
   const faultPort = values.faults === undefined ? undefined : Number(values.faults);
   if (faultPort !== undefined && !(Number.isInteger(faultPort) && faultPort >= 0 && faultPort <= 65535))
     throw Object.assign(new Error(`--faults: a port number from 0 to 65535 (got ${JSON.stringify(values.faults)})`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
-  const { startSandbox } = await import('../sandbox/sandbox.js');
+  const { startSandbox } = await import('../../sandbox/sandbox.js');
   const sb = await startSandbox({ stateFile, envFile, routerTls, rbac: values.rbac ?? false });
   const rbac = sb.accounts ? `  RBAC            deploy/kubernetes/rbac.yaml enforced; bot: ${sb.accounts.bot.envFile}, worker: ${sb.accounts.worker.envFile}\n` : '';
-  const control = faultPort === undefined ? undefined : await (await import('../sandbox/fault-control.js')).startFaultControl(sb.faults, faultPort);
+  const control = faultPort === undefined ? undefined : await (await import('../../sandbox/fault-control.js')).startFaultControl(sb.faults, faultPort);
   const sbConfig = loadConfig({ ...process.env, ...sb.env });
   const gateUrl = sbConfig.ok ? await withSandboxGate(sbConfig.config, sb, d.makeLogger('chat')) : undefined;
   const router = routerTls ? `  RouterOS api-ssl ${sb.router.host}:${sb.router.tlsPort} (CA ${sb.env.ROUTEROS_CA})\n` : '';

@@ -3,7 +3,7 @@ import { ShellRelay, ShellRelayNotifier } from '../chat/shell/shell-relay.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { createRedis, redisKeys } from '../stores/redis.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
+import type { Sandbox } from '../../sandbox/sandbox.js';
 import { startConfiguredGate } from '../gate/run-gate.js';
 
 /**

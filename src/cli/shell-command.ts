@@ -14,7 +14,7 @@ import { Autocompleter } from '../core/autocomplete.js';
 import type { Logger } from '../log.js';
 import { createRedis, redisKeys, redisUnreachableNotice } from '../stores/redis.js';
 import { readiness } from '../ops/readiness.js';
-import type { Sandbox } from '../sandbox/sandbox.js';
+import type { Sandbox } from '../../sandbox/sandbox.js';
 
 export interface ShellDeps {
   resolveConfig: (say: (s: string) => void, quiet?: boolean) => Promise<{ config: Config; sandbox?: Sandbox; redis?: { close(): Promise<void> } }>;

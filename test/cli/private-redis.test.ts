@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { freePort, isAlive, LabgateProcess, until } from '../support/labgate-process.js';
 
 const EXPOSE = '/expose service:immich namespace:media port:2283 host:photos auth:tailscale-only';

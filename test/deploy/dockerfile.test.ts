@@ -91,7 +91,7 @@ describe('deploy/Dockerfile', () => {
 
   it('compiles only what runs: the image tsconfig leaves the tests and benchmarks out', () => {
     const ts = JSON.parse(readFileSync(join(DEPLOY, 'tsconfig.image.json'), 'utf8')) as { include: string[]; compilerOptions: { outDir: string } };
-    expect(ts.include.sort()).toEqual(['../jobs', '../src']);
+    expect(ts.include.sort()).toEqual(['../jobs', '../sandbox', '../src']);
     expect(ts.compilerOptions.outDir).toBe('../dist');
     // bin/labgate.js loads dist/src/cli/main.js: the layout the image's tsc writes.
     expect(readFileSync(join(ROOT, 'bin', 'labgate.js'), 'utf8')).toContain("'../dist/src/cli/main.js'");

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
-import { CrdSchemas } from '../../src/sandbox/kubernetes/crd-schemas.js';
+import { CrdSchemas } from '../../sandbox/kubernetes/crd-schemas.js';
 import { BASE, componentNames, kustomize, kustomizeWithComponent, podTemplates, shippedConfigDoc, type K8sObject } from './render.js';
 
 // deploy/kubernetes as an operator applies it: rendered by kustomize, every object checked

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/stores/audit.js';
 import { redisKeys } from '../../src/stores/redis.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { freePort, LabgateProcess, until } from '../support/labgate-process.js';
 import { SentinelLab } from '../support/sentinel.js';
 

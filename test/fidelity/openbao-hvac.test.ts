@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x509 } from '../../src/pki/x509.js';
-import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../src/sandbox/openbao/index.js';
+import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../sandbox/openbao/index.js';
 import { requirePythonModule, runPython } from './python-client.js';
 
 // The sandbox OpenBao driven by an independent client, Debian's python3-hvac (0.11), not by

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { startRouterOsSandbox, type RouterOsSandbox } from '../../src/sandbox/routeros/routeros-sandbox.js';
-import { seedRouterState, type RouterState } from '../../src/sandbox/routeros/router-state.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { startRouterOsSandbox, type RouterOsSandbox } from '../../sandbox/routeros/routeros-sandbox.js';
+import { seedRouterState, type RouterState } from '../../sandbox/routeros/router-state.js';
 import { requirePythonModule, runPython } from './python-client.js';
 
 // The sandbox router driven by an independent client, Debian's python3-librouteros (3.1), not

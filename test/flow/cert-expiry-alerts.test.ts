@@ -9,7 +9,7 @@ import { SHELL_CONVERSATION, shellIdentity } from '../../src/chat/shell/shell.js
 import type { Config } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { SCHEDULED_QUEUE } from '../../src/queue/scheduled.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { dropPrefix, LogCapture, startLab, type Lab } from '../support/lab.js';
 import type { Printed } from './cert-helpers.js';
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SHELL_CONVERSATION, shellIdentity } from '../../src/chat/shell/shell.js';
 import { runExpiryScan } from '../../jobs/expiry-scan.js';
 import { SCHEDULED_QUEUE } from '../../src/queue/scheduled.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { startLab, type Lab } from '../support/lab.js';
 
 const DAY = 86_400_000;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OutMessage } from '../../src/messages/message.js';
-import type { NatRule } from '../../src/sandbox/routeros/router-state.js';
+import type { NatRule } from '../../sandbox/routeros/router-state.js';
 import { lastPlan, startLab, type Lab } from '../support/lab.js';
 
 /** A Traefik node added to the sandbox cluster by copying node-23 with a new name and address. */

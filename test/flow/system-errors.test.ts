@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { startLab, type Lab } from '../support/lab.js';
 
 describe('a failing outside system is named by the type of its error, not its text', () => {

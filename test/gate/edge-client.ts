@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { request } from 'node:https';
-import type { Edge } from '../../src/sandbox/edge/edge-server.js';
+import type { Edge } from '../../sandbox/edge/edge-server.js';
 
 export interface EdgeAnswer {
   status: number;

@@ -2,10 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { readClientHelloSni } from '../../src/sandbox/edge/client-hello.js';
-import { clientCertHeader, clientCertInfoHeader, goQueryEscape } from '../../src/sandbox/edge/traefik-headers.js';
+import { readClientHelloSni } from '../../sandbox/edge/client-hello.js';
+import { clientCertHeader, clientCertInfoHeader, goQueryEscape } from '../../sandbox/edge/traefik-headers.js';
 import { parseClientCertHeader } from '../../src/gate/client-certificate.js';
-import { createSelfSignedCertificate } from '../../src/sandbox/routeros/self-signed-certificate.js';
+import { createSelfSignedCertificate } from '../../sandbox/routeros/self-signed-certificate.js';
 
 describe('the sandbox edge speaks Traefik’s formats', () => {
   it('GIVEN a ClientHello from Node’s TLS client THEN the SNI is read before the handshake, also when it arrives in pieces', async () => {

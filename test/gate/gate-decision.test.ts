@@ -4,7 +4,7 @@ import { serialKey } from '../../src/gate/client-certificate.js';
 import { allowOf, GateDecider } from '../../src/gate/gate-decision.js';
 import { RevocationList } from '../../src/gate/revocation-list.js';
 import { x509 } from '../../src/pki/x509.js';
-import { clientCertHeader } from '../../src/sandbox/edge/traefik-headers.js';
+import { clientCertHeader } from '../../sandbox/edge/traefik-headers.js';
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;

@@ -11,7 +11,7 @@ import { deviceUrn, profileUrn } from '../../src/openbao/device-identity.js';
 import type { Change } from '../../src/plan/model.js';
 import { ExposurePolicy } from '../../src/policy/exposure-policy.js';
 import { RouterApplier } from '../../src/router/applier.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 
 const TRAEFIK = 'traefik.io/v1alpha1';
 const managed = { [MANAGED_BY_LABEL]: 'labgate' };

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { AdapterError } from '../../src/errors.js';
 import { baoLoginFromConfig, NodeVaultOpenBao } from '../../src/openbao/node-vault-adapter.js';
-import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../src/sandbox/openbao/index.js';
+import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../sandbox/openbao/index.js';
 
 const MINUTE = 60_000;
 let clock = Date.UTC(2031, 5, 1);

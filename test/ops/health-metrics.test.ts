@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { dropPrefix, REDIS_URL } from '../support/lab.js';
 import { freePort, LabgateProcess, until } from '../support/labgate-process.js';
 import { samples, scrape, total } from '../support/prometheus.js';

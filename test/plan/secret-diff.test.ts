@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { changeDiff } from '../../src/plan/diff.js';
 import type { Change } from '../../src/plan/model.js';
-import { generateServingCertificates } from '../../src/sandbox/kubernetes/serving-certificates.js';
+import { generateServingCertificates } from '../../sandbox/kubernetes/serving-certificates.js';
 import { pemBlock } from '../support/pem.js';
 
 const secret = (data: Record<string, string>, stringData?: Record<string, string>) => ({

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError } from '../../src/errors.js';
 import { routerFromEnv, RouterOsClientAdapter } from '../../src/router/routeros-client-adapter.js';
-import { FaultInjector } from '../../src/sandbox/faults.js';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { startRouterOsSandbox, type RouterOsSandbox } from '../../src/sandbox/routeros/routeros-sandbox.js';
-import { seedRouterState, type RouterState } from '../../src/sandbox/routeros/router-state.js';
+import { FaultInjector } from '../../sandbox/faults.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { startRouterOsSandbox, type RouterOsSandbox } from '../../sandbox/routeros/routeros-sandbox.js';
+import { seedRouterState, type RouterState } from '../../sandbox/routeros/router-state.js';
 
 const homelab = defaultHomelab();
 

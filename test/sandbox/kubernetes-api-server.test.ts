@@ -18,9 +18,9 @@ import {
   type KubernetesObject,
   type V1ConfigMap,
 } from '@kubernetes/client-node';
-import { FaultInjector } from '../../src/sandbox/faults.js';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox, type KubernetesState } from '../../src/sandbox/kubernetes/index.js';
+import { FaultInjector } from '../../sandbox/faults.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox, type KubernetesState } from '../../sandbox/kubernetes/index.js';
 
 function clientConfig(sandbox: KubernetesSandbox): KubeConfig {
   const kc = new KubeConfig();

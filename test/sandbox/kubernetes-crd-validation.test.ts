@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ApiException, CustomObjectsApi, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { projectRoot } from '../../src/paths.js';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../src/sandbox/kubernetes/index.js';
-import { CrdSchemas } from '../../src/sandbox/kubernetes/crd-schemas.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../sandbox/kubernetes/index.js';
+import { CrdSchemas } from '../../sandbox/kubernetes/crd-schemas.js';
 
 interface Cause {
   reason: string;

@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
-import { FaultInjector } from '../../src/sandbox/faults.js';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
+import { FaultInjector } from '../../sandbox/faults.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
 import {
   seedKubernetesState,
   startKubernetesSandbox,
@@ -10,7 +10,7 @@ import {
   type ExecResult,
   type KubernetesSandbox,
   type KubernetesState,
-} from '../../src/sandbox/kubernetes/index.js';
+} from '../../sandbox/kubernetes/index.js';
 
 interface ExecOutcome {
   stdout: string;

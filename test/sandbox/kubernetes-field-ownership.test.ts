@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { recordUpdate, serverSideApply } from '../../src/sandbox/kubernetes/field-ownership.js';
-import type { KubeObject } from '../../src/sandbox/kubernetes/kubernetes-state.js';
+import { recordUpdate, serverSideApply } from '../../sandbox/kubernetes/field-ownership.js';
+import type { KubeObject } from '../../sandbox/kubernetes/kubernetes-state.js';
 
 // Per-leaf ownership as structured-merge-diff keeps it:
 // https://kubernetes.io/docs/reference/using-api/server-side-apply/#field-management

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { ClientNodeKubernetes } from '../../src/kubernetes/client-node-adapter.js';
 import type { KubeObject } from '../../src/kubernetes/port.js';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../src/sandbox/kubernetes/index.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../sandbox/kubernetes/index.js';
 
 // labgate's adapter applies only its own fields with force (fieldManager=labgate); what another
 // manager set on the same object survives a re-apply, as on a real cluster

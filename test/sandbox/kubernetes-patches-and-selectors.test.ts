@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { KubeApiError } from '../../src/sandbox/kubernetes/api-status.js';
-import { applyJsonPatch, applyMergePatch, JsonPatchError } from '../../src/sandbox/kubernetes/json-patches.js';
-import type { KubeObject } from '../../src/sandbox/kubernetes/kubernetes-state.js';
-import { parseFieldSelector, parseLabelSelector } from '../../src/sandbox/kubernetes/selectors.js';
+import { KubeApiError } from '../../sandbox/kubernetes/api-status.js';
+import { applyJsonPatch, applyMergePatch, JsonPatchError } from '../../sandbox/kubernetes/json-patches.js';
+import type { KubeObject } from '../../sandbox/kubernetes/kubernetes-state.js';
+import { parseFieldSelector, parseLabelSelector } from '../../sandbox/kubernetes/selectors.js';
 
 const obj = (name: string, labels?: Record<string, string>, namespace = 'media'): KubeObject => ({
   apiVersion: 'v1',

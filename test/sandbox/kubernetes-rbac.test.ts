@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../src/sandbox/kubernetes/index.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../sandbox/kubernetes/index.js';
 import { KubeClients } from '../fidelity/support/kubernetes-clients.js';
 
 // RBAC as https://kubernetes.io/docs/reference/access-authn-authz/rbac/ describes it, driven by

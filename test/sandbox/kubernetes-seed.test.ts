@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { defaultHomelab, homelabNodes, type Homelab } from '../../src/sandbox/homelab.js';
-import { addHomelabNodes, seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../src/sandbox/kubernetes/index.js';
+import { defaultHomelab, homelabNodes, type Homelab } from '../../sandbox/homelab.js';
+import { addHomelabNodes, seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../sandbox/kubernetes/index.js';
 
 function envOf(container: { env?: { name: string; value?: string }[] } | undefined): Record<string, string | undefined> {
   return Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));

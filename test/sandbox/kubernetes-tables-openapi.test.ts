@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfiguration, HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../src/sandbox/kubernetes/index.js';
-import { humanDuration } from '../../src/sandbox/kubernetes/table-printing.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../sandbox/kubernetes/index.js';
+import { humanDuration } from '../../sandbox/kubernetes/table-printing.js';
 
 // Tables: https://kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resources-as-tables
 // OpenAPI: https://kubernetes.io/docs/concepts/overview/kubernetes-api/#openapi-interface-definition

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../src/sandbox/kubernetes/index.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../sandbox/kubernetes/index.js';
 
 // Pod termination (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination)
 // and DaemonSet rolling updates (https://kubernetes.io/docs/tasks/manage-daemon/update-daemon-set/).

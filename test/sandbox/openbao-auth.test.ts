@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import vault from 'node-vault';
-import { seedOpenBaoState, serviceAccountJwt, startOpenBaoSandbox, type OpenBaoSandbox } from '../../src/sandbox/openbao/index.js';
+import { seedOpenBaoState, serviceAccountJwt, startOpenBaoSandbox, type OpenBaoSandbox } from '../../sandbox/openbao/index.js';
 
 const HOUR = 3600_000;
 let clock = Date.UTC(2030, 0, 1);

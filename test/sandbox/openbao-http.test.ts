@@ -2,8 +2,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import vault from 'node-vault';
-import { FaultInjector } from '../../src/sandbox/faults.js';
-import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../src/sandbox/openbao/index.js';
+import { FaultInjector } from '../../sandbox/faults.js';
+import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../sandbox/openbao/index.js';
 
 let sb: OpenBaoSandbox;
 let faults: FaultInjector;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import vault from 'node-vault';
 import { NodeVaultOpenBao } from '../../src/openbao/node-vault-adapter.js';
 import { x509 } from '../../src/pki/x509.js';
-import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../src/sandbox/openbao/index.js';
+import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../sandbox/openbao/index.js';
 
 // OpenBao 2.x issuers (builtin/logical/pki/path_fetch_issuers.go, path_intermediate.go,
 // path_root.go; docs website/content/docs/secrets/pki/setup.mdx "intermediate" steps).

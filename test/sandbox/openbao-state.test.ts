@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import vault from 'node-vault';
-import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox, type OpenBaoState } from '../../src/sandbox/openbao/index.js';
+import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox, type OpenBaoState } from '../../sandbox/openbao/index.js';
 import { x509 } from '../../src/pki/x509.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'openbao-state-'));

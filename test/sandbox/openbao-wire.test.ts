@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../src/sandbox/openbao/index.js';
+import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox } from '../../sandbox/openbao/index.js';
 
 // How OpenBao 2.x (v2.6.2) answers at the HTTP level, each case naming the source it follows.
 

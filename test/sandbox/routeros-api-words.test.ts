@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeLength, encodeSentence, encodeWord, SentenceDecoder } from '../../src/sandbox/routeros/api-words.js';
-import { compileQuery } from '../../src/sandbox/routeros/print-query.js';
+import { encodeLength, encodeSentence, encodeWord, SentenceDecoder } from '../../sandbox/routeros/api-words.js';
+import { compileQuery } from '../../sandbox/routeros/print-query.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 

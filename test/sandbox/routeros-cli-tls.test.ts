@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RawApiClient } from '../../src/sandbox/routeros/raw-api-client.js';
+import { RawApiClient } from '../../sandbox/routeros/raw-api-client.js';
 
 const BIN = fileURLToPath(new URL('../../bin/labgate.js', import.meta.url));
 

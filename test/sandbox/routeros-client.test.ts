@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RouterOSClient } from 'routeros-client';
 import { RouterOSAPI } from 'node-routeros';
-import { FaultInjector } from '../../src/sandbox/faults.js';
-import { defaultHomelab, type HomelabNode } from '../../src/sandbox/homelab.js';
-import { startRouterOsSandbox, type RouterOsSandbox } from '../../src/sandbox/routeros/routeros-sandbox.js';
-import { labgateRuleComment, seedRouterState, type RouterState } from '../../src/sandbox/routeros/router-state.js';
+import { FaultInjector } from '../../sandbox/faults.js';
+import { defaultHomelab, type HomelabNode } from '../../sandbox/homelab.js';
+import { startRouterOsSandbox, type RouterOsSandbox } from '../../sandbox/routeros/routeros-sandbox.js';
+import { labgateRuleComment, seedRouterState, type RouterState } from '../../sandbox/routeros/router-state.js';
 
 const homelab = defaultHomelab();
 const [node21, node22, node23] = homelab.nodes as [HomelabNode, HomelabNode, HomelabNode];

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { startRouterOsSandbox, type RouterOsSandbox } from '../../src/sandbox/routeros/routeros-sandbox.js';
-import { seedRouterState } from '../../src/sandbox/routeros/router-state.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { startRouterOsSandbox, type RouterOsSandbox } from '../../sandbox/routeros/routeros-sandbox.js';
+import { seedRouterState } from '../../sandbox/routeros/router-state.js';
 
 const run = promisify(execFile);
 

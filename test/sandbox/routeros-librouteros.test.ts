@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { startRouterOsSandbox, type RouterOsSandbox } from '../../src/sandbox/routeros/routeros-sandbox.js';
-import { labgateRuleComment, seedRouterState, type RouterState } from '../../src/sandbox/routeros/router-state.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { startRouterOsSandbox, type RouterOsSandbox } from '../../sandbox/routeros/routeros-sandbox.js';
+import { labgateRuleComment, seedRouterState, type RouterState } from '../../sandbox/routeros/router-state.js';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { RawApiClient } from '../../src/sandbox/routeros/raw-api-client.js';
-import { startRouterOsSandbox, type RouterOsSandbox } from '../../src/sandbox/routeros/routeros-sandbox.js';
-import { seedRouterState, type RouterState } from '../../src/sandbox/routeros/router-state.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { RawApiClient } from '../../sandbox/routeros/raw-api-client.js';
+import { startRouterOsSandbox, type RouterOsSandbox } from '../../sandbox/routeros/routeros-sandbox.js';
+import { seedRouterState, type RouterState } from '../../sandbox/routeros/router-state.js';
 
 // The menus besides NAT that a router owner (or labgate) touches, as RouterOS 7 answers them
 // (manual pages /interface, /ip/address, /ip/firewall/filter, /user, /user/group, /system).

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { defaultHomelab, type HomelabNode } from '../../src/sandbox/homelab.js';
-import { forwardsUdpPort } from '../../src/sandbox/routeros/port-forwarding.js';
-import { labgateRuleComment, LABGATE_RULE_COMMENT_PREFIX, seedRouterState, type NatRule } from '../../src/sandbox/routeros/router-state.js';
+import { defaultHomelab, type HomelabNode } from '../../sandbox/homelab.js';
+import { forwardsUdpPort } from '../../sandbox/routeros/port-forwarding.js';
+import { labgateRuleComment, LABGATE_RULE_COMMENT_PREFIX, seedRouterState, type NatRule } from '../../sandbox/routeros/router-state.js';
 
 const [node21, node22, node23] = defaultHomelab().nodes as [HomelabNode, HomelabNode, HomelabNode];
 const target = (n: typeof node21) => ({ ip: n.ip, port: n.tailscalePort });

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FaultInjector } from '../../src/sandbox/faults.js';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { RawApiClient } from '../../src/sandbox/routeros/raw-api-client.js';
-import { startRouterOsSandbox, type RouterOsSandbox } from '../../src/sandbox/routeros/routeros-sandbox.js';
-import { seedRouterState, type RouterState } from '../../src/sandbox/routeros/router-state.js';
+import { FaultInjector } from '../../sandbox/faults.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { RawApiClient } from '../../sandbox/routeros/raw-api-client.js';
+import { startRouterOsSandbox, type RouterOsSandbox } from '../../sandbox/routeros/routeros-sandbox.js';
+import { seedRouterState, type RouterState } from '../../sandbox/routeros/router-state.js';
 
 describe('RouterOS sandbox on the wire', () => {
   let state: RouterState;

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox } from '../../sandbox/sandbox.js';
 
 describe('a sandbox restarted on the same state file', () => {
   it('GIVEN a state file WHEN the sandbox stops and starts again THEN it listens on the same ports with the same Kubernetes CA, so clients of the first run reconnect', async () => {

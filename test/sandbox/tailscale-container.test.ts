@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { seedKubernetesState } from '../../src/sandbox/kubernetes/index.js';
-import { tailscaleExecHandler } from '../../src/sandbox/tailscale/tailscale-exec-handler.js';
-import { TailscaleSimulator } from '../../src/sandbox/tailscale/tailscale-simulator.js';
-import { seedTailscaleState } from '../../src/sandbox/tailscale/tailscale-state.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { seedKubernetesState } from '../../sandbox/kubernetes/index.js';
+import { tailscaleExecHandler } from '../../sandbox/tailscale/tailscale-exec-handler.js';
+import { TailscaleSimulator } from '../../sandbox/tailscale/tailscale-simulator.js';
+import { seedTailscaleState } from '../../sandbox/tailscale/tailscale-state.js';
 
 const homelab = defaultHomelab();
 const podToNode = (namespace: string, pod: string) => (namespace === 'traefik' && pod.startsWith('traefik-') ? pod.slice('traefik-'.length) : undefined);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ClientNodeKubernetes } from '../../src/kubernetes/client-node-adapter.js';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../src/sandbox/kubernetes/index.js';
-import { tailscaleExecHandler } from '../../src/sandbox/tailscale/tailscale-exec-handler.js';
-import { TailscaleSimulator } from '../../src/sandbox/tailscale/tailscale-simulator.js';
-import { seedTailscaleState } from '../../src/sandbox/tailscale/tailscale-state.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } from '../../sandbox/kubernetes/index.js';
+import { tailscaleExecHandler } from '../../sandbox/tailscale/tailscale-exec-handler.js';
+import { TailscaleSimulator } from '../../sandbox/tailscale/tailscale-simulator.js';
+import { seedTailscaleState } from '../../sandbox/tailscale/tailscale-state.js';
 import { runDerpCheck } from '../../src/tailscale/derp-check.js';
 import { PodExecTailscale } from '../../src/tailscale/pod-exec-tailscale.js';
 

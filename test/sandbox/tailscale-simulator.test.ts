@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouterOSClient } from 'routeros-client';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { forwardsUdpPort } from '../../src/sandbox/routeros/port-forwarding.js';
-import { startRouterOsSandbox, type RouterOsSandbox } from '../../src/sandbox/routeros/routeros-sandbox.js';
-import { labgateRuleComment, seedRouterState } from '../../src/sandbox/routeros/router-state.js';
-import { GoMap, goTime, marshal, marshalIndent } from '../../src/sandbox/tailscale/go-json.js';
-import { tailscaleExecHandler } from '../../src/sandbox/tailscale/tailscale-exec-handler.js';
-import { TailscaleSimulator, tailscaleSimulatorForNodes } from '../../src/sandbox/tailscale/tailscale-simulator.js';
-import { seedTailscaleState } from '../../src/sandbox/tailscale/tailscale-state.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { forwardsUdpPort } from '../../sandbox/routeros/port-forwarding.js';
+import { startRouterOsSandbox, type RouterOsSandbox } from '../../sandbox/routeros/routeros-sandbox.js';
+import { labgateRuleComment, seedRouterState } from '../../sandbox/routeros/router-state.js';
+import { GoMap, goTime, marshal, marshalIndent } from '../../sandbox/tailscale/go-json.js';
+import { tailscaleExecHandler } from '../../sandbox/tailscale/tailscale-exec-handler.js';
+import { TailscaleSimulator, tailscaleSimulatorForNodes } from '../../sandbox/tailscale/tailscale-simulator.js';
+import { seedTailscaleState } from '../../sandbox/tailscale/tailscale-state.js';
 
 // Key sets and orders copied from the reference samples (tailscale-status-sample.json,
 // tailscale-netcheck-sample.json), which are built from the Go struct declarations.

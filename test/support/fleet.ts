@@ -13,7 +13,7 @@ import { loadConfig, type Config } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { createRedis, dropPrefix, redisKeys } from '../../src/stores/redis.js';
 import { applyJobId } from '../../src/queue/jobs.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { LabgateProcess, until } from './labgate-process.js';
 import { REDIS_URL } from './lab.js';
 

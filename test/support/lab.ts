@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../src/config/load.js';
 import type { Outcome } from '../../src/core/dispatcher.js';
 import { createLogger } from '../../src/log.js';
 import { dropPrefix as dropRedisPrefix } from '../../src/stores/redis.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesPort } from '../../src/kubernetes/port.js';
 import type { NatRule as PortRule, RouterPort } from '../../src/router/port.js';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { ObjectStore } from '../../src/sandbox/kubernetes/object-store.js';
-import { addHomelabNodes, seedKubernetesState } from '../../src/sandbox/kubernetes/seed-kubernetes-state.js';
-import { printedRule } from '../../src/sandbox/routeros/nat-rule-fields.js';
-import { forwardsUdpPort } from '../../src/sandbox/routeros/port-forwarding.js';
-import { seedRouterState, type NatRule } from '../../src/sandbox/routeros/router-state.js';
-import { tailscaleExecHandler } from '../../src/sandbox/tailscale/tailscale-exec-handler.js';
-import { TailscaleSimulator } from '../../src/sandbox/tailscale/tailscale-simulator.js';
-import { seedTailscaleState, seedTailscaleStateForNodes } from '../../src/sandbox/tailscale/tailscale-state.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { ObjectStore } from '../../sandbox/kubernetes/object-store.js';
+import { addHomelabNodes, seedKubernetesState } from '../../sandbox/kubernetes/seed-kubernetes-state.js';
+import { printedRule } from '../../sandbox/routeros/nat-rule-fields.js';
+import { forwardsUdpPort } from '../../sandbox/routeros/port-forwarding.js';
+import { seedRouterState, type NatRule } from '../../sandbox/routeros/router-state.js';
+import { tailscaleExecHandler } from '../../sandbox/tailscale/tailscale-exec-handler.js';
+import { TailscaleSimulator } from '../../sandbox/tailscale/tailscale-simulator.js';
+import { seedTailscaleState, seedTailscaleStateForNodes } from '../../sandbox/tailscale/tailscale-state.js';
 import { runDerpCheck, type DerpCheck } from '../../src/tailscale/derp-check.js';
 import { PodExecTailscale } from '../../src/tailscale/pod-exec-tailscale.js';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultHomelab } from '../../src/sandbox/homelab.js';
-import { TailscaleSimulator } from '../../src/sandbox/tailscale/tailscale-simulator.js';
-import { seedTailscaleState } from '../../src/sandbox/tailscale/tailscale-state.js';
+import { defaultHomelab } from '../../sandbox/homelab.js';
+import { TailscaleSimulator } from '../../sandbox/tailscale/tailscale-simulator.js';
+import { seedTailscaleState } from '../../sandbox/tailscale/tailscale-state.js';
 import { NetcheckReport } from '../../src/tailscale/netcheck-schema.js';
 import { listeningPort, peerPath, peerPaths } from '../../src/tailscale/peer-paths.js';
 import { PeerStatus, TailscaleStatus } from '../../src/tailscale/status-schema.js';

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import { planDiff, toDiffYaml } from '../../src/plan/diff.js';
-import { CrdSchemas } from '../../src/sandbox/kubernetes/crd-schemas.js';
+import { CrdSchemas } from '../../sandbox/kubernetes/crd-schemas.js';
 import { ACCESS_MODES, type AccessMode } from '../../src/traefik/access-modes.js';
 import { exposureBaseName, renderExposure } from '../../src/traefik/render.js';
 import { exposureChanges } from '../../src/traefik/planning.js';

@@ -13,7 +13,7 @@ import { loadConfig, type Config } from '../../../src/config/load.js';
 import { Autocompleter } from '../../../src/core/autocomplete.js';
 import { createLogger } from '../../../src/log.js';
 import { dropPrefix } from '../../../src/stores/redis.js';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../../sandbox/sandbox.js';
 import { startDiscordHarness, type DiscordHarness, type DiscordHarnessOptions } from '../../harness/discord/discord-harness.js';
 
 export interface DiscordFixture {

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ShellRelay, ShellRelayNotifier } from '../../../src/chat/shell/shell-relay.js';
 import { SHELL_BROADCAST } from '../../../src/messages/conversations.js';
 import { redisKeys } from '../../../src/stores/redis.js';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/sandbox.js';
+import { startSandbox, type Sandbox } from '../../../sandbox/sandbox.js';
 import { openssl } from '../../pki/openssl.js';
 import { dropPrefix, REDIS_URL } from '../../support/lab.js';
 import { plain, Pty } from '../../support/pty.js';

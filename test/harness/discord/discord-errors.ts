@@ -1,4 +1,4 @@
-import type { FaultAction } from '../../../src/sandbox/faults.js';
+import type { FaultAction } from '../../../sandbox/faults.js';
 
 /** An error answer in Discord's shape: `{code, message, errors?}` with an HTTP status. */
 export class DiscordHttpError extends Error {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { FaultInjector, sleep, type FaultAction } from '../../../src/sandbox/faults.js';
+import { FaultInjector, sleep, type FaultAction } from '../../../sandbox/faults.js';
 import { CommandRegistry } from './command-registry.js';
 import {
   apiBotUser,

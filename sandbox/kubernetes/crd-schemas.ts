@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { projectRoot } from '../../paths.js';
+import { projectRoot } from '../../src/paths.js';
 import type { StatusCause } from './api-status.js';
 
 type Schema = Record<string, unknown>;
@@ -28,7 +28,7 @@ const CEL_RULES: Record<string, (self: unknown) => boolean> = {
 
 /** The folder holding the CRDs, found from the package root so it works from src/ and dist/. */
 export function crdFolder(): string {
-  return join(projectRoot(), 'src', 'sandbox', 'kubernetes', 'crds');
+  return join(projectRoot(), 'sandbox', 'kubernetes', 'crds');
 }
 
 /** Kubernetes' extensions become plain JSON Schema ajv understands; int-or-string becomes an anyOf. */

@@ -1,7 +1,7 @@
 import { encodeSubjectAltNames, type SubjectAltNames } from './pki-names.js';
 import type { IssuerKeys } from './pki-issuer.js';
 import type { PkiRole } from './openbao-state.js';
-import { x509 } from '../../pki/x509.js';
+import { x509 } from '../../src/pki/x509.js';
 
 /** What goes into a leaf certificate once the role checks have passed. */
 export interface LeafCertificateParams {

@@ -8,7 +8,7 @@ import type { PkiIssuer, PkiKey, PkiMountState } from './openbao-state.js';
 import { rebuildCrl, signingAlgorithm, trimPem, type IssuerKeyring } from './pki-issuer.js';
 import { boolField, commaListField, durationField, intField, stringField, type RequestBody } from './request-fields.js';
 import { colonSerial, colonSerialFromHex, hyphenSerial, randomSerialBytes, serialHex } from './serials.js';
-import { subtle, x509 } from '../../pki/x509.js';
+import { subtle, x509 } from '../../src/pki/x509.js';
 
 /**
  * Building an intermediate CA inside the mount, the three steps OpenBao's docs show

@@ -9,7 +9,7 @@ import { rebuildCrl } from './pki-issuer.js';
 import { decodeSubjectAltNames } from './pki-names.js';
 import { stringField, type RequestBody } from './request-fields.js';
 import { colonSerialFromHex, hyphenSerial } from './serials.js';
-import { x509 } from '../../pki/x509.js';
+import { x509 } from '../../src/pki/x509.js';
 
 /** `POST <mount>/revoke` (path_revoke.go, crl_util.go revokeCert). */
 export class Revocations {

@@ -24,7 +24,7 @@ import {
 import { Revocations } from './revocation.js';
 import { boolField, commaListField, durationField, intField, stringField, type RequestBody } from './request-fields.js';
 import { colonSerial, colonSerialFromHex, hyphenSerial, randomSerialBytes, serialHex } from './serials.js';
-import { x509 } from '../../pki/x509.js';
+import { x509 } from '../../src/pki/x509.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../../kubernetes/port.js';
-import { hostsOf, onEntryPoint } from '../../traefik/routes.js';
+import type { KubeObject } from '../../src/kubernetes/port.js';
+import { hostsOf, onEntryPoint } from '../../src/traefik/routes.js';
 import type { ObjectStore } from '../kubernetes/object-store.js';
 
 const TRAEFIK = 'traefik.io/v1alpha1';

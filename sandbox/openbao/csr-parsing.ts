@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { userError } from './http-envelope.js';
 import { decodeSubjectAltNames, type SubjectAltNames } from './pki-names.js';
-import { x509 } from '../../pki/x509.js';
+import { x509 } from '../../src/pki/x509.js';
 
 export type KeyType = 'rsa' | 'ec' | 'ed25519';
 

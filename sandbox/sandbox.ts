@@ -10,12 +10,12 @@ import { seedOpenBaoState, startOpenBaoSandbox, type OpenBaoSandbox, type OpenBa
 import { forwardsUdpPort } from './routeros/port-forwarding.js';
 import { seedRouterState, type RouterState } from './routeros/router-state.js';
 import { startRouterOsSandbox, type RouterOsSandbox } from './routeros/routeros-sandbox.js';
-import { newSigningKey } from '../approval/signing.js';
+import { newSigningKey } from '../src/approval/signing.js';
 import { sandboxConfigYaml } from './sandbox-config.js';
 import { loadRbacManifest } from './kubernetes/deploy-rbac.js';
-import { BOT_ACCOUNT, WORKER_ACCOUNT } from '../deploy/rbac.js';
+import { BOT_ACCOUNT, WORKER_ACCOUNT } from '../src/deploy/rbac.js';
 import type { ServingCertificates } from './kubernetes/serving-certificates.js';
-import { certificateFields } from '../pki/certificate-fields.js';
+import { certificateFields } from '../src/pki/certificate-fields.js';
 import { withExecFaults } from './tailscale/exec-faults.js';
 import { tailscaleExecHandler } from './tailscale/tailscale-exec-handler.js';
 import { TailscaleSimulator } from './tailscale/tailscale-simulator.js';

@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { x509 } from '../../pki/x509.js';
+import { x509 } from '../../src/pki/x509.js';
 
 /** A CA and a server certificate it signed, PEM-encoded, made fresh for one server run. */
 export interface ServingCertificates {

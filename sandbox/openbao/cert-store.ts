@@ -7,7 +7,7 @@ import type { PkiEngineDeps } from './pki-engine.js';
 import { rebuildCrl } from './pki-issuer.js';
 import { pageOf, type RequestBody } from './request-fields.js';
 import { hyphenSerial, hyphenToColon } from './serials.js';
-import { x509 } from '../../pki/x509.js';
+import { x509 } from '../../src/pki/x509.js';
 
 /**
  * The mount's certificate store as clients read it (path_fetch.go): the lists (plain,

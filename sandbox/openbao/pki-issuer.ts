@@ -4,7 +4,7 @@ import { pemEncode, unsignedInteger } from './der.js';
 import type { PkiIssuer, PkiMountState, StoredCertificate } from './openbao-state.js';
 import { ALL_ISSUER_USAGES, rebuildIssuerChains } from './issuer-store.js';
 import { colonSerial, hyphenSerial, randomSerialBytes, serialHex } from './serials.js';
-import { subtle, x509, type CryptoKey, type SigningAlgorithm } from '../../pki/x509.js';
+import { subtle, x509, type CryptoKey, type SigningAlgorithm } from '../../src/pki/x509.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { projectRoot } from '../../paths.js';
+import { projectRoot } from '../../src/paths.js';
 import type { KubeObject } from './kubernetes-state.js';
 import type { ObjectStore } from './object-store.js';
 
