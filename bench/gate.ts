@@ -13,7 +13,7 @@ import { RevocationList } from '../src/gate/revocation-list.js';
 import { createLogger } from '../src/log.js';
 import { OpenBaoApplier } from '../src/openbao/applier.js';
 import { openBaoFromConfig } from '../src/openbao/node-vault-adapter.js';
-import { certTarget } from '../src/openbao/cert-planning.js';
+import { certTarget } from '../src/openbao/certificate-changes.js';
 import { x509 } from '../src/pki/x509.js';
 import type { Change } from '../src/plan/model.js';
 import { createRedis, dropPrefix, redisKeys } from '../src/stores/redis.js';

@@ -3,9 +3,10 @@ import type { Button } from '../src/messages/message.js';
 import type { Services } from '../src/core/services.js';
 import type { PathState } from '../src/stores/alert-ledger.js';
 import type { ScheduledJob } from '../src/core/scheduled-job.js';
-import { runDerpCheck } from '../src/tailscale/derp-check.js';
+import { runDerpCheck } from '../src/planning/derp-check.js';
 import { publishTailscalePaths } from '../src/ops/fleet-gauges.js';
-import { alertWorthy, pathAlertMessage, pathStates } from '../src/tailscale/path-alerts.js';
+import { alertWorthy, pathStates } from '../src/planning/path-alerts.js';
+import { pathAlertMessage } from '../src/messages/derp-report.js';
 
 /** A path's last state is kept this long after the last check. */
 const PATH_STATE_KEEP_MS = 30 * 86_400_000;

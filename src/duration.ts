@@ -22,3 +22,8 @@ export function formatDuration(ms: number): string {
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }
+
+/** A time as the chats and plans show it: ISO 8601 in UTC, to the second (2026-12-05T14:00:00Z). */
+export function iso(t: number | string | Date): string {
+  return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import madge from 'madge';
 import { describe, expect, it } from 'vitest';
 
@@ -7,12 +8,18 @@ import { describe, expect, it } from 'vitest';
  * - nothing in src/ imports upward into the chat platforms (src/chat/), the commands
  *   (src/commands/) or the job bodies (jobs/), except the composition roots that wire them;
  * - job bodies do not import the queue runtime they are registered with;
+ * - per outside system (src/kubernetes, openbao, router, tailscale, traefik) and in the plan,
+ *   policy and PKI models: ports, adapters, appliers and their domain rules only; the command
+ *   logic that uses them lives in src/planning/ and src/commands/, and only there (and in the
+ *   command framework, src/core/) is a CommandContext taken;
  * - the sandbox (sandbox/, the embedded homelab) is reached only from the command line's
  *   composition root (src/cli/), and it imitates the outside systems without the bot's upper
  *   layers: it imports no chat, command, job, queue or store.
  */
 const COMPOSITION_ROOTS = [/^src\/app\.ts$/, /^src\/cli\//, /^src\/queue\/workers\.ts$/, /^src\/chat\/discord\/run-discord\.ts$/];
 const UPPER = [/^src\/chat\//, /^src\/commands\//, /^jobs\//];
+const SYSTEMS = /^src\/(kubernetes|openbao|router|tailscale|traefik|plan|policy|pki)\//;
+const COMMAND_LOGIC = [...UPPER, /^src\/planning\//, /^src\/core\//];
 const SANDBOX_USERS = [/^src\/cli\//];
 const NOT_FOR_SANDBOX = [...UPPER, /^src\/queue\//, /^src\/stores\//];
 const QUEUE_RUNTIME = [/^src\/queue\/(workers|producer|scheduled|lazy-queue|apply-queue)\.ts$/];
@@ -52,6 +59,18 @@ describe('architecture', () => {
       .filter(([file]) => file.startsWith('jobs/'))
       .flatMap(([file, deps]) => deps.filter((d) => QUEUE_RUNTIME.some((r) => r.test(d))).map((d) => `${file} -> ${d}`));
     expect(jobsOnRuntime).toEqual([]);
+  }, 120_000);
+
+  it('GIVEN a system folder THEN it holds no command logic and imports none: commands are planned in src/planning/ and src/commands/', async () => {
+    const obj = (await graph(false)).obj();
+    const systemFiles = Object.keys(obj).filter((f) => SYSTEMS.test(f));
+    expect(systemFiles.length).toBeGreaterThan(40);
+    const upward = systemFiles.flatMap((file) => obj[file]!.filter((d) => COMMAND_LOGIC.some((r) => r.test(d))).map((d) => `${file} -> ${d}`));
+    expect(upward).toEqual([]);
+    const takesContext = Object.keys(obj)
+      .filter((f) => f.startsWith('src/') && !COMMAND_LOGIC.some((r) => r.test(f)))
+      .filter((f) => /\bCommandContext\b/.test(readFileSync(f, 'utf8')));
+    expect(takesContext).toEqual([]);
   }, 120_000);
 
   it('GIVEN the sandbox THEN only the command line reaches it, and it imports none of the bot\'s upper layers', async () => {

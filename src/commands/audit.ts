@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { OutMessage } from '../messages/message.js';
 import { countOption } from '../core/command-options.js';
 import type { LocalContext } from '../core/command.js';
+import { iso } from '../duration.js';
 
 export const name = 'audit';
 export const description = 'Show the latest plans, decisions and results';
@@ -21,7 +22,7 @@ export async function answer(opts: z.output<typeof options>, ctx: LocalContext):
     table: entries.length
       ? {
           columns: ['when', 'who', 'action', 'plan', 'command', 'hash', 'outcome'],
-          rows: entries.map((e) => [new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z'), e.actor, e.action, e.planId ?? '', e.command ?? '', e.hash?.slice(0, 12) ?? '', outcomeText(e.outcome)]),
+          rows: entries.map((e) => [iso(e.at), e.actor, e.action, e.planId ?? '', e.command ?? '', e.hash?.slice(0, 12) ?? '', outcomeText(e.outcome)]),
         }
       : undefined,
   };

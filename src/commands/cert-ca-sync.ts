@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CommandContext, PlanDraft } from '../core/command.js';
 import { UserError, UserErrorCode } from '../errors.js';
-import { requireOpenBao } from '../openbao/cert-planning.js';
+import { requireOpenBao } from '../planning/cert.js';
 import { clientCaDrift, deviceClientCa } from '../openbao/client-ca.js';
 
 export const name = 'cert ca-sync';

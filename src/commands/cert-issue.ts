@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CommandContext, PlanDraft } from '../core/command.js';
-import { deviceOption, flagOption, ownerOption, profileOption, ttlOption } from '../openbao/cert-options.js';
-import { planIssue } from '../openbao/cert-planning.js';
+import { deviceOption, flagOption, ownerOption, profileOption, ttlOption } from './cert-options.js';
+import { planIssue } from '../planning/cert.js';
 
 export const name = 'cert issue';
 export const description = 'Get a client certificate for a device, delivered by DM as a .p12 bundle';

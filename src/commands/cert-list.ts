@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { OutMessage } from '../messages/message.js';
 import type { CommandContext } from '../core/command.js';
 import { UserError, UserErrorCode } from '../errors.js';
-import { flagOption, ownerOption } from '../openbao/cert-options.js';
-import { iso, isApprover, requireOpenBao, resolveOwner } from '../openbao/cert-planning.js';
+import { flagOption, ownerOption } from './cert-options.js';
+import { isApprover, requireOpenBao, resolveOwner } from '../planning/cert.js';
+import { iso } from '../duration.js';
 import { displayOwner, sameOwner } from '../openbao/device-identity.js';
 import { DeviceInventory } from '../openbao/device-inventory.js';
 

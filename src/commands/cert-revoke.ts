@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CommandContext, PlanDraft } from '../core/command.js';
-import { deviceOption, ownerOption, serialOption } from '../openbao/cert-options.js';
-import { planRevoke } from '../openbao/cert-planning.js';
+import { deviceOption, ownerOption, serialOption } from './cert-options.js';
+import { planRevoke } from '../planning/cert.js';
 
 export const name = 'cert revoke';
 export const description = "Revoke a device's certificate (by device or serial) and publish the CRL";

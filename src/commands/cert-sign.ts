@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CommandContext, PlanDraft } from '../core/command.js';
-import { csrOption, deviceOption, flagOption, ownerOption, ttlOption } from '../openbao/cert-options.js';
-import { planSign } from '../openbao/cert-planning.js';
+import { csrOption, deviceOption, flagOption, ownerOption, ttlOption } from './cert-options.js';
+import { planSign } from '../planning/cert.js';
 
 export const name = 'cert sign';
 export const description = 'Sign a CSR made on the device (its key never leaves it); certificate by DM';

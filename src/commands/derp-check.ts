@@ -3,8 +3,8 @@ import type { OutMessage } from '../messages/message.js';
 import { option } from '../core/command-options.js';
 import type { CommandContext } from '../core/command.js';
 import { UserError, UserErrorCode } from '../errors.js';
-import { runDerpCheck } from '../tailscale/derp-check.js';
-import { derpReport } from '../tailscale/derp-report.js';
+import { runDerpCheck } from '../planning/derp-check.js';
+import { derpReport } from '../messages/derp-report.js';
 
 export const name = 'derp-check';
 export const description = 'Are the Traefik nodes reachable over Tailscale directly, and if not, why?';

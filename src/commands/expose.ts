@@ -3,7 +3,7 @@ import { hostOption, modeOption, namespaceOption, portOption, serviceOption } fr
 import type { CommandContext, PlanDraft } from '../core/command.js';
 import { clientCaSource } from '../openbao/client-ca.js';
 import { UserError, UserErrorCode } from '../errors.js';
-import { allowOption, resolveAllow } from '../traefik/allow-option.js';
+import { allowOption, resolveAllow } from '../planning/allow.js';
 import { ACCESS_MODE_HELP } from '../traefik/access-modes.js';
 import { checkExposureAllowed, checkHostFree, checkServicePort, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from '../traefik/planning.js';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { OutMessage } from '../messages/message.js';
 import { hostOption } from '../core/command-options.js';
 import type { CommandContext } from '../core/command.js';
-import { mtlsCheck } from '../gate/mtls-check.js';
+import { mtlsCheck } from '../planning/mtls-check.js';
 
 export const name = 'mtls-check';
 export const description = 'Check an mtls-strict host end to end: certificate demanded, revoked one refused, gate answering';

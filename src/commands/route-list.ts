@@ -3,7 +3,7 @@ import type { OutMessage } from '../messages/message.js';
 import type { CommandContext } from '../core/command.js';
 import { isComplete } from '../traefik/exposures.js';
 import { readRouting } from '../traefik/planning.js';
-import { hasGate, liveAllow } from '../traefik/mode-change.js';
+import { hasGate, liveAllow } from '../traefik/routes.js';
 import type { LiveExposure } from '../traefik/exposures.js';
 
 /** Who gets in, for mtls-strict: the allow list, and a warning when the gate is missing (no revocation check). */

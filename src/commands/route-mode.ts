@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { hostOption, modeOption } from '../core/command-options.js';
 import type { CommandContext, PlanDraft } from '../core/command.js';
-import { allowOption } from '../traefik/allow-option.js';
-import { planModeChange } from '../traefik/mode-change.js';
+import { allowOption } from '../planning/allow.js';
+import { planModeChange } from '../planning/route-mode.js';
 
 export const name = 'route mode';
 export const description = "Switch an exposed host's access mode";

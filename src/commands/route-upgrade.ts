@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hostOption } from '../core/command-options.js';
 import type { CommandContext, PlanDraft } from '../core/command.js';
-import { planModeChange } from '../traefik/mode-change.js';
+import { planModeChange } from '../planning/route-mode.js';
 
 export const name = 'route upgrade';
 export const description = "Bring a host up to date with its mode (adds the gate to an older mtls-strict route)";

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CommandContext, PlanDraft } from '../core/command.js';
 import { UserError, UserErrorCode } from '../errors.js';
-import { planRouterSync } from '../router/router-sync-plan.js';
+import { planRouterSync } from '../planning/router-sync.js';
 import { readTraefikNodes } from '../tailscale/traefik-nodes.js';
 
 export const name = 'router sync';

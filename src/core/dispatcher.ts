@@ -12,6 +12,7 @@ import { safeRedisUrl } from '../stores/redis.js';
 import { admit, type Admission, type Admitted } from './admission.js';
 import { showPlanState } from './plan-card.js';
 import { actor, type Services } from './services.js';
+import { iso } from '../duration.js';
 
 export type { CommandRequest } from '../plan/model.js';
 
@@ -31,7 +32,6 @@ export interface DecideRequest {
 }
 
 const refusal = (text: string): OutMessage => ({ kind: 'refusal', text, private: true });
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Pending plans are looked up among this many, newest first. */
 const PENDING_SCAN = 200;

@@ -1,7 +1,7 @@
 import type { OutMessage } from './message.js';
 import type { OutgoingFile } from './notifier.js';
 import { describeProfile, type Pkcs12Profile } from '../pki/pkcs12-profile.js';
-import { iso } from '../openbao/cert-planning.js';
+import { iso } from '../duration.js';
 import { displayOwner, type DeviceOwner } from '../openbao/device-identity.js';
 
 /**

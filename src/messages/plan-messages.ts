@@ -2,6 +2,7 @@ import { planDiff } from '../plan/diff.js';
 import type { Identity } from '../plan/model.js';
 import type { PlanRecord } from '../stores/plan-store.js';
 import type { Button, OutMessage, PlanState } from './message.js';
+import { iso } from '../duration.js';
 
 /** Buttons carry the plan id and a hash prefix, so a click is bound to exactly this plan. */
 export const HASH_PREFIX_LEN = 12;
@@ -19,7 +20,6 @@ export function who(id: Identity): string {
   return id.platform === 'discord' ? `<@${id.id}>` : id.name;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function statusLine(rec: PlanRecord): string | undefined {
   switch (rec.status) {

@@ -1,8 +1,8 @@
 import { ownerKey } from '../openbao/device-identity.js';
 import { DeviceInventory, type Listing } from '../openbao/device-inventory.js';
 import type { Services } from '../core/services.js';
-import type { NodeCheck } from '../tailscale/derp-check.js';
-import { pathStates } from '../tailscale/path-alerts.js';
+import type { NodeCheck } from '../planning/derp-check.js';
+import { pathStates } from '../planning/path-alerts.js';
 import { metrics } from './metrics.js';
 
 /**

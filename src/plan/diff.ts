@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import type { Change } from './model.js';
+import { iso } from '../duration.js';
 
 const TOP_ORDER = ['apiVersion', 'kind', 'metadata', 'type', 'spec', 'data', 'stringData'];
 const META_ORDER = ['name', 'namespace', 'labels', 'annotations'];
@@ -39,7 +40,6 @@ export function displayTarget(target: string): string {
 }
 
 const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-const iso = (date: string) => new Date(date).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The certificates in a value (PEM, one or a chain, or one DER), each as the fields a person checks; undefined when it is not certificate data. */
 export function describeCertificates(value: Buffer): { subject: string; issuer: string; serial: string; expires: string }[] | undefined {

@@ -1,9 +1,8 @@
 import { UserError, UserErrorCode } from '../errors.js';
 import type { SystemApplier } from '../plan/applier.js';
 import type { Change } from '../plan/model.js';
-import { managedView, MANAGED_FIELDS } from './nat-rules.js';
+import { commentOfTarget, managedView, MANAGED_FIELDS } from './nat-rules.js';
 import type { RouterPort } from './port.js';
-import { commentOfTarget } from './router-sync-plan.js';
 
 /**
  * Applies router changes. A rule is found by its labgate comment, never by its id, so a

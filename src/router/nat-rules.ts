@@ -1,4 +1,5 @@
 import { untrusted } from '../messages/untrusted.js';
+import { UserError, UserErrorCode } from '../errors.js';
 import type { NatRule } from './port.js';
 
 /** Every rule labgate creates carries a comment starting with this; it never touches another. */
@@ -83,4 +84,20 @@ export function describeRule(rule: NatRule): string {
   const to = `${f['to-addresses'] ?? '?'}${f['to-ports'] ? `:${f['to-ports']}` : ''}`;
   const comment = f.comment ? ` (comment "${untrusted(f.comment, 80)}")` : ' (no comment)';
   return `${rule.id} ${f.protocol ?? 'any'} ${f['dst-port'] ?? '*'} → ${to}${isEnabled(rule) ? '' : ', disabled'}${comment}`;
+}
+
+const TARGET_PREFIX = 'router:/ip/firewall/nat/';
+
+/** Plan target and lock name of a labgate rule: its comment under the NAT menu. */
+export function routerRuleTarget(comment: string): string {
+  return `${TARGET_PREFIX}${comment}`;
+}
+
+/** The comment a router target names; throws for anything that is not a labgate rule. */
+export function commentOfTarget(target: string): string {
+  if (!target.startsWith(TARGET_PREFIX)) throw new Error(`${target} is not a router NAT target`);
+  const comment = target.slice(TARGET_PREFIX.length);
+  // The router applier's guard rests on this: no target names a rule without labgate's tag.
+  if (!comment.startsWith(LABGATE_COMMENT_PREFIX)) throw new UserError(UserErrorCode.Policy, `labgate changes only router rules whose comment starts with ${LABGATE_COMMENT_PREFIX}; refused ${target}`);
+  return comment;
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config/load.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../kubernetes/objects.js';
 import type { KubeObject } from '../kubernetes/port.js';
 import type { AccessMode } from './access-modes.js';
+import { iso } from '../duration.js';
 
 export const TRAEFIK_API = 'traefik.io/v1alpha1';
 export const HOST_ANNOTATION = 'labgate.dev/host';
@@ -169,7 +170,7 @@ export function renderClientCaSecret(namespace: string, name: string, chainPems:
       annotations: {
         'labgate.dev/ca-subject': certs.map((c) => c.subject.replace(/\n/g, ', ')).join('; '),
         'labgate.dev/ca-sha256': certs.map((c) => c.fingerprint256).join('; '),
-        'labgate.dev/ca-expires': certs.map((c) => new Date(c.validTo).toISOString().replace(/\.\d{3}Z$/, 'Z')).join('; '),
+        'labgate.dev/ca-expires': certs.map((c) => iso(c.validTo)).join('; '),
       },
     },
     type: 'Opaque',

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kubernetes/port.js';
+import { ALLOW_ANNOTATION } from './render.js';
 
 interface RouteSpec {
   entryPoints?: string[];
@@ -165,4 +166,18 @@ export function backendOf(route: KubeObject): { service?: string; port?: number 
 
 export function describeRoute(route: KubeObject): string {
   return `${route.kind} ${route.metadata.namespace}/${route.metadata.name}`;
+}
+
+/** The allow list an mtls-strict exposure has now: the text from the annotation, the owners from its gate Middleware's address. */
+export function liveAllow(objects: KubeObject[]): { text: string; owners: string[] } | undefined {
+  const gate = objects.find((o) => o.kind === 'Middleware' && (o.spec as { forwardAuth?: unknown } | undefined)?.forwardAuth && o.metadata.name.endsWith('-gate'));
+  const address = (gate?.spec as { forwardAuth?: { address?: string } } | undefined)?.forwardAuth?.address;
+  const owners = address ? new URL(address).searchParams.get('allow') : null;
+  if (!owners) return undefined;
+  return { text: gate!.metadata.annotations?.[ALLOW_ANNOTATION] ?? owners, owners: owners.split(',') };
+}
+
+/** Whether an mtls-strict exposure's route goes through labgate's gate. */
+export function hasGate(objects: KubeObject[]): boolean {
+  return objects.some((o) => o.kind === 'IngressRoute' && ((o.spec as { routes?: { middlewares?: { name: string }[] }[] }).routes ?? []).some((r) => (r.middlewares ?? []).some((m) => m.name.endsWith('-gate'))));
 }

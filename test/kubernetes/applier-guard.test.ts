@@ -6,7 +6,7 @@ import { ClientNodeKubernetes, loadKubeConfig } from '../../src/kubernetes/clien
 import { kubeTarget, MANAGED_BY_LABEL } from '../../src/kubernetes/objects.js';
 import type { KubeObject } from '../../src/kubernetes/port.js';
 import { OpenBaoApplier } from '../../src/openbao/applier.js';
-import { deviceTarget } from '../../src/openbao/cert-planning.js';
+import { deviceTarget } from '../../src/openbao/certificate-changes.js';
 import { deviceUrn, profileUrn } from '../../src/openbao/device-identity.js';
 import type { Change } from '../../src/plan/model.js';
 import { ExposurePolicy } from '../../src/policy/exposure-policy.js';

@@ -6,7 +6,7 @@ import { seedKubernetesState, startKubernetesSandbox, type KubernetesSandbox } f
 import { tailscaleExecHandler } from '../../sandbox/tailscale/tailscale-exec-handler.js';
 import { TailscaleSimulator } from '../../sandbox/tailscale/tailscale-simulator.js';
 import { seedTailscaleState } from '../../sandbox/tailscale/tailscale-state.js';
-import { runDerpCheck } from '../../src/tailscale/derp-check.js';
+import { runDerpCheck } from '../../src/planning/derp-check.js';
 import { PodExecTailscale } from '../../src/tailscale/pod-exec-tailscale.js';
 
 // The pod mix of a rollout (https://kubernetes.io/docs/tasks/manage-daemon/update-daemon-set/): a pod

@@ -10,7 +10,7 @@ import { seedRouterState, type NatRule } from '../../sandbox/routeros/router-sta
 import { tailscaleExecHandler } from '../../sandbox/tailscale/tailscale-exec-handler.js';
 import { TailscaleSimulator } from '../../sandbox/tailscale/tailscale-simulator.js';
 import { seedTailscaleState, seedTailscaleStateForNodes } from '../../sandbox/tailscale/tailscale-state.js';
-import { runDerpCheck, type DerpCheck } from '../../src/tailscale/derp-check.js';
+import { runDerpCheck, type DerpCheck } from '../../src/planning/derp-check.js';
 import { PodExecTailscale } from '../../src/tailscale/pod-exec-tailscale.js';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { option } from '../core/command-options.js';
 import { parseDuration } from '../duration.js';
-import { DEVICE_NAME_ALLOWED, DEVICE_NAME_RE } from './device-identity.js';
+import { DEVICE_NAME_ALLOWED, DEVICE_NAME_RE } from '../openbao/device-identity.js';
 
 /** The options the /cert commands share; each carries its chat metadata like the core options do. */
 

@@ -2,57 +2,15 @@ import { untrusted } from '../messages/untrusted.js';
 import type { CommandContext, PlanDraft } from '../core/command.js';
 import type { Config } from '../config/load.js';
 import { AccessPolicy } from '../core/access.js';
-import { formatDuration } from '../duration.js';
+import { formatDuration, iso } from '../duration.js';
 import { UserError, UserErrorCode } from '../errors.js';
 import type { Change, Identity } from '../plan/model.js';
 import { readCsr, type CsrSummary } from '../pki/csr.js';
 import type { Pkcs12Profile } from '../pki/pkcs12-profile.js';
-import { deviceUrn, displayOwner, ownerOf, profileUrn, sameOwner, type DeliveryProfile, type DeviceOwner, type Platform } from './device-identity.js';
-import { DeviceInventory, type DeviceCertificate } from './device-inventory.js';
-import type { OpenBaoPort } from './port.js';
-
-/** What an issue or sign change will produce; its `after`. Describes the certificate, never its key. */
-export interface DeviceCertificateSpec {
-  device: string;
-  owner: DeviceOwner;
-  subject: string;
-  uriSans: string[];
-  role: string;
-  lifetime: string;
-  ttlSeconds: number;
-  key: string;
-  profile: DeliveryProfile;
-  delivery: string;
-  requestedBy: DeviceOwner;
-  /** Signing: the request to sign (public data) and its key's SHA-256. */
-  csr?: { pem: string; subject: string; keySha256: string };
-  /** The serial this one replaces; it is revoked by the next change, after delivery. */
-  replaces?: string;
-}
-
-/** A live certificate as before/after of a plan: identity, serial, expiry and status. */
-export interface LiveDeviceCertificate {
-  device: string;
-  owner: { platform: Platform; id: string };
-  serial: string;
-  expires: string;
-  status: DeviceCertificate['status'];
-}
-
-export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-export function liveOf(c: DeviceCertificate): LiveDeviceCertificate {
-  return { device: c.device, owner: c.owner, serial: c.serial, expires: iso(c.notAfter), status: c.status };
-}
-
-/** Lock and plan target of one owner's device. */
-export function deviceTarget(owner: { platform: Platform; id: string }, device: string): string {
-  return `openbao:device/${owner.platform}/${owner.id}/${device}`;
-}
-
-export function certTarget(serial: string): string {
-  return `openbao:cert/${serial}`;
-}
+import { deviceUrn, displayOwner, ownerOf, profileUrn, sameOwner, type DeliveryProfile, type DeviceOwner, type Platform } from '../openbao/device-identity.js';
+import { DeviceInventory, type DeviceCertificate } from '../openbao/device-inventory.js';
+import type { OpenBaoPort } from '../openbao/port.js';
+import { certTarget, deviceTarget, liveOf, type DeviceCertificateSpec } from '../openbao/certificate-changes.js';
 
 export function requireOpenBao(ctx: Pick<CommandContext, 'ports'>): OpenBaoPort {
   if (!ctx.ports.openbao)

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../src/core/command.js';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import { isUserError, type UserError } from '../../src/errors.js';
-import { planIssue, planRevoke } from '../../src/openbao/cert-planning.js';
+import { planIssue, planRevoke } from '../../src/planning/cert.js';
 import { deviceUrn, parseDeviceUris, profileUrn } from '../../src/openbao/device-identity.js';
 import { thresholdFor } from '../../jobs/expiry-scan.js';
 import type { OpenBaoPort } from '../../src/openbao/port.js';

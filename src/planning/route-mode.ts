@@ -1,27 +1,11 @@
 import type { CommandContext, PlanDraft } from '../core/command.js';
 import { UserError, UserErrorCode } from '../errors.js';
 import { isManaged } from '../kubernetes/objects.js';
-import type { KubeObject } from '../kubernetes/port.js';
 import { clientCaSource } from '../openbao/client-ca.js';
-import { ACCESS_MODE_HELP, type AccessMode } from './access-modes.js';
-import { resolveAllow } from './allow-option.js';
-import { checkExposureAllowed, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from './planning.js';
-import { ALLOW_ANNOTATION } from './render.js';
-import { describeRoute, routeServesHost } from './routes.js';
-
-/** The allow list an mtls-strict exposure has now: the text from the annotation, the owners from its gate Middleware's address. */
-export function liveAllow(objects: KubeObject[]): { text: string; owners: string[] } | undefined {
-  const gate = objects.find((o) => o.kind === 'Middleware' && (o.spec as { forwardAuth?: unknown } | undefined)?.forwardAuth && o.metadata.name.endsWith('-gate'));
-  const address = (gate?.spec as { forwardAuth?: { address?: string } } | undefined)?.forwardAuth?.address;
-  const owners = address ? new URL(address).searchParams.get('allow') : null;
-  if (!owners) return undefined;
-  return { text: gate!.metadata.annotations?.[ALLOW_ANNOTATION] ?? owners, owners: owners.split(',') };
-}
-
-/** Whether an mtls-strict exposure's route goes through labgate's gate. */
-export function hasGate(objects: KubeObject[]): boolean {
-  return objects.some((o) => o.kind === 'IngressRoute' && ((o.spec as { routes?: { middlewares?: { name: string }[] }[] }).routes ?? []).some((r) => (r.middlewares ?? []).some((m) => m.name.endsWith('-gate'))));
-}
+import { ACCESS_MODE_HELP, type AccessMode } from '../traefik/access-modes.js';
+import { resolveAllow } from './allow.js';
+import { checkExposureAllowed, desiredObjects, downgradeWarnings, exposureChanges, qualifyHost, readRouting } from '../traefik/planning.js';
+import { describeRoute, hasGate, liveAllow, routeServesHost } from '../traefik/routes.js';
 
 /**
  * /route mode and /route upgrade: the plan that makes a host's objects what its mode (and

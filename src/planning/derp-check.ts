@@ -2,13 +2,13 @@ import { isUserError } from '../errors.js';
 import type { KubernetesPort } from '../kubernetes/port.js';
 import { describeRule, forwardsUdpTo, catchesUdpPort, isEnabled, tailscaleRuleComment, tailscaleRuleNode } from '../router/nat-rules.js';
 import type { NatRule, RouterPort } from '../router/port.js';
-import { planRouterSync } from '../router/router-sync-plan.js';
+import { planRouterSync } from './router-sync.js';
 import { nodePorts, type PortProblem, type RuleInterface } from '../router/tailscale-forwarding.js';
 import { mapBounded } from '../concurrency.js';
-import type { NetcheckReport } from './netcheck-schema.js';
-import { listeningPort, peerPaths, type PeerPath } from './peer-paths.js';
-import type { TailscalePort } from './port.js';
-import { readTraefikNodes, type DaemonSetRef, type TraefikNode } from './traefik-nodes.js';
+import type { NetcheckReport } from '../tailscale/netcheck-schema.js';
+import { listeningPort, peerPaths, type PeerPath } from '../tailscale/peer-paths.js';
+import type { TailscalePort } from '../tailscale/port.js';
+import { readTraefikNodes, type DaemonSetRef, type TraefikNode } from '../tailscale/traefik-nodes.js';
 
 export type Verdict = 'direct-capable' | 'relayed' | 'misconfigured' | 'unknown';
 

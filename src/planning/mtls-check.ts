@@ -3,9 +3,9 @@ import { request } from 'node:https';
 import type { OutMessage } from '../messages/message.js';
 import type { CommandContext } from '../core/command.js';
 import { UserError, UserErrorCode } from '../errors.js';
-import { requireOpenBao } from '../openbao/cert-planning.js';
+import { requireOpenBao } from './cert.js';
 import { deviceUrn, profileUrn } from '../openbao/device-identity.js';
-import { hasGate } from '../traefik/mode-change.js';
+import { hasGate } from '../traefik/routes.js';
 import { qualifyHost, readRouting } from '../traefik/planning.js';
 
 type Answer = { status: number; body: string } | { error: string };

@@ -1,5 +1,6 @@
-import type { Button, OutMessage } from '../messages/message.js';
-import type { DerpCheck, NodeCheck, RuleFinding } from './derp-check.js';
+import type { Button, OutMessage } from './message.js';
+import type { DerpCheck, NodeCheck, RuleFinding } from '../planning/derp-check.js';
+import type { PathTransition } from '../stores/alert-ledger.js';
 
 export const DERP_COLUMNS = ['node', 'IP', 'formula port', 'actual port', 'router rule', 'netcheck', 'peers', 'verdict'];
 
@@ -72,5 +73,33 @@ export function derpReport(check: DerpCheck, fixButton?: Button): OutMessage {
     // A narrow terminal leaves the ports and the IP out first: the reasons above name a wrong port.
     table: check.nodes.length ? { columns: DERP_COLUMNS, rows: check.nodes.map(derpRow), dropOrder: ['formula port', 'actual port', 'IP'] } : undefined,
     buttons: fixButton && check.fixable ? [fixButton] : undefined,
+  };
+}
+
+function peerNow(c: NodeCheck, host: string): string {
+  const p = c.peers?.find((x) => x.host === host);
+  if (!p) return '?';
+  if (p.kind === 'derp') return `DERP (${p.via || '?'})`;
+  return `${p.kind} ${p.via}`;
+}
+
+/** The alert for one node's changes since the last check, with the diagnosis of this check. */
+export function pathAlertMessage(c: NodeCheck, transitions: PathTransition[], fixButton?: Button): OutMessage {
+  const fell = transitions.some((t) => t.to === 'derp');
+  const recovered = transitions.some((t) => t.from === 'derp');
+  const node = c.node.name;
+  const text = fell && recovered ? `${node}: Tailscale paths changed` : fell ? `${node} fell back to DERP relays` : `${node} is direct again`;
+  const lines = transitions.map((t) => {
+    if (t.subject === 'node') return t.to === 'derp' ? `${node}: direct → DERP` : `${node}: DERP → direct`;
+    const host = t.subject.replace(/^peer:/, '');
+    return `${host}: ${t.from === 'derp' ? 'DERP' : t.from} → ${peerNow(c, host)}`;
+  });
+  const diagnosis = c.reasons.length ? c.reasons.join('; ') : 'no problem found';
+  return {
+    kind: 'alert',
+    text,
+    lines: [...lines, `Diagnosis (${c.verdict}): ${diagnosis}`],
+    table: { columns: DERP_COLUMNS, rows: [derpRow(c)] },
+    buttons: fixButton && c.fixable ? [fixButton] : undefined,
   };
 }

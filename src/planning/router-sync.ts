@@ -3,25 +3,9 @@ import type { PlanDraft } from '../core/command.js';
 import { sameState } from '../plan/canonical.js';
 import type { Change } from '../plan/model.js';
 import type { TraefikNode } from '../tailscale/traefik-nodes.js';
-import { catchesUdpPort, describeRule, LABGATE_COMMENT_PREFIX, forwardsUdpTo, isLabgateRule, managedView, tailscaleRuleComment, tailscaleRuleNode } from './nat-rules.js';
-import type { NatRule } from './port.js';
-import { desiredRule, nodePorts, type RuleInterface } from './tailscale-forwarding.js';
-
-const TARGET_PREFIX = 'router:/ip/firewall/nat/';
-
-/** Plan target and lock name of a labgate rule: its comment under the NAT menu. */
-export function routerRuleTarget(comment: string): string {
-  return `${TARGET_PREFIX}${comment}`;
-}
-
-/** The comment a router target names; throws for anything that is not a labgate rule. */
-export function commentOfTarget(target: string): string {
-  if (!target.startsWith(TARGET_PREFIX)) throw new Error(`${target} is not a router NAT target`);
-  const comment = target.slice(TARGET_PREFIX.length);
-  // The router applier's guard rests on this: no target names a rule without labgate's tag.
-  if (!comment.startsWith(LABGATE_COMMENT_PREFIX)) throw new UserError(UserErrorCode.Policy, `labgate changes only router rules whose comment starts with ${LABGATE_COMMENT_PREFIX}; refused ${target}`);
-  return comment;
-}
+import { catchesUdpPort, describeRule, forwardsUdpTo, isLabgateRule, managedView, routerRuleTarget, tailscaleRuleComment, tailscaleRuleNode } from '../router/nat-rules.js';
+import type { NatRule } from '../router/port.js';
+import { desiredRule, nodePorts, type RuleInterface } from '../router/tailscale-forwarding.js';
 
 export interface RouterSyncInput {
   nodes: readonly TraefikNode[];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import type { NatRule } from '../../src/router/port.js';
-import { commentOfTarget, planRouterSync, routerRuleTarget } from '../../src/router/router-sync-plan.js';
+import { planRouterSync } from '../../src/planning/router-sync.js';
+import { commentOfTarget, routerRuleTarget } from '../../src/router/nat-rules.js';
 import { formulaPort, nodePorts } from '../../src/router/tailscale-forwarding.js';
 import type { TraefikNode } from '../../src/tailscale/traefik-nodes.js';
 
