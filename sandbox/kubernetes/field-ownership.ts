@@ -168,10 +168,3 @@ function pickOwnedMeta(md: KubeObject['metadata']): Record<string, unknown> {
   for (const k of ['name', 'namespace', 'generateName', 'labels', 'annotations', 'ownerReferences', 'finalizers']) if (md[k] !== undefined) out[k] = md[k];
   return out;
 }
-
-/** The managers other than `self` that own fields of an object, with the fields they own. */
-export function foreignOwners(obj: KubeObject, self: string): { manager: string; operation: string; fields: string[] }[] {
-  return (obj.metadata.managedFields ?? [])
-    .filter((e) => e.manager !== self)
-    .map((e) => ({ manager: e.manager, operation: e.operation, fields: FieldSet.fromFieldsV1(e.fieldsV1).values().map(formatPath) }));
-}

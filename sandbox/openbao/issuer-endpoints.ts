@@ -187,8 +187,3 @@ export function writeUrls(deps: IssuerDeps, body: RequestBody): HandlerResult {
   deps.changed();
   return jsonResult(urlsData(next));
 }
-
-/** Whether a certificate PEM is one of the mount's issuers (revoke refuses those). */
-export function issuerWithSerial(deps: IssuerDeps, serial: string): PkiIssuer | undefined {
-  return Object.values(deps.pki.issuers).find((i) => i.serialNumber === serial);
-}

@@ -60,12 +60,6 @@ export interface PlanDraft {
   autoApprove?: { reason: string };
 }
 
-/**
- * Declared access (not coded in handlers): `change` commands plan and need an approval,
- * `read` commands run as a job and post a report, `local` commands answer in the chat process.
- */
-export type CommandKind = 'change' | 'read' | 'local';
-
 /** Autocomplete sources a chat may offer for an option (filled from live state). */
 export type AutocompleteSource = 'namespaces' | 'services' | 'service-ports' | 'managed-hosts' | 'traefik-nodes';
 

@@ -1,9 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { parseDeviceUris, ownerKey, type DeviceIdentity } from '../openbao/device-identity.js';
 
-/** Headers Traefik's passTLSClientCert middleware sets (pem: true; info). */
+/** Headers Traefik's passTLSClientCert middleware sets (pem: true). */
 export const CLIENT_CERT_HEADER = 'x-forwarded-tls-client-cert';
-export const CLIENT_CERT_INFO_HEADER = 'x-forwarded-tls-client-cert-info';
 export const OWNER_HEADER = 'X-Labgate-Owner';
 export const DEVICE_HEADER = 'X-Labgate-Device';
 

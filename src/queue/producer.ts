@@ -7,7 +7,6 @@ import { LazyQueue } from './lazy-queue.js';
 import type { PlanResult } from '../stores/plan-store.js';
 import { asRedisError } from '../stores/redis.js';
 
-export { RedisNotReachable } from './lazy-queue.js';
 
 /** A job that ended in a fault: a short message and the log reference. */
 export class JobFault extends Error {

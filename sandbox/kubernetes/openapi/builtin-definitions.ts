@@ -282,6 +282,3 @@ export function builtinDefinitionName(group: string, version: string, kindName: 
   }
   return undefined;
 }
-
-/** The raw definitions, for walkers that only read them. */
-export const BUILTIN_DEFINITIONS: Readonly<Record<string, Schema>> = DEFINITIONS;
