@@ -77,16 +77,18 @@ function systemErrorClass<const N extends string>(system: System, name: N) {
 
 /** One class per outside system: callers and renderers tell them apart by type, never by text. */
 export const RedisError = systemErrorClass('redis', 'RedisError');
-export type RedisError = InstanceType<typeof RedisError>;
 export const KubernetesError = systemErrorClass('kubernetes', 'KubernetesError');
-export type KubernetesError = InstanceType<typeof KubernetesError>;
 export const OpenBaoError = systemErrorClass('openbao', 'OpenBaoError');
-export type OpenBaoError = InstanceType<typeof OpenBaoError>;
 export const RouterError = systemErrorClass('router', 'RouterError');
-export type RouterError = InstanceType<typeof RouterError>;
 export const DiscordError = systemErrorClass('discord', 'DiscordError');
-export type DiscordError = InstanceType<typeof DiscordError>;
 export const TailscaleError = systemErrorClass('tailscale', 'TailscaleError');
+
+// Each class is also the type of its errors (for annotations and casts).
+export type RedisError = InstanceType<typeof RedisError>;
+export type KubernetesError = InstanceType<typeof KubernetesError>;
+export type OpenBaoError = InstanceType<typeof OpenBaoError>;
+export type RouterError = InstanceType<typeof RouterError>;
+export type DiscordError = InstanceType<typeof DiscordError>;
 export type TailscaleError = InstanceType<typeof TailscaleError>;
 
 const SYSTEM_NAMES: Record<System, string> = {
