@@ -60,43 +60,36 @@ export class AdapterError extends Error {
 
 type SystemErrorArgs = [method: string, target: string, status: number | undefined, message: string, options?: { cause?: unknown }];
 
+/**
+ * The class for one outside system's errors: an AdapterError with that system, named `name`
+ * (as `err.name` and as the class's own name, so logs and `instanceof` read as a declared class would).
+ */
+function systemErrorClass<const N extends string>(system: System, name: N) {
+  const SystemError = class extends AdapterError {
+    override readonly name: N = name;
+    constructor(...a: SystemErrorArgs) {
+      super(system, ...a);
+    }
+  };
+  Object.defineProperty(SystemError, 'name', { value: name });
+  return SystemError;
+}
+
 /** One class per outside system: callers and renderers tell them apart by type, never by text. */
-export class RedisError extends AdapterError {
-  override readonly name = 'RedisError';
-  constructor(...a: SystemErrorArgs) {
-    super('redis', ...a);
-  }
-}
-export class KubernetesError extends AdapterError {
-  override readonly name = 'KubernetesError';
-  constructor(...a: SystemErrorArgs) {
-    super('kubernetes', ...a);
-  }
-}
-export class OpenBaoError extends AdapterError {
-  override readonly name = 'OpenBaoError';
-  constructor(...a: SystemErrorArgs) {
-    super('openbao', ...a);
-  }
-}
-export class RouterError extends AdapterError {
-  override readonly name = 'RouterError';
-  constructor(...a: SystemErrorArgs) {
-    super('router', ...a);
-  }
-}
-export class DiscordError extends AdapterError {
-  override readonly name = 'DiscordError';
-  constructor(...a: SystemErrorArgs) {
-    super('discord', ...a);
-  }
-}
-export class TailscaleError extends AdapterError {
-  override readonly name = 'TailscaleError';
-  constructor(...a: SystemErrorArgs) {
-    super('tailscale', ...a);
-  }
-}
+export const RedisError = systemErrorClass('redis', 'RedisError');
+export const KubernetesError = systemErrorClass('kubernetes', 'KubernetesError');
+export const OpenBaoError = systemErrorClass('openbao', 'OpenBaoError');
+export const RouterError = systemErrorClass('router', 'RouterError');
+export const DiscordError = systemErrorClass('discord', 'DiscordError');
+export const TailscaleError = systemErrorClass('tailscale', 'TailscaleError');
+
+// Each class is also the type of its errors (for annotations and casts).
+export type RedisError = InstanceType<typeof RedisError>;
+export type KubernetesError = InstanceType<typeof KubernetesError>;
+export type OpenBaoError = InstanceType<typeof OpenBaoError>;
+export type RouterError = InstanceType<typeof RouterError>;
+export type DiscordError = InstanceType<typeof DiscordError>;
+export type TailscaleError = InstanceType<typeof TailscaleError>;
 
 const SYSTEM_NAMES: Record<System, string> = {
   kubernetes: 'the Kubernetes API',

@@ -4,6 +4,7 @@ import type { IssuerDeps } from './intermediate-ca.js';
 import type { TidyRun } from './openbao-state.js';
 import { rebuildCrl } from './pki-issuer.js';
 import { boolField, durationField, intField, stringField, type RequestBody } from './request-fields.js';
+import { TIDY_FLAGS } from './route-fields.js';
 
 /**
  * `POST <mount>/tidy`, `GET <mount>/tidy-status`, `POST <mount>/tidy-cancel` (path_tidy.go):
@@ -12,16 +13,6 @@ import { boolField, durationField, intField, stringField, type RequestBody } fro
  * buffer, and with tidy_revoked_certs their revocation entries, after which the CRLs are
  * rebuilt).
  */
-
-const FLAGS = [
-  'tidy_cert_store',
-  'tidy_revoked_certs',
-  'tidy_invalid_certs',
-  'tidy_revoked_cert_issuer_associations',
-  'tidy_expired_issuers',
-  'tidy_move_legacy_ca_bundle',
-  'tidy_acme',
-] as const;
 
 const DEFAULT_SAFETY_BUFFER = 72 * 3600;
 const DEFAULT_ISSUER_SAFETY_BUFFER = 365 * 86400;
@@ -42,7 +33,7 @@ export function startTidy(deps: IssuerDeps, body: RequestBody): HandlerResult {
   if (pageSize > 0 && pageSize < 5) throw userError('page_size must be greater than five');
   const pause = stringField(body, 'pause_duration', '0s');
 
-  const flags = Object.fromEntries(FLAGS.map((f) => [f, boolField(body, f)])) as Record<(typeof FLAGS)[number], boolean>;
+  const flags = Object.fromEntries(TIDY_FLAGS.map((f) => [f, boolField(body, f)])) as Record<(typeof TIDY_FLAGS)[number], boolean>;
   flags.tidy_revoked_certs ||= boolField(body, 'tidy_revocation_list');
 
   if (deps.pki.tidy?.state === 'Running') return { kind: 'json', status: 200, data: null, warnings: ['Tidy operation already in progress.'] };
@@ -59,7 +50,7 @@ export function startTidy(deps: IssuerDeps, body: RequestBody): HandlerResult {
   // OpenBao runs tidy in a goroutine; the answer does not wait for it.
   setImmediate(() => void runTidy(deps, run, flags.tidy_cert_store, flags.tidy_revoked_certs, safety, revokedSafety));
 
-  const any = FLAGS.some((f) => flags[f]);
+  const any = TIDY_FLAGS.some((f) => flags[f]);
   return {
     kind: 'json',
     status: 202,
@@ -67,7 +58,7 @@ export function startTidy(deps: IssuerDeps, body: RequestBody): HandlerResult {
     warnings: [
       any
         ? "Tidy operation successfully started. Any information from the operation will be printed to OpenBao's server logs."
-        : `Manual tidy requested but no tidy operations were set. Enable at least one tidy operation to be run (${FLAGS.join(' / ')}).`,
+        : `Manual tidy requested but no tidy operations were set. Enable at least one tidy operation to be run (${TIDY_FLAGS.join(' / ')}).`,
     ],
   };
 }

@@ -124,19 +124,20 @@ export const URLS_FIELDS: FieldSchema = {
   enable_templating: 'bool',
 };
 
-/** addTidyFields. */
+/** The tidy operations `POST <mount>/tidy` takes as flags (pki-tidy.ts runs them; at least one must be set). */
+export const TIDY_FLAGS = [
+  'tidy_cert_store',
+  'tidy_revoked_certs',
+  'tidy_invalid_certs',
+  'tidy_revoked_cert_issuer_associations',
+  'tidy_expired_issuers',
+  'tidy_move_legacy_ca_bundle',
+  'tidy_acme',
+] as const;
+
+/** addTidyFields: the flags, plus tidy_revocation_list, which is accepted but is not one of TIDY_FLAGS. */
 export const TIDY_FIELDS: FieldSchema = {
-  ...fields(
-    'bool',
-    'tidy_cert_store',
-    'tidy_revocation_list',
-    'tidy_revoked_certs',
-    'tidy_invalid_certs',
-    'tidy_revoked_cert_issuer_associations',
-    'tidy_expired_issuers',
-    'tidy_move_legacy_ca_bundle',
-    'tidy_acme',
-  ),
+  ...fields('bool', ...TIDY_FLAGS, 'tidy_revocation_list'),
   ...fields('duration', 'safety_buffer', 'revoked_safety_buffer', 'issuer_safety_buffer', 'acme_account_safety_buffer'),
   page_size: 'int',
   pause_duration: 'string',

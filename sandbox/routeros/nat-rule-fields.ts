@@ -93,36 +93,37 @@ export interface RuleSpec {
   check(rule: Readonly<Record<string, string>>): void;
 }
 
-/** Every property `add`/`set` accepts, with its value check; anything else is an unknown parameter. */
-const PROPERTIES: Record<string, PropertySpec> = {
+/** Properties that take any value (names, marks, address lists, prefixes, comments). */
+export function anyValue(...names: string[]): Record<string, PropertySpec> {
+  return Object.fromEntries(names.map((name) => [name, { check: anything }]));
+}
+
+/** What every rule table accepts, with the same checks: the matchers and the bookkeeping properties. */
+export const RULE_PROPERTIES: Record<string, PropertySpec> = {
   chain: { check: (v) => /^[A-Za-z0-9_.-]+$/.test(v) },
-  action: { check: (v) => ACTIONS.has(v), enumName: true },
   protocol: { check: negatable((v) => PROTOCOLS.has(v) || (/^\d{1,3}$/.test(v) && Number(v) <= 255)), enumName: true },
   'src-address': { check: addresses },
   'dst-address': { check: addresses },
-  'src-address-list': { check: anything },
-  'dst-address-list': { check: anything },
-  'src-address-type': { check: anything },
-  'dst-address-type': { check: anything },
   'src-port': { check: ports },
   'dst-port': { check: ports },
   port: { check: ports },
   'in-interface': { check: iface, enumName: true },
   'out-interface': { check: iface, enumName: true },
-  'in-interface-list': { check: anything },
-  'out-interface-list': { check: anything },
-  'connection-mark': { check: anything },
-  'packet-mark': { check: anything },
-  'routing-mark': { check: anything },
+  log: { check: booleanValue },
+  disabled: { check: booleanValue },
+  ...anyValue(
+    'src-address-list', 'dst-address-list', 'in-interface-list', 'out-interface-list', 'connection-mark', 'packet-mark',
+    'address-list', 'address-list-timeout', 'jump-target', 'log-prefix', 'comment',
+  ),
+};
+
+/** Every property NAT's `add`/`set` accept, with its value check; anything else is an unknown parameter. */
+const PROPERTIES: Record<string, PropertySpec> = {
+  ...RULE_PROPERTIES,
+  action: { check: (v) => ACTIONS.has(v), enumName: true },
   'to-addresses': { check: isIpv4Range },
   'to-ports': { check: isPortRange },
-  'address-list': { check: anything },
-  'address-list-timeout': { check: anything },
-  'jump-target': { check: anything },
-  log: { check: booleanValue },
-  'log-prefix': { check: anything },
-  disabled: { check: booleanValue },
-  comment: { check: anything },
+  ...anyValue('src-address-type', 'dst-address-type', 'routing-mark'),
 };
 
 /** The order a router prints properties in; stored properties not listed follow before `log`. */

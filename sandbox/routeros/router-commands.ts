@@ -120,6 +120,16 @@ function unknownCommand(command: string): RouterTrap {
 /** RouterOS's answer to a command the user's group has no policy for. */
 const notEnoughPermissions = () => new RouterTrap('not enough permissions (9)');
 
+/** What a rule table's commands other than `add` do (they answer a bare `!done`). */
+const RULE_CHANGES = new Map<string, (table: RuleTable, cmd: ParsedCommand) => void>([
+  ['set', (table, cmd) => table.set(cmd)],
+  ['remove', (table, cmd) => table.remove(cmd)],
+  ['enable', (table, cmd) => table.toggle(cmd, false)],
+  ['disable', (table, cmd) => table.toggle(cmd, true)],
+  ['unset', (table, cmd) => table.unset(cmd)],
+  ['move', (table, cmd) => table.move(cmd)],
+]);
+
 export class RouterCommands {
   private readonly nat: RuleTable;
   private readonly filter: RuleTable;
@@ -217,28 +227,10 @@ export class RouterCommands {
   }
 
   private changeRules(table: RuleTable, action: string, cmd: ParsedCommand): CommandOutcome {
-    switch (action) {
-      case 'add':
-        return { replies: [done(`=ret=${table.add(cmd)}`)], changed: true };
-      case 'set':
-        table.set(cmd);
-        break;
-      case 'remove':
-        table.remove(cmd);
-        break;
-      case 'enable':
-      case 'disable':
-        table.toggle(cmd, action === 'disable');
-        break;
-      case 'unset':
-        table.unset(cmd);
-        break;
-      case 'move':
-        table.move(cmd);
-        break;
-      default:
-        throw new RouterTrap('no such command');
-    }
+    if (action === 'add') return { replies: [done(`=ret=${table.add(cmd)}`)], changed: true };
+    const change = RULE_CHANGES.get(action);
+    if (!change) throw new RouterTrap('no such command');
+    change(table, cmd);
     return { replies: [done()], changed: true };
   }
 

@@ -64,14 +64,21 @@ export function selfAddrs(state: TailscaleState, node: TailscaleNodeState, direc
   return [`${state.publicIp}:${publicPort}`, lan];
 }
 
+/** The keys that name a node in a status entry (its own or a peer's), first and in tailscale's order. */
+function nodeIdentity(state: TailscaleState, hostName: string): Record<string, unknown> {
+  return {
+    ID: stableNodeId(hostName),
+    NodeID: int64Id('node', hostName),
+    PublicKey: nodeKey(hostName),
+    HostName: hostName,
+    DNSName: `${hostName}.${state.magicDnsSuffix}.`,
+  };
+}
+
 function selfStatus(state: TailscaleState, node: TailscaleNodeState, view: StatusView): Record<string, unknown> {
   const { v4, v6 } = tailscaleAddresses(node.name);
   return {
-    ID: stableNodeId(node.name),
-    NodeID: int64Id('node', node.name),
-    PublicKey: nodeKey(node.name),
-    HostName: node.name,
-    DNSName: `${node.name}.${state.magicDnsSuffix}.`,
+    ...nodeIdentity(state, node.name),
     OS: 'linux',
     UserID: userId(TAGGED_DEVICES),
     TailscaleIPs: [v4, v6],
@@ -116,11 +123,7 @@ function peerStatus(state: TailscaleState, node: TailscaleNodeState, peer: Tailn
   const tagged = peer.tags !== undefined && peer.tags.length > 0;
   const traffic = active ? 40_000 + derivedInt('traffic', pair, 2_000_000) : 0;
   return {
-    ID: stableNodeId(peer.hostName),
-    NodeID: int64Id('node', peer.hostName),
-    PublicKey: nodeKey(peer.hostName),
-    HostName: peer.hostName,
-    DNSName: `${peer.hostName}.${state.magicDnsSuffix}.`,
+    ...nodeIdentity(state, peer.hostName),
     OS: peer.os,
     UserID: userId(tagged || !peer.owner ? TAGGED_DEVICES : peer.owner),
     TailscaleIPs: [v4, v6],

@@ -16,46 +16,51 @@ export function enableDefaultMetrics(): void {
   collectDefaultMetrics({ register: registry });
 }
 
-const commands = new Counter({
-  name: 'labgate_commands_total',
-  help: 'Chat commands by name and outcome (planned, answered, refused, denied, error, timeout); reason is the refusal code',
-  labelNames: ['command', 'outcome', 'reason'] as const,
-  registers: [registry],
-});
+// Every metric below registers in `registry` only; label-less metrics pass no labelNames.
+function counter<L extends string>(name: string, help: string, labelNames: readonly L[]) {
+  return new Counter<L>({ name, help, labelNames, registers: [registry] });
+}
+function gauge<L extends string>(name: string, help: string, labelNames?: readonly L[]) {
+  return new Gauge<L>({ name, help, ...(labelNames && { labelNames }), registers: [registry] });
+}
+function histogram(name: string, help: string, buckets: number[]) {
+  return new Histogram({ name, help, buckets, registers: [registry] });
+}
 
-const plans = new Counter({
-  name: 'labgate_plans_finished_total',
-  help: 'Plans by final status: applied, failed, refused (at apply), rejected, expired',
-  labelNames: ['status'] as const,
-  registers: [registry],
-});
+const commands = counter(
+  'labgate_commands_total',
+  'Chat commands by name and outcome (planned, answered, refused, denied, error, timeout); reason is the refusal code',
+  ['command', 'outcome', 'reason'],
+);
 
-const approveToApplied = new Histogram({
-  name: 'labgate_approve_to_applied_seconds',
-  help: 'From the approval to the recorded result of plans that applied',
-  buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
-  registers: [registry],
-});
+const plans = counter(
+  'labgate_plans_finished_total',
+  'Plans by final status: applied, failed, refused (at apply), rejected, expired',
+  ['status'],
+);
 
-const applyFailures = new Counter({
-  name: 'labgate_apply_failures_total',
-  help: 'Applies that ended failed, by the system of the first change not in place (kubernetes, router, openbao)',
-  labelNames: ['system'] as const,
-  registers: [registry],
-});
+const approveToApplied = histogram(
+  'labgate_approve_to_applied_seconds',
+  'From the approval to the recorded result of plans that applied',
+  [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+);
 
-const gatewayState = new Gauge({
-  name: 'labgate_discord_gateway_up',
-  help: '1 while the Discord gateway connection is ready, 0 otherwise (bot only)',
-  registers: [registry],
-});
+const applyFailures = counter(
+  'labgate_apply_failures_total',
+  'Applies that ended failed, by the system of the first change not in place (kubernetes, router, openbao)',
+  ['system'],
+);
 
-const rest429 = new Counter({
-  name: 'labgate_discord_rest_rate_limited_total',
-  help: 'Discord REST answers 429 (rate limited), by route',
-  labelNames: ['route'] as const,
-  registers: [registry],
-});
+const gatewayState = gauge(
+  'labgate_discord_gateway_up',
+  '1 while the Discord gateway connection is ready, 0 otherwise (bot only)',
+);
+
+const rest429 = counter(
+  'labgate_discord_rest_rate_limited_total',
+  'Discord REST answers 429 (rate limited), by route',
+  ['route'],
+);
 
 // Certificates as the last expiry scan in this process found them, with their series line
 // written once: a scrape only appends the seconds left (worked out then, so they stay true
@@ -73,26 +78,23 @@ export async function metricsText(now = Date.now()): Promise<string> {
   return parts.join('');
 }
 
-const tailscalePath = new Gauge({
-  name: 'labgate_tailscale_path_direct',
-  help: 'Per Traefik node: 1 when its Tailscale path is direct, 0 when relayed (DERP), from the last relay monitor run',
-  labelNames: ['node'] as const,
-  registers: [registry],
-});
+const tailscalePath = gauge(
+  'labgate_tailscale_path_direct',
+  'Per Traefik node: 1 when its Tailscale path is direct, 0 when relayed (DERP), from the last relay monitor run',
+  ['node'],
+);
 
-const queueDepth = new Gauge({
-  name: 'labgate_queue_jobs',
-  help: 'Jobs per queue and state (waiting, active, delayed, prioritized, failed, completed), read at scrape time',
-  labelNames: ['queue', 'state'] as const,
-  registers: [registry],
-});
+const queueDepth = gauge(
+  'labgate_queue_jobs',
+  'Jobs per queue and state (waiting, active, delayed, prioritized, failed, completed), read at scrape time',
+  ['queue', 'state'],
+);
 
-const up = new Gauge({
-  name: 'labgate_ready',
-  help: 'Readiness checks of this process (redis, queues, chat, discord): 1 when passing',
-  labelNames: ['check'] as const,
-  registers: [registry],
-});
+const up = gauge(
+  'labgate_ready',
+  'Readiness checks of this process (redis, queues, chat, discord): 1 when passing',
+  ['check'],
+);
 
 export type CommandOutcome = 'planned' | 'answered' | 'refused' | 'denied' | 'error' | 'timeout';
 

@@ -9,7 +9,7 @@ import {
   type APIEmbed,
   type APIEmbedField,
 } from 'discord.js';
-import type { Button, MessageKind, OutMessage, Table } from '../../messages/message.js';
+import type { Button, MessageKind, OutMessage, PlanState, Table } from '../../messages/message.js';
 
 /** A file the message carries as an attachment (a long diff, a wide table). */
 export interface DiscordFile {
@@ -80,34 +80,29 @@ function fieldValue(v: string): string {
 
 const textFile = (name: string, text: string, contentType = 'text/plain; charset=utf-8'): DiscordFile => ({ name, data: Buffer.from(text, 'utf8'), contentType });
 
+// A plan's colour follows its state; other kinds have a colour of their own. The colour is a hint,
+// the text says it.
+const PLAN_COLOUR = new Map<PlanState, number>([
+  ['pending', COLOUR.blurple],
+  ['applied', COLOUR.green],
+  ['failed', COLOUR.red],
+  ['applying', COLOUR.yellow],
+]);
+const KIND_COLOUR = new Map<MessageKind, number>([
+  ['alert', COLOUR.orange],
+  ['error', COLOUR.red],
+  ['refusal', COLOUR.yellow],
+]);
+
 function colourOf(msg: OutMessage): number {
   switch (msg.kind) {
-    case 'plan': {
-      // From the plan's state; the colour is a hint, the status line says it.
+    case 'plan':
       if (!msg.planStatus) return msg.buttons?.some((b) => !b.disabled) ? COLOUR.blurple : COLOUR.grey;
-      switch (msg.planStatus.state) {
-        case 'pending':
-          return COLOUR.blurple;
-        case 'applied':
-          return COLOUR.green;
-        case 'failed':
-          return COLOUR.red;
-        case 'applying':
-          return COLOUR.yellow;
-        default:
-          return COLOUR.grey;
-      }
-    }
+      return PLAN_COLOUR.get(msg.planStatus.state) ?? COLOUR.grey;
     case 'result':
       return msg.result?.status === 'applied' ? COLOUR.green : msg.result?.status === 'refused' ? COLOUR.orange : COLOUR.red;
-    case 'alert':
-      return COLOUR.orange;
-    case 'error':
-      return COLOUR.red;
-    case 'refusal':
-      return COLOUR.yellow;
     default:
-      return COLOUR.blurple;
+      return KIND_COLOUR.get(msg.kind) ?? COLOUR.blurple;
   }
 }
 
