@@ -4,16 +4,33 @@ import { queueState, startLab, type Lab } from '../support/lab.js';
 const TRAEFIK = 'traefik.io/v1alpha1';
 
 describe('refusals: a clear message, and nothing changes anywhere', () => {
+  // The refusal tests share one lab: a refusal changes nothing, which each of them checks.
+  // Tests that change the homelab first (a route, a foreign catch-all) start their own lab.
   let lab: Lab;
-  beforeAll(async () => {
-    lab = await startLab({ configure: (c) => (c.exposure.extraDomains = ['lab.example.net']) });
+  async function newLab(): Promise<Lab> {
+    const l = await startLab({ configure: (c) => (c.exposure.extraDomains = ['lab.example.net']) });
     // A hand-made route that happens to use the name labgate would pick for host "photos".
-    lab.sandbox.kubernetes.objects.put({
+    l.sandbox.kubernetes.objects.put({
       apiVersion: TRAEFIK,
       kind: 'IngressRoute',
       metadata: { name: 'photos-ts', namespace: 'media' },
       spec: { entryPoints: ['ts-secure'], routes: [{ kind: 'Rule', match: 'Host(`old-photos.example.org`)', services: [{ name: 'immich', port: 2283 }] }] },
     });
+    return l;
+  }
+  async function withOwnLab(body: (own: Lab) => Promise<void>) {
+    const shared = lab;
+    const own = await newLab();
+    lab = own;
+    try {
+      await body(own);
+    } finally {
+      lab = shared;
+      await own.close();
+    }
+  }
+  beforeAll(async () => {
+    lab = await newLab();
   });
   afterAll(async () => {
     await lab.close();
@@ -90,40 +107,44 @@ describe('refusals: a clear message, and nothing changes anywhere', () => {
     await expectRefused('/unexpose host:argocd', /which labgate does not manage; labgate will not remove it/);
   });
 
-  it('refuses mtls-strict when another route on websecure serves the host with other TLS options', async () => {
-    await lab.run('/expose service:grafana namespace:monitoring port:3000 host:grafana auth:tailscale-only');
-    await lab.run('approve');
-    lab.sandbox.kubernetes.objects.put({
-      apiVersion: TRAEFIK,
-      kind: 'IngressRoute',
-      metadata: { name: 'catch-all', namespace: 'traefik' },
-      spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: 'HostRegexp(`^.+\\.home\\.example\\.com$`)', services: [{ name: 'oauth2-proxy', namespace: 'auth', port: 4180 }] }] },
-    });
-    await expectRefused('/route mode host:grafana mode:mtls-strict', /grafana\.home\.example\.com cannot be mtls-strict: IngressRoute traefik\/catch-all also serves it on websecure with TLS options "default".*drop the client-certificate check/);
-  });
+  it('refuses mtls-strict when another route on websecure serves the host with other TLS options', () =>
+    withOwnLab(async (lab) => {
+      await lab.run('/expose service:grafana namespace:monitoring port:3000 host:grafana auth:tailscale-only');
+      await lab.run('approve');
+      lab.sandbox.kubernetes.objects.put({
+        apiVersion: TRAEFIK,
+        kind: 'IngressRoute',
+        metadata: { name: 'catch-all', namespace: 'traefik' },
+        spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: 'HostRegexp(`^.+\\.home\\.example\\.com$`)', services: [{ name: 'oauth2-proxy', namespace: 'auth', port: 4180 }] }] },
+      });
+      await expectRefused('/route mode host:grafana mode:mtls-strict', /grafana\.home\.example\.com cannot be mtls-strict: IngressRoute traefik\/catch-all also serves it on websecure with TLS options "default".*drop the client-certificate check/);
+    }),
+  );
 
-  it('reads foreign routes as Traefik does: a double-quoted Host is a taken host, a wildcard Host a TLS-options clash', async () => {
-    lab.sandbox.kubernetes.objects.put({
-      apiVersion: TRAEFIK,
-      kind: 'IngressRoute',
-      metadata: { name: 'legacy-dq', namespace: 'monitoring' },
-      spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: 'Host("music.home.example.com")', services: [{ name: 'grafana', port: 3000 }] }] },
-    });
-    await expectRefused(
-      '/expose service:jellyfin namespace:media port:8096 host:music auth:mtls-strict',
-      /music\.home\.example\.com is already served by IngressRoute monitoring\/legacy-dq, which labgate does not manage/,
-    );
-    lab.sandbox.kubernetes.objects.put({
-      apiVersion: TRAEFIK,
-      kind: 'IngressRoute',
-      metadata: { name: 'wildcard', namespace: 'traefik' },
-      spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: 'Host(`*.lab.example.net`)', services: [{ name: 'oauth2-proxy', namespace: 'auth', port: 4180 }] }] },
-    });
-    await expectRefused(
-      '/expose service:jellyfin namespace:media port:8096 host:films.lab.example.net auth:mtls-strict',
-      /films\.lab\.example\.net cannot be mtls-strict: IngressRoute traefik\/wildcard also serves it on websecure/,
-    );
-  });
+  it('reads foreign routes as Traefik does: a double-quoted Host is a taken host, a wildcard Host a TLS-options clash', () =>
+    withOwnLab(async (lab) => {
+      lab.sandbox.kubernetes.objects.put({
+        apiVersion: TRAEFIK,
+        kind: 'IngressRoute',
+        metadata: { name: 'legacy-dq', namespace: 'monitoring' },
+        spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: 'Host("music.home.example.com")', services: [{ name: 'grafana', port: 3000 }] }] },
+      });
+      await expectRefused(
+        '/expose service:jellyfin namespace:media port:8096 host:music auth:mtls-strict',
+        /music\.home\.example\.com is already served by IngressRoute monitoring\/legacy-dq, which labgate does not manage/,
+      );
+      lab.sandbox.kubernetes.objects.put({
+        apiVersion: TRAEFIK,
+        kind: 'IngressRoute',
+        metadata: { name: 'wildcard', namespace: 'traefik' },
+        spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: 'Host(`*.lab.example.net`)', services: [{ name: 'oauth2-proxy', namespace: 'auth', port: 4180 }] }] },
+      });
+      await expectRefused(
+        '/expose service:jellyfin namespace:media port:8096 host:films.lab.example.net auth:mtls-strict',
+        /films\.lab\.example\.net cannot be mtls-strict: IngressRoute traefik\/wildcard also serves it on websecure/,
+      );
+    }),
+  );
 
   it('refuses a user without permission before anything is queued', async () => {
     await expectRefused('/expose service:immich namespace:media port:2283 host:pics auth:tailscale-only', /you may not run \/expose \(allowed: operators\)/, 'mallory');
