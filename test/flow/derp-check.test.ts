@@ -17,6 +17,7 @@ async function derpCheck(lab: Lab, line = '/derp-check') {
 }
 
 describe('/derp-check on the seeded sandbox, then /router sync', () => {
+  // The seeded lab is shared by tests that leave it as they found it.
   let lab: Lab;
 
   beforeAll(async () => {
@@ -64,24 +65,30 @@ describe('/derp-check on the seeded sandbox, then /router sync', () => {
   });
 
   it('GIVEN the router-sync plan is approved THEN the rule exists and a second /derp-check shows node-23 forwarded and direct', async () => {
-    const out = await lab.run('/router sync');
-    expect(out.planId).toBeDefined();
-    const plan = lastPlan(lab);
-    expect(plan.lines).toContain('• add dst-nat udp 41623 → 192.168.10.23:41623 for node-23');
-    expect(plan.diff).toContain('+++ b//ip/firewall/nat/labgate:tailscale:node-23');
-    expect(plan.diff).toContain('+dst-port: "41623"');
-    const decided = await lab.run(`approve ${out.planId}`);
-    expect(decided.replies).toEqual([]);
-    expect(lab.printed.find((m) => m.kind === 'result' && m.planId === out.planId)).toMatchObject({ result: { status: 'applied' } });
-    const rules = lab.sandbox.router.rules().filter((r) => r.comment === 'labgate:tailscale:node-23');
-    expect(rules).toHaveLength(1);
-    expect(rules[0]).toMatchObject({ chain: 'dstnat', action: 'dst-nat', protocol: 'udp', 'dst-port': '41623', 'in-interface': 'ether1', 'to-addresses': '192.168.10.23', 'to-ports': '41623', disabled: 'false' });
+    // This test changes the router, so it starts its own lab; the others share the seeded one.
+    const lab = await startLab();
+    try {
+      const out = await lab.run('/router sync');
+      expect(out.planId).toBeDefined();
+      const plan = lastPlan(lab);
+      expect(plan.lines).toContain('• add dst-nat udp 41623 → 192.168.10.23:41623 for node-23');
+      expect(plan.diff).toContain('+++ b//ip/firewall/nat/labgate:tailscale:node-23');
+      expect(plan.diff).toContain('+dst-port: "41623"');
+      const decided = await lab.run(`approve ${out.planId}`);
+      expect(decided.replies).toEqual([]);
+      expect(lab.printed.find((m) => m.kind === 'result' && m.planId === out.planId)).toMatchObject({ result: { status: 'applied' } });
+      const rules = lab.sandbox.router.rules().filter((r) => r.comment === 'labgate:tailscale:node-23');
+      expect(rules).toHaveLength(1);
+      expect(rules[0]).toMatchObject({ chain: 'dstnat', action: 'dst-nat', protocol: 'udp', 'dst-port': '41623', 'in-interface': 'ether1', 'to-addresses': '192.168.10.23', 'to-ports': '41623', disabled: 'false' });
 
-    const { report, rows } = await derpCheck(lab);
-    expect(rows.get('node-23')).toMatchObject({ 'router rule': `ok ${rules[0]!['.id']}`, peers: '2 direct, 1 peer-relay, 0 DERP', verdict: 'direct-capable' });
-    expect(report.buttons).toBeUndefined();
-    const again = await lab.run('/router sync');
-    expect(again.replies[0]).toMatchObject({ kind: 'refusal', text: expect.stringContaining('nothing to change') });
+      const { report, rows } = await derpCheck(lab);
+      expect(rows.get('node-23')).toMatchObject({ 'router rule': `ok ${rules[0]!['.id']}`, peers: '2 direct, 1 peer-relay, 0 DERP', verdict: 'direct-capable' });
+      expect(report.buttons).toBeUndefined();
+      const again = await lab.run('/router sync');
+      expect(again.replies[0]).toMatchObject({ kind: 'refusal', text: expect.stringContaining('nothing to change') });
+    } finally {
+      await lab.close();
+    }
   });
 
   it("GIVEN one node's tailscale exec fails THEN that node's row says so and the others are checked", async () => {
@@ -91,7 +98,7 @@ describe('/derp-check on the seeded sandbox, then /router sync', () => {
       expect(rows.get('node-22')).toMatchObject({ 'actual port': '?', netcheck: 'failed', peers: 'failed', verdict: 'unknown' });
       expect(report.lines!.find((l) => l.startsWith('node-22:'))).toContain("exited 1: failed to connect to local tailscaled; it doesn't appear to be running");
       expect(rows.get('node-21')!.verdict).toBe('direct-capable');
-      expect(rows.get('node-23')!.verdict).toBe('direct-capable');
+      expect(rows.get('node-23')!.verdict).toBe('misconfigured (fix: /router sync)');
     } finally {
       lab.sandbox.tailscale.failExec('node-22', null);
     }
