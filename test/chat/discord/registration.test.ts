@@ -76,6 +76,11 @@ describe('labgate discord register', () => {
     err = [];
     return runDiscordRegister({ config, say: (s) => err.push(s), out: (s) => out.push(s) });
   };
+  /** GIVEN the commands are registered: the guild holds exactly the generated commands. */
+  const registered = async () => {
+    await registerGuildCommands(createDiscordRest({ token: harness.token, apiBase: harness.apiBase }), { guildId: harness.guildId }, defs());
+    expect(harness.registeredCommands()).toHaveLength(defs().length);
+  };
   const snapshot = () => harness.registeredCommands().map((c) => ({ name: c.name, id: c.id, version: c.version }));
 
   it('GIVEN a stale command in the guild WHEN registering THEN the guild holds exactly the generated commands and the output says what changed', async () => {
@@ -90,6 +95,7 @@ describe('labgate discord register', () => {
   });
 
   it('GIVEN the commands are registered WHEN registering again THEN nothing is written and ids and versions stay', async () => {
+    await registered();
     const before = snapshot();
     const puts = harness.requests.filter((r) => r.method === 'PUT').length;
     expect(await run()).toBe(0);
@@ -99,6 +105,7 @@ describe('labgate discord register', () => {
   });
 
   it('GIVEN one definition changed WHEN registering THEN only that command is reported changed and gets a new version', async () => {
+    await registered();
     const before = snapshot();
     const changed = defs().map((d) => (d.name === 'help' ? { ...d, description: 'What labgate can do for you' } : d));
     const res = await registerGuildCommands(createDiscordRest({ token: harness.token, apiBase: harness.apiBase }), { guildId: harness.guildId }, changed);
