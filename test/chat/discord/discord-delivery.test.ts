@@ -48,14 +48,16 @@ describe('Discord: long diffs, direct messages and Discord trouble', () => {
 
   it('GIVEN a file for a person WHEN sent by DM THEN a DM channel is opened and the message arrives as multipart with the file', async () => {
     const bundle = Buffer.from([0x30, 0x82, 0x0a, 0x01, 0x02, 0x03, 0xff, 0x00]);
+    const before = f.harness.requests.length;
     const res = await f.notifier.dm(person('alice'), [{ kind: 'dm', text: 'Your device certificate for alice-phone', lines: ['Import it, then delete this message.'] }], [
       { name: 'alice-phone.p12', data: bundle, contentType: 'application/x-pkcs12' },
     ]);
     expect(res).toEqual({ delivered: true, files: [{ name: 'alice-phone.p12' }] });
 
     const dmChannel = f.harness.dmChannelId('alice')!;
-    expect(f.harness.requests.find((r) => r.path === '/users/@me/channels')).toMatchObject({ method: 'POST', json: { recipient_id: f.harness.users.alice.id } });
-    const sent = f.harness.requests.find((r) => r.method === 'POST' && r.path === `/channels/${dmChannel}/messages`)!;
+    const requests = f.harness.requests.slice(before);
+    expect(requests.find((r) => r.path === '/users/@me/channels')).toMatchObject({ method: 'POST', json: { recipient_id: f.harness.users.alice.id } });
+    const sent = requests.find((r) => r.method === 'POST' && r.path === `/channels/${dmChannel}/messages`)!;
     expect(sent.bodyKind).toBe('multipart');
     expect(sent.json).toMatchObject({ attachments: [{ id: 0, filename: 'alice-phone.p12' }] });
     expect(sent.files!.map((x) => [x.field, x.filename, x.contentType])).toEqual([['files[0]', 'alice-phone.p12', 'application/x-pkcs12']]);
