@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ShellRelay, ShellRelayNotifier } from '../../../src/chat/shell/shell-relay.js';
 import { SHELL_BROADCAST } from '../../../src/messages/conversations.js';
 import { redisKeys } from '../../../src/stores/redis.js';
@@ -20,7 +20,9 @@ const SGR = /\x1b\[[0-9;]*m/;
 describe('the shell chat in a terminal, driven as a person types', { timeout: 120_000 }, () => {
   let sandbox: Sandbox;
   let env: Record<string, string>;
-  const prefix = `lgtest-tty-${process.pid}`;
+  // Each test has its own Redis prefix, so no test sees the plans or history another left.
+  let prefix = '';
+  const prefixes: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'labgate-tty-'));
   const open: Pty[] = [];
   const pty = (args: string[], o: { cols?: number; cwd?: string; env?: Record<string, string> } = {}) => {
@@ -44,8 +46,14 @@ describe('the shell chat in a terminal, driven as a person types', { timeout: 12
 
   beforeAll(async () => {
     sandbox = await startSandbox({ dir });
-    const config = join(dir, 'labgate-test.yaml');
-    writeFileSync(config, readFileSync(sandbox.files.config, 'utf8').replace('prefix: labgate-sandbox', `prefix: ${prefix}`).replace('users: [alice, bob, mallory]', `users: [alice, bob, mallory]\n  dmFolder: ${join(dir, 'dm')}`));
+  });
+  beforeEach(() => {
+    prefix = `lgtest-tty-${process.pid}-${prefixes.length}`;
+    prefixes.push(prefix);
+    const config = join(dir, `labgate-test-${prefixes.length}.yaml`);
+    const text = readFileSync(sandbox.files.config, 'utf8').replace('prefix: labgate-sandbox', `prefix: ${prefix}`).replace('users: [alice, bob, mallory]', `users: [alice, bob, mallory]\n  dmFolder: ${join(dir, 'dm')}`);
+    expect(text).toContain(`prefix: ${prefix}`);
+    writeFileSync(config, text);
     env = { ...sandbox.env, PATH: process.env.PATH!, LABGATE_CONFIG: config, LABGATE_LOG_FILE: join(dir, 'labgate.log'), REDIS_URL };
   });
   afterEach(() => {
@@ -53,7 +61,7 @@ describe('the shell chat in a terminal, driven as a person types', { timeout: 12
   });
   afterAll(async () => {
     await sandbox.close();
-    await dropPrefix(prefix);
+    for (const p of prefixes) await dropPrefix(p);
   });
 
   it('GIVEN a namespace typed WHEN Tab is pressed on service: THEN the Services of that namespace are offered, and options, commands and pending plan ids complete too', async () => {
@@ -113,10 +121,14 @@ describe('the shell chat in a terminal, driven as a person types', { timeout: 12
     } finally {
       redis.disconnect();
     }
-    const screen = await p.waitFor(/expires in 6 days/, 'the alert');
-    const lines = screen.split('\n');
-    const alertAt = lines.findIndex((l) => l.includes('expires in 6 days'));
-    expect(lines.slice(alertAt + 1)).toEqual(['alice> /he']);
+    // The alert is written first; then the prompt and the typed text are drawn again below it.
+    const belowAlert = (screen: string) => {
+      const lines = screen.split('\n');
+      const at = lines.findIndex((l) => l.includes('expires in 6 days'));
+      return at < 0 ? undefined : lines.slice(at + 1);
+    };
+    const screen = await p.waitFor((s) => belowAlert(s)?.join('\n') === 'alice> /he', 'the alert above the prompt with /he still typed', 5000);
+    expect(belowAlert(screen)).toEqual(['alice> /he']);
     expect(p.cursorLine()).toBe('alice> /he');
     p.type('lp\r');
     await p.waitFor(/labgate commands you may run/, 'the typed line ran as /help');
