@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runDerpMonitor } from '../../jobs/derp-monitor.js';
 import type { App } from '../../src/app.js';
 import type { Config } from '../../src/config/load.js';
@@ -37,12 +37,13 @@ describe('relay-fallback monitor', () => {
   const alerts = (labs: Lab[]) =>
     labs.flatMap((l) => l.printed.filter((m) => m.kind === 'alert')).sort((x, y) => printedOrder(x) - printedOrder(y));
 
-  beforeAll(async () => {
+  // Each test starts from a fresh homelab and an empty alert ledger: the monitor's state is what it tests.
+  beforeEach(async () => {
     // Runs are driven by the test here, as two workers picking up the job at once would.
     first = await startLab({ configure: (c) => (c.tailscale.monitor.enabled = false) });
   });
-  afterAll(async () => {
-    for (const l of others) await closeApp(l.app).catch(() => {});
+  afterEach(async () => {
+    for (const l of others.splice(0)) await closeApp(l.app).catch(() => {});
     await first?.close();
   });
 

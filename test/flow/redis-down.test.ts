@@ -16,6 +16,7 @@ describe('Redis unreachable at command time', () => {
   });
 
   it('GIVEN Redis goes away WHEN a command arrives THEN the person gets a clear message, nothing is queued and nothing applied', async () => {
+    const queues = await queueState(lab);
     proxy.cut();
     const writes = lab.kubeWrites().length;
     const out = await lab.run('/expose service:immich namespace:media port:2283 host:photos auth:tailscale-only');
@@ -33,7 +34,7 @@ describe('Redis unreachable at command time', () => {
 
     proxy.restore();
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await queueState(lab)).toEqual({ applyJobs: 0, planJobsOpen: 0, planRecords: 0, pending: 0 });
+    expect(await queueState(lab)).toEqual(queues);
     expect(lab.kubeWrites().length).toBe(writes);
   });
 
