@@ -33,7 +33,7 @@ const verifies = (caPem: string, certPem: string, purpose = 'sslclient', untrust
 };
 
 /** The seeded device intermediate's certificate. */
-const devicesPem = () => Object.values(sb.state.pki.issuers).find((i) => i.name === 'devices')!.certificatePem;
+const devicesPem = (of: OpenBaoSandbox = sb) => Object.values(of.state.pki.issuers).find((i) => i.name === 'devices')!.certificatePem;
 
 const sanNames = (cert: x509.X509Certificate) =>
   cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON().map((n) => `${n.type}:${n.value}`) ?? [];
@@ -404,23 +404,30 @@ describe('revocation', () => {
 
 describe('CA rotation', () => {
   it('GIVEN rotateCa THEN ca/pem and ca_chain change, old certificates stay listed, and new ones from the default issuer verify only against the new CA', async () => {
-    const before = (await client.read('pki/ca/pem')) as unknown as string;
-    const old = await client.write('pki/issue/server', { common_name: 'before-rotation.home.example.com' });
+    // Its own OpenBao: rotating the root of the shared one would change what every other test verifies against.
+    const own = await startOpenBaoSandbox({ state: await seedOpenBaoState({ now: () => clock }), now: () => clock });
+    try {
+      const bao = vault({ endpoint: own.url, token: own.rootToken, noCustomHTTPVerbs: true });
+      const before = (await bao.read('pki/ca/pem')) as unknown as string;
+      const old = await bao.write('pki/issue/server', { common_name: 'before-rotation.home.example.com' });
 
-    const rotated = await sb.rotateCa();
-    const after = (await client.read('pki/ca/pem')) as unknown as string;
-    expect(after).not.toBe(before);
-    expect(after).toBe(rotated.certificatePem);
-    expect((await fetch(`${sb.url}/v1/pki/ca_chain`).then((r) => r.text())).trim()).toBe(after);
-    expect((await client.list('pki/certs')).data.keys).toContain(old.data.serial_number);
+      const rotated = await own.rotateCa();
+      const after = (await bao.read('pki/ca/pem')) as unknown as string;
+      expect(after).not.toBe(before);
+      expect(after).toBe(rotated.certificatePem);
+      expect((await fetch(`${own.url}/v1/pki/ca_chain`).then((r) => r.text())).trim()).toBe(after);
+      expect((await bao.list('pki/certs')).data.keys).toContain(old.data.serial_number);
 
-    const fresh = await client.write('pki/issue/server', { common_name: 'after-rotation.home.example.com' });
-    expect(fresh.data.issuing_ca).toBe(after);
-    expect(verifies(after, fresh.data.certificate, 'sslserver')).toBe(true);
-    expect(verifies(before, fresh.data.certificate, 'sslserver')).toBe(false);
-    expect(verifies(before, old.data.certificate, 'sslserver')).toBe(true);
-    // The devices intermediate was signed by the old root and still chains to it, as in OpenBao.
-    const device = await client.write('pki/issue/device', { common_name: 'after-rotation' });
-    expect(device.data.ca_chain).toEqual([devicesPem(), before]);
+      const fresh = await bao.write('pki/issue/server', { common_name: 'after-rotation.home.example.com' });
+      expect(fresh.data.issuing_ca).toBe(after);
+      expect(verifies(after, fresh.data.certificate, 'sslserver')).toBe(true);
+      expect(verifies(before, fresh.data.certificate, 'sslserver')).toBe(false);
+      expect(verifies(before, old.data.certificate, 'sslserver')).toBe(true);
+      // The devices intermediate was signed by the old root and still chains to it, as in OpenBao.
+      const device = await bao.write('pki/issue/device', { common_name: 'after-rotation' });
+      expect(device.data.ca_chain).toEqual([devicesPem(own), before]);
+    } finally {
+      await own.close();
+    }
   });
 });
