@@ -34,23 +34,23 @@ describe('logging in to OpenBao through node-vault', () => {
     const token = sb.createToken({ policies: ['labgate'], ttlSeconds: 3600, maxTtlSeconds: 86_400 });
     const bao = adapter({ method: 'token', token });
     const n = sb.requests.length;
-    await bao.listRevoked();
-    await bao.listRevoked();
-    expect(since(n)).toEqual(['GET /v1/auth/token/lookup-self 200', 'LIST /v1/pki/certs/revoked 404', 'LIST /v1/pki/certs/revoked 404']);
+    await bao.caChain();
+    await bao.caChain();
+    expect(since(n)).toEqual(['GET /v1/auth/token/lookup-self 200', 'GET /v1/pki/cert/ca_chain 200', 'GET /v1/pki/cert/ca_chain 200']);
 
     clock += 45 * MINUTE; // a quarter of the hour left: due
     const m = sb.requests.length;
-    await bao.listRevoked();
-    expect(since(m)).toEqual(['POST /v1/auth/token/renew-self 200', 'LIST /v1/pki/certs/revoked 404']);
+    await bao.caChain();
+    expect(since(m)).toEqual(['POST /v1/auth/token/renew-self 200', 'GET /v1/pki/cert/ca_chain 200']);
     expect(sb.state.auth.tokens[token]!.expiresAt).toBe(clock + 3600_000);
   });
 
   it('GIVEN a BAO_TOKEN that expired while nobody called THEN the call fails saying a new token is needed', async () => {
     const token = sb.createToken({ policies: ['labgate'], ttlSeconds: 600, maxTtlSeconds: 600 });
     const bao = adapter({ method: 'token', token });
-    await bao.listRevoked();
+    await bao.caChain();
     clock += 11 * MINUTE;
-    const err = await bao.listRevoked().catch((e: unknown) => e);
+    const err = await bao.caChain().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AdapterError);
     expect((err as Error).message).toMatch(/the OpenBao token \(BAO_TOKEN\) has expired and cannot be renewed; give labgate a new one/);
   });
@@ -63,14 +63,16 @@ describe('logging in to OpenBao through node-vault', () => {
 
     clock += 50 * MINUTE;
     const m = sb.requests.length;
-    await bao.listRevoked();
+    await bao.caChain();
     expect(since(m)[0]).toBe('POST /v1/auth/token/renew-self 200');
 
     // Someone revokes labgate's token in OpenBao.
     for (const [id, t] of Object.entries(sb.state.auth.tokens)) if (t.path === 'auth/approle/login') delete sb.state.auth.tokens[id];
     const k = sb.requests.length;
-    await bao.listRevoked();
-    expect(since(k)).toEqual(['LIST /v1/pki/certs/revoked 403', 'POST /v1/auth/approle/login 200', 'LIST /v1/pki/certs/revoked 404']);
+    await bao.listRevoked(); // needs a token, unlike ca_chain
+    // An empty list is a 404 in OpenBao; other tests may have revoked something by now.
+    const answered = since(k).map((r) => r.replace(/revoked 404$/, 'revoked 200'));
+    expect(answered).toEqual(['LIST /v1/pki/certs/revoked 403', 'POST /v1/auth/approle/login 200', 'LIST /v1/pki/certs/revoked 200']);
   });
 
   it('GIVEN a service-account token file THEN labgate logs in with Kubernetes auth on its mount', async () => {
@@ -111,12 +113,14 @@ describe('the PKI calls', () => {
 
   it('GIVEN 2,500 certificates THEN listCertificates reads every page of certs/detailed (the root and the devices CA included) with names and expiry', async () => {
     const notAfter = new Date(clock + 40 * 86_400_000);
+    const before = Object.keys(sb.state.pki.certs).length; // the root, the devices CA, and what other tests issued
+    expect(before).toBeGreaterThanOrEqual(2);
     await sb.addCertificates(Array.from({ length: 2500 }, (_, i) => ({ commonName: `bulk-${i}`, notAfter })));
     const n = sb.requests.length;
     const all = await bao.listCertificates();
-    expect(all).toHaveLength(2502);
+    expect(all).toHaveLength(before + 2500);
     expect(since(n).filter((r) => r.startsWith('LIST'))).toEqual(['LIST /v1/pki/certs/detailed 200', 'LIST /v1/pki/certs/detailed 200', 'LIST /v1/pki/certs/detailed 200']);
-    expect(new Set(all.map((c) => c.serial)).size).toBe(2502);
+    expect(new Set(all.map((c) => c.serial)).size).toBe(before + 2500);
     const one = all.find((c) => c.commonName === 'bulk-7')!;
     expect(one.serial).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2})+$/);
     expect(one.notAfter).toBe(Math.floor(notAfter.getTime() / 1000) * 1000);
