@@ -38,6 +38,11 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     const { certPem, keyPem } = await openBundle(d);
     return { d, certPem, keyPem };
   };
+  /** Exposes `host` as mtls-strict (bob plans, alice approves), so a test can change it without touching photos. */
+  const exposeStrict = async (host: string, service = 'jellyfin', port = 8096) => {
+    await lab.run(`/expose service:${service} namespace:media port:${port} host:${host} auth:mtls-strict`, 'bob');
+    await lab.run(`approve ${lastPlan(lab).planId}`, 'alice');
+  };
   /** Asks a gate directly, with the header Traefik's passTLSClientCert sets. */
   const askGate = async (url: string, certPem: string, query = '') => {
     const der = Buffer.from(certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''), 'base64');
@@ -129,21 +134,24 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
   });
 
   it('GIVEN allow:@alice WHEN planned, approved and applied THEN alice’s device gets in, bob’s is refused, and /route list shows it', async () => {
-    await lab.run('/route mode host:photos mode:mtls-strict allow:@alice', 'alice');
+    // Its own host: photos stays open to every valid device for the other tests.
+    const ALBUM = 'album.home.example.com';
+    await exposeStrict('album', 'immich', 2283);
+    await lab.run('/route mode host:album mode:mtls-strict allow:@alice', 'alice');
     const plan = lastPlan(lab);
     expect(plan.diff).toContain('+    labgate.dev/allow: "@alice"');
     expect(plan.diff).toContain('?allow=shell%3Aalice');
     await lab.run(`approve ${plan.planId}`, 'alice');
-    expect((await viaEdge(sandbox.edge, HOST, { cert: alice.certPem, key: alice.keyPem })).status).toBe(200);
-    const denied = await viaEdge(sandbox.edge, HOST, { cert: bob.certPem, key: bob.keyPem });
+    expect((await viaEdge(sandbox.edge, ALBUM, { cert: alice.certPem, key: alice.keyPem })).status).toBe(200);
+    const denied = await viaEdge(sandbox.edge, ALBUM, { cert: bob.certPem, key: bob.keyPem });
     expect(denied).toMatchObject({ status: 403, body: 'this device is not allowed on this host\n' });
-    expect(await curlViaEdge(sandbox.edge, sandbox.env.LABGATE_SANDBOX_EDGE_CA!, HOST, bob.d.p12Path, bob.d.passphrase)).toMatchObject({ status: '403', body: 'this device is not allowed on this host\n' });
+    expect(await curlViaEdge(sandbox.edge, sandbox.env.LABGATE_SANDBOX_EDGE_CA!, ALBUM, bob.d.p12Path, bob.d.passphrase)).toMatchObject({ status: '403', body: 'this device is not allowed on this host\n' });
     // Bob forging alice's certificate in the header does not help him either.
-    const forged = await viaEdge(sandbox.edge, HOST, { cert: bob.certPem, key: bob.keyPem, headers: { 'X-Forwarded-Tls-Client-Cert': clientCertHeader([Buffer.from(alice.certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''), 'base64')]) } });
+    const forged = await viaEdge(sandbox.edge, ALBUM, { cert: bob.certPem, key: bob.keyPem, headers: { 'X-Forwarded-Tls-Client-Cert': clientCertHeader([Buffer.from(alice.certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''), 'base64')]) } });
     expect(forged.status).toBe(403);
     await lab.run('/route list', 'alice');
     const report = [...lab.printed].reverse().find((m) => m.kind === 'report' && m.table)!;
-    const row = report.table!.rows.find((r) => r[0] === HOST)!;
+    const row = report.table!.rows.find((r) => r[0] === ALBUM)!;
     expect(row[2]).toBe('@alice');
   });
 
@@ -169,30 +177,32 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
     const r = new Redis(lab.config.env.REDIS_URL);
     await until(async () => ((await r.pubsub('NUMSUB', lab.app.services.keys.gateRevoked)) as [string, number])[1] >= 2, 'both gates subscribed', 10_000);
     r.disconnect();
-    expect((await askGate(other, bob.certPem)).status).toBe(200);
+    // A device of bob's that only this test uses: his iphone stays valid for the others.
+    const lost = await issue('bob', 'old-ipad');
+    expect((await askGate(other, lost.certPem)).status).toBe(200);
 
-    await lab.run(`/cert revoke device:iphone for:bob`, 'alice');
+    await lab.run(`/cert revoke device:old-ipad for:bob`, 'alice');
     await lab.run(`approve ${lastPlan(lab).planId}`, 'alice');
     const today = new Date().toISOString().slice(0, 10);
     let edgeAnswer = { status: 0, body: '' };
     let otherAnswer = { status: 0, body: '' };
     await until(async () => {
-      edgeAnswer = await viaEdge(sandbox.edge, HOST, { cert: bob.certPem, key: bob.keyPem });
-      otherAnswer = await askGate(other, bob.certPem);
+      edgeAnswer = await viaEdge(sandbox.edge, HOST, { cert: lost.certPem, key: lost.keyPem });
+      otherAnswer = await askGate(other, lost.certPem);
       return edgeAnswer.body.startsWith('certificate revoked') && otherAnswer.body.startsWith('certificate revoked');
     }, 'both gates to refuse the revoked certificate', 10_000, () => JSON.stringify({ edgeAnswer, otherAnswer, printed: lab.printed.slice(-4).map((m) => m.text) }));
     expect(edgeAnswer).toEqual({ status: 403, body: `certificate revoked on ${today}\n` });
     expect(otherAnswer).toEqual({ status: 403, body: `certificate revoked on ${today}\n` });
-    expect(await curlViaEdge(sandbox.edge, sandbox.env.LABGATE_SANDBOX_EDGE_CA!, HOST, bob.d.p12Path, bob.d.passphrase)).toMatchObject({ status: '403', body: `certificate revoked on ${today}\n` });
-    // alice is untouched.
+    expect(await curlViaEdge(sandbox.edge, sandbox.env.LABGATE_SANDBOX_EDGE_CA!, HOST, lost.d.p12Path, lost.d.passphrase)).toMatchObject({ status: '403', body: `certificate revoked on ${today}\n` });
+    // alice, and bob's other device, are untouched.
+    expect((await viaEdge(sandbox.edge, HOST, { cert: bob.certPem, key: bob.keyPem })).status).toBe(200);
     expect((await viaEdge(sandbox.edge, HOST, { cert: alice.certPem, key: alice.keyPem })).status).toBe(200);
   }, 60_000);
 
   const lastReport = () => [...lab.printed].reverse().find((m) => m.kind === 'report' && m.text.startsWith('mTLS check'))!;
 
   it('GIVEN a healthy mtls-strict host WHEN /mtls-check runs THEN every check passes and its throwaway certificate ends revoked', async () => {
-    await lab.run('/expose service:jellyfin namespace:media port:8096 host:jelly auth:mtls-strict', 'bob');
-    await lab.run(`approve ${lastPlan(lab).planId}`, 'alice');
+    await exposeStrict('jelly');
     await lab.run('/mtls-check host:jelly', 'alice');
     const report = lastReport();
     expect(report.text).toBe('mTLS check of https://jelly.home.example.com: OK');
@@ -211,22 +221,23 @@ describe('mtls-strict through the sandbox edge: Traefik checks the chain, labgat
   }, 60_000);
 
   it('GIVEN the gate Middleware removed from the route by hand WHEN /mtls-check runs THEN it says a revoked certificate gets in and why', async () => {
-    const route = (await lab.kube.read({ apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'jelly-public', namespace: 'media' } })) as unknown as { spec: { routes: { middlewares: { name: string }[] }[] } };
-    route.spec.routes[0]!.middlewares = route.spec.routes[0]!.middlewares.filter((m) => m.name !== 'jelly-gate');
+    await exposeStrict('films');
+    const route = (await lab.kube.read({ apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'films-public', namespace: 'media' } })) as unknown as { spec: { routes: { middlewares: { name: string }[] }[] } };
+    route.spec.routes[0]!.middlewares = route.spec.routes[0]!.middlewares.filter((m) => m.name !== 'films-gate');
     await lab.kube.replace(route as never);
-    await lab.run('/mtls-check host:jelly', 'alice');
+    await lab.run('/mtls-check host:films', 'alice');
     const report = lastReport();
-    expect(report.text).toBe('mTLS check of https://jelly.home.example.com: 2 problems');
+    expect(report.text).toBe('mTLS check of https://films.home.example.com: 2 problems');
     const rows = new Map(report.table!.rows.map((r) => [r[0], r]));
     expect(rows.get('a revoked certificate is refused')![1]).toBe('PROBLEM');
-    expect(rows.get('the gate answers')![2]).toMatch(/the route has no gate Middleware \(removed by hand\?\).*\/route upgrade host:jelly/);
+    expect(rows.get('the gate answers')![2]).toMatch(/the route has no gate Middleware \(removed by hand\?\).*\/route upgrade host:films/);
     // And /route list says so too.
     await lab.run('/route list', 'alice');
     const listed = [...lab.printed].reverse().find((m) => m.kind === 'report' && m.table?.columns.includes('access'))!;
-    expect(listed.table!.rows.find((r) => r[0] === 'jelly.home.example.com')![2]).toMatch(/NO GATE/);
+    expect(listed.table!.rows.find((r) => r[0] === 'films.home.example.com')![2]).toMatch(/NO GATE/);
     // /route upgrade proposes putting it back, as a plan.
-    await lab.run('/route upgrade host:jelly', 'alice');
-    expect(lastPlan(lab).diff).toContain('+        - name: jelly-gate');
+    await lab.run('/route upgrade host:films', 'alice');
+    expect(lastPlan(lab).diff).toContain('+        - name: films-gate');
   }, 60_000);
 
   it('GIVEN OpenBao unreachable past gate.maxStaleness WHEN requests come THEN the gate answers 503 and the alert is posted once, and once more when it recovers', async () => {
