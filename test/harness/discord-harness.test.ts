@@ -311,9 +311,10 @@ describe('discord harness through the real discord.js client', () => {
     const bundle = Buffer.from('fake-pkcs12-bytes');
     await alice.send({ content: 'Your device certificate', files: [{ attachment: bundle, name: 'alice-phone.p12' }] });
 
-    const createDm = harness.requests.find((r) => r.path === '/users/@me/channels')!;
-    expect(createDm).toMatchObject({ method: 'POST', json: { recipient_id: harness.users.alice.id }, status: 200 });
-    const [dm] = harness.dms('alice');
+    // discord.js opens a DM channel once per user and caches it: another test may have opened alice's.
+    const createDm = harness.requests.filter((r) => r.path === '/users/@me/channels').find((r) => (r.json as { recipient_id?: string }).recipient_id === harness.users.alice.id);
+    expect(createDm).toMatchObject({ method: 'POST', status: 200 });
+    const dm = harness.dms('alice').at(-1);
     expect(dm).toMatchObject({ channel_id: harness.dmChannelId('alice'), content: 'Your device certificate' });
     expect(harness.attachmentBytes(dm!.attachments[0]!).equals(bundle)).toBe(true);
   });

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultHomelab } from '../../sandbox/homelab.js';
 import { RawApiClient } from '../../sandbox/routeros/raw-api-client.js';
 import { startRouterOsSandbox, type RouterOsSandbox } from '../../sandbox/routeros/routeros-sandbox.js';
@@ -12,27 +12,26 @@ describe('RouterOS sandbox menus and permissions', () => {
   let sandbox: RouterOsSandbox;
   const clients: RawApiClient[] = [];
 
-  async function as(name: string, password: string): Promise<RawApiClient> {
-    const client = await RawApiClient.connect(sandbox.host, sandbox.port);
+  async function as(name: string, password: string, on: RouterOsSandbox = sandbox): Promise<RawApiClient> {
+    const client = await RawApiClient.connect(on.host, on.port);
     clients.push(client);
     await client.login(name, password);
     return client;
   }
-  const admin = () => as(sandbox.user, sandbox.password);
+  const admin = (on: RouterOsSandbox = sandbox) => as(on.user, on.password, on);
   /** Replies as objects: `{ reply, attrs }`. */
   const talk = async (c: RawApiClient, words: string[]) =>
     (await c.talk(words)).map(([reply, ...rest]) => ({ reply, attrs: Object.fromEntries(rest.filter((w) => w.startsWith('=')).map((w) => [w.slice(1, w.indexOf('=', 1)), w.slice(w.indexOf('=', 1) + 1)])) }));
   const rows = async (c: RawApiClient, words: string[]) => (await talk(c, words)).filter((r) => r.reply === '!re').map((r) => r.attrs);
 
-  beforeAll(async () => {
+  // A freshly seeded router per test: the tests add users, groups, addresses and rules.
+  beforeEach(async () => {
     state = seedRouterState(defaultHomelab());
     state.users.push({ name: 'viewer', password: 'viewer-pass', group: 'read' }, { name: 'operator', password: 'operator-pass', group: 'write' });
     sandbox = await startRouterOsSandbox({ state });
   });
-  afterEach(() => {
+  afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
-  });
-  afterAll(async () => {
     await sandbox.close();
   });
 
@@ -127,13 +126,23 @@ describe('RouterOS sandbox menus and permissions', () => {
   });
 
   it('GIVEN /system/reboot from a group without the reboot policy THEN "not enough permissions (9)"; with it the router answers and then drops every connection', async () => {
-    const tech = await as('tech', 'tech-pass');
-    expect(await tech.talk(['/system/reboot'])).toEqual([['!trap', '=message=not enough permissions (9)'], ['!done']]);
-    const bystander = await admin();
-    const c = await admin();
-    expect(await c.talk(['/system/reboot'])).toEqual([['!done']]);
-    await Promise.all([c.closed, bystander.closed]);
-    const again = await admin();
-    expect((await rows(again, ['/system/identity/print']))[0]!.name).toBe(state.identity);
+    // Its own router: a reboot drops every connection, and tech's group is made here, not by the /user test.
+    const own = seedRouterState(defaultHomelab());
+    const all = own.groups!.find((g) => g.name === 'full')!.policy;
+    own.groups!.push({ id: '*4', name: 'no-reboot', policy: all.filter((p) => p !== 'reboot'), skin: 'default' });
+    own.users.push({ name: 'tech', password: 'tech-pass', group: 'no-reboot' });
+    const router = await startRouterOsSandbox({ state: own });
+    try {
+      const tech = await as('tech', 'tech-pass', router);
+      expect(await tech.talk(['/system/reboot'])).toEqual([['!trap', '=message=not enough permissions (9)'], ['!done']]);
+      const bystander = await admin(router);
+      const c = await admin(router);
+      expect(await c.talk(['/system/reboot'])).toEqual([['!done']]);
+      await Promise.all([c.closed, bystander.closed]);
+      const again = await admin(router);
+      expect((await rows(again, ['/system/identity/print']))[0]!.name).toBe(own.identity);
+    } finally {
+      await router.close();
+    }
   });
 });
