@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reconcile } from '../../jobs/reconcile.js';
 import { SHELL_CONVERSATION } from '../../src/messages/conversations.js';
 import { shellIdentity } from '../../src/chat/shell/shell.js';
@@ -13,11 +13,12 @@ const TRAEFIK = 'traefik.io/v1alpha1';
  */
 describe('the reconciler finishes what a dead apply left', () => {
   let lab: Lab;
-  beforeAll(async () => {
+  // A lab per test: the reconciler takes up every unfinished plan it finds, so one left by another test would be in its answer.
+  beforeEach(async () => {
     // No workers here: the test decides how each apply job ends.
     lab = await startLab({ workers: false });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await lab.close();
   });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { metricsText } from '../../src/ops/metrics.js';
 import { readiness } from '../../src/ops/readiness.js';
 import { startDiscordFixture, type DiscordFixture } from '../chat/discord/discord-fixture.js';
@@ -9,10 +9,11 @@ const scrape = async () => parseExposition(await metricsText());
 
 describe('Discord in /readyz and /metrics: the gateway state and REST 429s, with discord.js on the loopback Discord', () => {
   let f: DiscordFixture;
-  beforeAll(async () => {
+  // A bot per test: the gateway state is process-wide, and the last test closes its bot.
+  beforeEach(async () => {
     f = await startDiscordFixture();
   }, 30_000);
-  afterAll(async () => {
+  afterEach(async () => {
     await f?.close();
   });
 

@@ -80,8 +80,9 @@ describe('sandbox Kubernetes API: server-side apply', () => {
   });
 
   it('GIVEN an applied object WHEN re-applied without the middleware THEN the middleware is gone', async () => {
-    const before = (await objects.read({ apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'photos', namespace: 'media' } })) as Route;
-    const updated = await apply(route('photos'));
+    const before = await apply(route('photos-again', [{ name: 'oidc-auth', namespace: 'traefik' }]));
+    expect(before.spec.routes[0]?.middlewares).toHaveLength(1);
+    const updated = await apply(route('photos-again'));
     expect(updated.spec.routes[0]?.middlewares).toBeUndefined();
     expect(updated.metadata?.uid).toBe(before.metadata?.uid);
     expect(updated.metadata?.generation).toBe(2);
