@@ -76,7 +76,8 @@ describe('the labgate command line, as a child process', () => {
       { id: expect.stringMatching(/^reject:p-\w+:[0-9a-f]{12}$/), label: 'Reject', style: 'danger', disabled: false },
     ]);
     expect(msgs.find((m) => m.kind === 'result')).toMatchObject({ planId: plan.planId, result: { status: 'applied' } });
-    expect(msgs.at(-1)).toMatchObject({ kind: 'report', table: { rows: [['photos.home.example.com', 'tailscale-only', 'media/immich:2283', 'IngressRoute/photos-ts']] } });
+    // Other tests may have exposed hosts of their own in this sandbox.
+    expect(msgs.at(-1)).toMatchObject({ kind: 'report', table: { rows: expect.arrayContaining([['photos.home.example.com', 'tailscale-only', 'media/immich:2283', 'IngressRoute/photos-ts']]) } });
   });
 
   it('shell text mode on a pipe prints plain text (no colour) and a refusal still exits 0', async () => {
@@ -99,13 +100,16 @@ describe('the labgate command line, as a child process', () => {
   });
 
   it('plan prints the diff against live state and changes nothing', async () => {
+    // A host of its own to change, exposed through the shell first.
+    const exposed = await labgate(['shell', '--json'], env, '/expose service:immich namespace:media port:2283 host:album auth:tailscale-only\napprove\n');
+    expect(exposed.code).toBe(0);
     const writes = sandbox.kubernetes.requests.filter((q) => q.method !== 'GET').length;
-    const r = await labgate(['plan', '/route mode host:photos mode:tailscale-bypass'], env);
+    const r = await labgate(['plan', '/route mode host:album mode:tailscale-bypass'], env);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Plan (dry run): /route mode host:photos mode:tailscale-bypass');
-    expect(r.stdout).toContain('+++ b/IngressRoute/media/photos-public');
+    expect(r.stdout).toContain('Plan (dry run): /route mode host:album mode:tailscale-bypass');
+    expect(r.stdout).toContain('+++ b/IngressRoute/media/album-public');
     expect(sandbox.kubernetes.requests.filter((q) => q.method !== 'GET').length).toBe(writes);
-    const bad = await labgate(['plan', '/route mode host:photos mode:nope'], env);
+    const bad = await labgate(['plan', '/route mode host:album mode:nope'], env);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('mode: must be one of tailscale-only, tailscale-bypass, mtls-strict (got "nope")');
   });
