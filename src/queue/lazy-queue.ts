@@ -1,6 +1,14 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RedisError } from '../errors.js';
+import { waitReady } from '../stores/redis.js';
+
+/**
+ * How long a job to be queued waits for a connection that is between sockets: a Sentinel
+ * failover or a dropped socket leaves it reconnecting for a moment, and a command that arrives
+ * then should not be told Redis is unreachable. Redis really down still answers within it.
+ */
+export const RECONNECT_GRACE_MS = 2000;
 
 /** Redis was not connected when a job was to be queued; nothing was sent. */
 export class RedisNotReachable extends RedisError {
@@ -37,6 +45,15 @@ export class LazyQueue {
       void q.close().catch(() => {});
     });
     return q;
+  }
+
+  /**
+   * The Queue, once the connection is ready: waits up to RECONNECT_GRACE_MS for one that is
+   * reconnecting. Nothing was sent while it was not ready, so nothing can run twice.
+   */
+  async whenReady(): Promise<Queue> {
+    if (this.client.status !== 'ready' && this.client.status !== 'end') await waitReady(this.client, RECONNECT_GRACE_MS).catch(() => {});
+    return this.get();
   }
 
   async close(): Promise<void> {
