@@ -16,7 +16,7 @@ export class ApplyQueue {
   }
 
   async enqueue(data: ApplyJobData): Promise<Job<ApplyJobData>> {
-    return (await this.lazy.whenReady()).add('apply', data, {
+    return (await this.lazy.getAfterReconnect()).add('apply', data, {
       ...JOB_OPTIONS.apply,
       attempts: this.retry.attempts,
       backoff: { type: 'exponential', delay: this.retry.backoff, jitter: 0.5 },
@@ -25,7 +25,7 @@ export class ApplyQueue {
   }
 
   async find(data: ApplyJobData): Promise<Job<ApplyJobData> | undefined> {
-    return (await Job.fromId<ApplyJobData>(await this.lazy.whenReady(), applyJobId(data.planId, data.hash))) ?? undefined;
+    return (await Job.fromId<ApplyJobData>(await this.lazy.getAfterReconnect(), applyJobId(data.planId, data.hash))) ?? undefined;
   }
 
   async close(): Promise<void> {

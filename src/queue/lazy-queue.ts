@@ -51,8 +51,9 @@ export class LazyQueue {
    * The Queue, once the connection is ready: waits up to RECONNECT_GRACE_MS for one that is
    * reconnecting. Nothing was sent while it was not ready, so nothing can run twice.
    */
-  async whenReady(): Promise<Queue> {
-    if (this.client.status !== 'ready' && this.client.status !== 'end') await waitReady(this.client, RECONNECT_GRACE_MS).catch(() => {});
+  async getAfterReconnect(): Promise<Queue> {
+    // A connection closed for good ('end') will not come back: refuse at once.
+    if (this.client.status !== 'end') await waitReady(this.client, RECONNECT_GRACE_MS).catch(() => {});
     return this.get();
   }
 

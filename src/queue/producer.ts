@@ -68,13 +68,13 @@ export class Producer {
   }
 
   async requestPlan(data: PlanJobData): Promise<Job<PlanJobData>> {
-    return (await this.planQueue.whenReady())
+    return (await this.planQueue.getAfterReconnect())
       .add('plan', data, { ...JOB_OPTIONS.plan, jobId: `plan-${data.planId}` })
       .catch((err: unknown) => Promise.reject(asRedisError(err, 'queue a plan job')));
   }
 
   async requestReport(data: ReportJobData): Promise<Job<ReportJobData>> {
-    return (await this.planQueue.whenReady())
+    return (await this.planQueue.getAfterReconnect())
       .add('report', data, JOB_OPTIONS.report)
       .catch((err: unknown) => Promise.reject(asRedisError(err, 'queue a report job')));
   }

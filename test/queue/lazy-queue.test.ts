@@ -32,9 +32,9 @@ describe('LazyQueue: queueing while the connection reconnects', () => {
     expect(c.status).toBe('reconnecting');
     // Without waiting, the queue would refuse at once: the connection is not ready.
     expect(() => q.get()).toThrow(RedisNotReachable);
-    const job = await (await q.whenReady()).add('plan', { n: 1 }, { jobId: 'plan-reconnect' });
+    const job = await (await q.getAfterReconnect()).add('plan', { n: 1 }, { jobId: 'plan-reconnect' });
     expect(job.id).toBe('plan-reconnect');
-    expect((await (await q.whenReady()).getJobCounts('waiting')).waiting).toBe(1);
+    expect((await (await q.getAfterReconnect()).getJobCounts('waiting')).waiting).toBe(1);
   });
 
   it('GIVEN a connection closed for good WHEN a job is queued THEN it is refused at once, naming Redis', async () => {
@@ -42,7 +42,7 @@ describe('LazyQueue: queueing while the connection reconnects', () => {
     c.disconnect(false);
     await new Promise((r) => setTimeout(r, 50));
     expect(c.status).toBe('end');
-    const err = await q.whenReady().catch((e: unknown) => e);
+    const err = await q.getAfterReconnect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RedisNotReachable);
     expect((err as Error).message).toBe('Redis not reachable (connection end); nothing was sent');
   });
